@@ -1,0 +1,40 @@
+// Builds dist/ from src/: esbuild bundles the runtime (one file per entry, shared chunks split out so the
+// CLI loads only what a verb needs), tsc emits the library's .d.ts, and the native wrapper is compiled.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const dist = path.join(root, 'dist');
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+
+const entryPoints = ['src/bin.ts', 'src/index.ts']
+  .concat(['src/daemon/modules/worker-entry.ts'].filter((f) => existsSync(path.join(root, f))))
+  .map((f) => path.join(root, f));
+
+await build({
+  entryPoints,
+  outdir: dist,
+  outbase: path.join(root, 'src'),
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'linked',
+  chunkNames: 'chunks/[name]-[hash]',
+  logLevel: 'warning',
+});
+chmodSync(path.join(dist, 'bin.js'), 0o755);
+
+const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+if (existsSync(tsc)) execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+
+const wrapperSrc = path.join(root, 'native', 'wrap.c');
+if (existsSync(wrapperSrc)) {
+  execFileSync('cc', ['-O2', '-Wall', '-o', path.join(dist, 'claude-daemon-wrap'), wrapperSrc], { stdio: 'inherit' });
+}

@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connect } from '../../client/client.js';
+import { resolveHome, resolveSocketPath } from '../../protocol/paths.js';
+import { printJson } from '../output.js';
+import { UsageError, type StartOptions, type Verb, type VerbContext } from '../verb.js';
+
+const READY_TIMEOUT_MS = 15_000;
+
+/** `start`: runs the daemon in this process, or with --detach in the background until it answers. */
+export const verb: Verb = {
+  usage: 'start [--socket PATH] [--home DIR] [--modules-dir DIR] [--max-running N] [--detach]',
+  description: 'Starts the daemon. In the foreground it logs to stderr and to daemon.log in its state directory; --detach returns once the daemon answers ping and prints its pid and socket.',
+  help: [
+    '  --socket PATH       socket path (else $CLAUDE_DAEMON_SOCKET, else /tmp/claude_daemon.sock)',
+    '  --home DIR          state directory (else $CLAUDE_DAEMON_HOME, else $XDG_STATE_HOME/claude-daemon or ~/.local/state/claude-daemon)',
+    '  --modules-dir DIR   modules directory (else $CLAUDE_MODULES_DIR, else ./claude_modules)',
+    '  --max-running N     run at most N processes at once; more are queued (default: no limit)',
+    '  --max-line-bytes N  longest request line accepted (default 1048576)',
+    '  --detach            run in the background',
+  ],
+  options: {
+    home: { type: 'string' },
+    'modules-dir': { type: 'string' },
+    'max-running': { type: 'string' },
+    'max-line-bytes': { type: 'string' },
+    detach: { type: 'boolean' },
+  },
+  async run(ctx) {
+    const opts = startOptions(ctx);
+    if (ctx.values['detach'] === true) return detach(ctx, opts);
+    const daemon = await ctx.deps.loadDaemon();
+    try {
+      const running = await daemon.runDaemon({ ...opts, logToStderr: process.env['CLAUDE_DAEMON_QUIET'] !== '1' });
+      await running.closed;
+      return 0;
+    } catch (err) {
+      if (err instanceof daemon.StartError) {
+        ctx.out.stderr(`claude-daemon start: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
+  },
+};
+
+function startOptions(ctx: VerbContext): StartOptions {
+  const opts: StartOptions = {};
+  if (ctx.socket !== undefined) opts.socket = ctx.socket;
+  if (typeof ctx.values['home'] === 'string') opts.home = ctx.values['home'];
+  if (typeof ctx.values['modules-dir'] === 'string') opts.modulesDir = ctx.values['modules-dir'];
+  const maxRunning = positiveInt(ctx.values['max-running'], '--max-running');
+  if (maxRunning !== undefined) opts.maxRunning = maxRunning;
+  const maxLine = positiveInt(ctx.values['max-line-bytes'], '--max-line-bytes');
+  if (maxLine !== undefined) opts.maxLineBytes = maxLine;
+  return opts;
+}
+
+function positiveInt(v: unknown, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a whole number of at least 1, not '${String(v)}'`);
+  return n;
+}
+
+/** Re-runs this CLI as a detached `start` and waits until it answers ping (or dies, showing why). */
+async function detach(ctx: VerbContext, opts: StartOptions): Promise<number> {
+  const socket = resolveSocketPath(opts.socket, process.env);
+  const home = path.resolve(resolveHome(opts.home, process.env, os.homedir()));
+  fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+  const errFile = path.join(home, 'daemon.stderr');
+  const errFd = fs.openSync(errFile, 'w', 0o600);
+  const args = [process.argv[1] ?? '', 'start', ...process.argv.slice(3).filter((a) => a !== '--detach' && a !== '--json')];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'ignore', errFd], env: { ...process.env, CLAUDE_DAEMON_QUIET: '1' } });
+  fs.closeSync(errFd);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => (exited = code));
+  child.unref();
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exited !== undefined) {
+      ctx.out.stderr(`claude-daemon start: the daemon exited (code ${exited}) before answering:\n${fs.readFileSync(errFile, 'utf8')}`);
+      return 1;
+    }
+    try {
+      const client = await connect({ socketPath: socket, connectTimeoutMs: 1000 });
+      try {
+        const r = await client.ping({ timeoutMs: 1000 });
+        if (r.pid !== child.pid) {
+          ctx.out.stderr(`claude-daemon start: another daemon (pid ${r.pid}) answers on ${socket}\n`);
+          return 1;
+        }
+        if (ctx.json) printJson(ctx.out, { pid: r.pid, socket: r.socket, home: r.home });
+        else ctx.out.stdout(`claude-daemon started: pid ${r.pid}, socket ${r.socket}\n`);
+        return 0;
+      } finally {
+        client.close();
+      }
+    } catch {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  ctx.out.stderr(`claude-daemon start: no answer on ${socket} within ${READY_TIMEOUT_MS / 1000}s; see ${path.join(home, 'daemon.log')}\n`);
+  return 1;
+}

@@ -1,0 +1,53 @@
+/**
+ * The daemon's settings, resolved once at start from flags, environment and embedded defaults, so
+ * that `claude-daemon start` works with no config file at all.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { resolveHome, resolveModulesDir, resolveSocketPath } from '../protocol/paths.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../protocol/framing.js';
+
+
+/** Everything the daemon needs to know about where and how to run. */
+export interface DaemonConfig {
+  socketPath: string;
+  home: string;
+  modulesDir: string;
+  /** Longest accepted request line in bytes. */
+  maxLineBytes: number;
+  /** Unsent reply bytes at which a connection stops being read (a client that does not read). */
+  maxPendingReplyBytes: number;
+  /** How long a connection may stay stuck over that bound before it is closed. */
+  stuckClientMs: number;
+  /** Requests one connection may have in flight before its reading pauses. */
+  maxInFlightPerConnection: number;
+  /** Most children running at once; beyond it spawns are queued. `Infinity` means no limit. */
+  maxRunning: number;
+  /** Log to stderr as well as the log file (foreground mode). */
+  logToStderr: boolean;
+}
+
+/** The flags `claude-daemon start` accepts; all optional. */
+export interface DaemonOptions {
+  socket?: string;
+  home?: string;
+  modulesDir?: string;
+  maxLineBytes?: number;
+  maxRunning?: number;
+  logToStderr?: boolean;
+}
+
+/** Applies the documented precedence: flag, then environment, then default. */
+export function resolveConfig(opts: DaemonOptions, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): DaemonConfig {
+  return {
+    socketPath: path.resolve(resolveSocketPath(opts.socket, env)),
+    home: path.resolve(resolveHome(opts.home, env, os.homedir())),
+    modulesDir: path.resolve(resolveModulesDir(opts.modulesDir, env, cwd)),
+    maxLineBytes: opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    maxPendingReplyBytes: 1024 * 1024,
+    stuckClientMs: 30_000,
+    maxInFlightPerConnection: 1024,
+    maxRunning: opts.maxRunning ?? Infinity,
+    logToStderr: opts.logToStderr ?? true,
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * One client connection. Requests with an `id` are answered as soon as they finish (so a slow wait
+ * never holds back a ping); requests without one are answered in the order they came. Memory per
+ * connection is bounded three ways: the line cap, the in-flight cap, and the unsent-reply cap,
+ * beyond which reading pauses until the client reads (and a client stuck there is closed).
+ */
+import type net from 'node:net';
+import { encodeReply, type RequestId, type WireReply } from '../protocol/envelope.js';
+import { LineSplitter } from '../protocol/framing.js';
+import { dispatchLine, errorReply } from './dispatch.js';
+import type { Services } from './services.js';
+
+/** Serves one socket until it closes; `inFlight` lets shutdown wait for pending replies. */
+export class Connection {
+  private readonly splitter: LineSplitter;
+  private readonly abort = new AbortController();
+  private orderedTail: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private pausedFor = new Set<'replies' | 'inflight'>();
+  private stuckTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private stopped = false;
+  private orderedPending = 0;
+  private idleResolvers: Array<() => void> = [];
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly services: Services,
+    private readonly isShuttingDown: () => boolean,
+  ) {
+    this.splitter = new LineSplitter(services.config.maxLineBytes);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.resume('replies'));
+    socket.on('error', () => undefined); // A reset by the peer is routine; 'close' follows.
+    socket.on('close', () => this.onClose());
+  }
+
+  /** Resolves once no request of this connection is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleResolvers.push(resolve));
+  }
+
+  /** Cancels long requests (waits) so they reply now; used by shutdown. */
+  abortPending(): void {
+    this.abort.abort();
+  }
+
+  /** Closes after the replies already written have been flushed. */
+  end(): void {
+    this.socket.end();
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const ev of this.splitter.push(chunk)) {
+      if (this.stopped) return;
+      if (ev.kind === 'too_large') {
+        const limit = this.services.config.maxLineBytes;
+        this.stopped = true;
+        this.send(errorReply('REQUEST_TOO_LARGE', `request line exceeds ${limit} bytes; the connection is closed. Send smaller requests.`), undefined, true);
+        void this.orderedTail.then(() => this.closeAfterFlush());
+        return;
+      }
+      if (ev.text.trim() === '') continue;
+      this.handleLine(ev.text);
+    }
+  }
+
+  private handleLine(line: string): void {
+    if (this.isShuttingDown()) {
+      const id = safeId(line);
+      this.send(errorReply('SHUTTING_DOWN', 'the daemon is shutting down; start it again and retry'), id, id === undefined);
+      return;
+    }
+    const { id, reply } = dispatchLine(line, { services: this.services, signal: this.abort.signal });
+    this.track(reply);
+    this.send(reply, id, id === undefined);
+  }
+
+  private track(reply: Promise<WireReply> | WireReply): void {
+    if (!(reply instanceof Promise)) return;
+    this.inFlight++;
+    if (this.inFlight >= this.services.config.maxInFlightPerConnection) this.pause('inflight');
+    void reply.finally(() => {
+      this.inFlight--;
+      if (this.inFlight < this.services.config.maxInFlightPerConnection / 2) this.resume('inflight');
+      if (this.inFlight === 0) for (const r of this.idleResolvers.splice(0)) r();
+    });
+  }
+
+  /** Writes a reply now (with id) or after every earlier id-less reply (without). */
+  private send(reply: Promise<WireReply> | WireReply, id: RequestId | undefined, ordered: boolean): void {
+    if (!ordered) {
+      if (reply instanceof Promise) void reply.then((r) => this.write(r, id));
+      else this.write(reply, id);
+      return;
+    }
+    if (!(reply instanceof Promise) && this.orderedPending === 0) {
+      this.write(reply, id);
+      return;
+    }
+    this.orderedPending++;
+    this.orderedTail = this.orderedTail.then(async () => {
+      this.write(await reply, id);
+      this.orderedPending--;
+    });
+  }
+
+  private write(reply: WireReply, id: RequestId | undefined): void {
+    if (this.socket.destroyed || !this.socket.writable) return;
+    this.socket.write(encodeReply(reply, id));
+    if (this.socket.writableLength > this.services.config.maxPendingReplyBytes) this.pause('replies');
+  }
+
+  private pause(reason: 'replies' | 'inflight'): void {
+    this.pausedFor.add(reason);
+    this.socket.pause();
+    if (reason === 'replies' && this.stuckTimer === undefined) {
+      this.stuckTimer = setTimeout(() => {
+        this.services.log.warn('closing a client that has not read its replies');
+        this.socket.destroy();
+      }, this.services.config.stuckClientMs);
+      this.stuckTimer.unref();
+    }
+  }
+
+  private resume(reason: 'replies' | 'inflight'): void {
+    if (!this.pausedFor.delete(reason)) return;
+    if (reason === 'replies' && this.stuckTimer !== undefined) {
+      clearTimeout(this.stuckTimer);
+      this.stuckTimer = undefined;
+    }
+    if (this.pausedFor.size === 0 && !this.closed) this.socket.resume();
+  }
+
+  private closeAfterFlush(): void {
+    this.socket.end();
+    const t = setTimeout(() => this.socket.destroy(), 1000);
+    t.unref();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    if (this.stuckTimer !== undefined) clearTimeout(this.stuckTimer);
+    this.abort.abort();
+  }
+}
+
+/** Best-effort id of a line we will not otherwise parse (during shutdown). */
+function safeId(line: string): RequestId | undefined {
+  try {
+    const v = (JSON.parse(line) as { id?: unknown }).id;
+    return typeof v === 'string' || typeof v === 'number' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * From one request line to one reply: parse, check the envelope, validate the parameters against the
+ * command's schema, run the handler. Every failure becomes a reply with a registered code; nothing a
+ * client sends can throw out of here.
+ */
+import { COMMAND_SCHEMAS, type CommandName } from '../protocol/commands.js';
+import { isRequestId, type RequestId, type WireReply } from '../protocol/envelope.js';
+import type { ErrorCode } from '../protocol/errors.js';
+import { validateParams } from '../protocol/validate.js';
+import { CommandError } from './command-error.js';
+import { HANDLERS } from './handlers/index.js';
+import type { Handler, RequestContext } from './registry.js';
+
+const KNOWN = Object.keys(COMMAND_SCHEMAS).sort().join(', ');
+
+/** A request taken apart: its id (if any) and the work that produces its reply. */
+export interface Dispatched {
+  id: RequestId | undefined;
+  reply: Promise<WireReply> | WireReply;
+}
+
+/** Builds an error reply; shared by the connection layer for framing errors. */
+export function errorReply(code: ErrorCode, error: string): WireReply {
+  return { success: false, error, code };
+}
+
+/** Parses and runs one line. Synchronous failures come back as an immediate reply. */
+export function dispatchLine(line: string, ctx: RequestContext): Dispatched {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(line);
+  } catch (err) {
+    return { id: undefined, reply: errorReply('INVALID_JSON', `request is not valid JSON (${(err as Error).message}); send one JSON object per line`) };
+  }
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+    return { id: undefined, reply: errorReply('INVALID_REQUEST', 'request must be a JSON object like {"command": "ping"}') };
+  }
+  const obj = msg as Record<string, unknown>;
+  const id = isRequestId(obj['id']) ? obj['id'] : undefined;
+  const command = obj['command'];
+  if (typeof command !== 'string') {
+    return { id, reply: errorReply('INVALID_REQUEST', 'request needs a string "command" field, e.g. {"command": "ping"}') };
+  }
+  if (!Object.hasOwn(COMMAND_SCHEMAS, command)) {
+    return { id, reply: errorReply('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(command.slice(0, 100))}; known commands: ${KNOWN}`) };
+  }
+  const name = command as CommandName;
+  const params: Record<string, unknown> = { ...obj };
+  delete params['command'];
+  delete params['id'];
+  const checked = validateParams(name, COMMAND_SCHEMAS[name], params);
+  if (!checked.ok) return { id, reply: errorReply('INVALID_PARAMS', checked.message) };
+  return { id, reply: run(HANDLERS[name] as Handler<CommandName>, checked.value, ctx) };
+}
+
+async function run(handler: Handler<CommandName>, params: unknown, ctx: RequestContext): Promise<WireReply> {
+  try {
+    const result = await handler(params as never, ctx);
+    return { success: true, result };
+  } catch (err) {
+    if (err instanceof CommandError) return errorReply(err.code, err.message);
+    ctx.services.log.error('handler failed', err);
+    return errorReply('INTERNAL_ERROR', `internal error: ${err instanceof Error ? err.message : String(err)} (this is a daemon bug; see its log)`);
+  }
+}

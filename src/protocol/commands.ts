@@ -1,0 +1,29 @@
+/**
+ * The command table: every command's parameter schema, in one place, so the daemon's registry, the
+ * docs test and the client's typed methods all derive from the same list. The client imports only
+ * the *types* from here (`import type`), so zod never loads in the CLI.
+ */
+import type { z } from 'zod';
+import { PingParams, ShutdownParams, type PingResult, type ShutdownResult } from './schemas/core.js';
+
+/** Runtime schemas by command name; the daemon validates every request against these. */
+export const COMMAND_SCHEMAS = {
+  ping: PingParams,
+  shutdown: ShutdownParams,
+} as const;
+
+/** Every command name the daemon knows. */
+export type CommandName = keyof typeof COMMAND_SCHEMAS;
+
+/** Result type per command, for typed client methods. */
+export interface CommandResults {
+  ping: PingResult;
+  shutdown: ShutdownResult;
+}
+
+/** Parameters as a client may send them (optional fields optional, defaults not yet applied). */
+export type ParamsIn<K extends CommandName> = z.input<(typeof COMMAND_SCHEMAS)[K]>;
+/** Parameters as a handler receives them (validated, defaults applied). */
+export type ParamsOut<K extends CommandName> = z.output<(typeof COMMAND_SCHEMAS)[K]>;
+/** The result a command's handler returns and its client method resolves to. */
+export type ResultOf<K extends CommandName> = K extends keyof CommandResults ? CommandResults[K] : never;

@@ -1,0 +1,48 @@
+/**
+ * The wire envelope of the original design: one JSON object per line; requests carry `command`,
+ * replies carry `success` plus `result` or `error`. `id` and `code` are our additive extensions:
+ * an old client that sends neither sees exactly the original shapes.
+ */
+import type { ErrorCode } from './errors.js';
+
+/** Correlates a reply with its request when a connection has several in flight. */
+export type RequestId = string | number;
+
+/** A request as it travels: the command name, an optional id, and the command's parameters inline. */
+export interface WireRequest {
+  command: string;
+  id?: RequestId;
+  [param: string]: unknown;
+}
+
+/** A successful reply; `id` is present exactly when the request had one. */
+export interface SuccessReply<R = unknown> {
+  success: true;
+  result: R;
+  id?: RequestId;
+}
+
+/** A failed reply; `error` is for people, `code` for programs. */
+export interface ErrorReply {
+  success: false;
+  error: string;
+  code: ErrorCode;
+  id?: RequestId;
+}
+
+/** Either reply shape; `success` discriminates. */
+export type WireReply<R = unknown> = SuccessReply<R> | ErrorReply;
+
+/** Envelope keys that are not command parameters. */
+export const ENVELOPE_KEYS: ReadonlySet<string> = new Set(['command', 'id']);
+
+/** True for the id forms the protocol accepts; anything else is treated as absent. */
+export function isRequestId(value: unknown): value is RequestId {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+}
+
+/** Serialises a reply as one line, adding `id` only when the request carried one. */
+export function encodeReply(reply: WireReply, id: RequestId | undefined): string {
+  if (id !== undefined) reply.id = id;
+  return JSON.stringify(reply) + '\n';
+}
