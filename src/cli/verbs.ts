@@ -1,8 +1,11 @@
 /**
  * The verb table: a one-line summary each (for `--help`) and a lazy loader, so starting the CLI costs
- * the same whichever verb runs.
+ * the same whichever verb runs. Each domain lists its verbs in its own verbs-*.ts.
  */
 import type { Verb } from './verb.js';
+import { PROCESS_VERBS } from './verbs-processes.js';
+import { CLAUDE_VERBS } from './verbs-claude.js';
+import { MODULE_VERBS } from './verbs-modules.js';
 
 /** A verb as the table knows it before loading it. */
 export interface VerbEntry {
@@ -15,4 +18,7 @@ export const VERBS: Record<string, VerbEntry> = {
   start: { summary: 'start the daemon (foreground; --detach for background)', load: () => import('./commands/start.js') },
   ping: { summary: 'check that the daemon answers', load: () => import('./commands/ping.js') },
   shutdown: { summary: 'stop the daemon (children keep running unless --kill-processes)', load: () => import('./commands/shutdown.js') },
+  ...PROCESS_VERBS,
+  ...CLAUDE_VERBS,
+  ...MODULE_VERBS,
 };

@@ -8,7 +8,7 @@ import type { RequestId, WireReply } from '../protocol/envelope.js';
 import { LineSplitter } from '../protocol/framing.js';
 import { resolveSocketPath } from '../protocol/paths.js';
 import { ClientError, DaemonError } from './errors.js';
-import { CommandMethods } from './methods.js';
+import { ModuleMethods } from './methods-modules.js';
 
 /** How to reach the daemon. */
 export interface ConnectOptions {
@@ -58,7 +58,7 @@ export function connect(options: ConnectOptions = {}): Promise<DaemonClient> {
 }
 
 /** A connection to the daemon with one typed method per command. */
-export class DaemonClient extends CommandMethods {
+export class DaemonClient extends ModuleMethods {
   private readonly pending = new Map<RequestId, Pending>();
   private nextId = 1;
   private closedError: ClientError | undefined;

@@ -1,12 +1,13 @@
 /**
- * The typed convenience methods, one per command, on top of `request`. Kept apart from the transport
- * so that adding a command touches this file and not the connection logic.
+ * The typed convenience methods of the core commands, on top of `request`. Each domain adds its own
+ * methods in its own file (methods-*.ts), chained by inheritance, so adding a command touches its
+ * domain's file and not the connection logic.
  */
 import type { CommandName, ParamsIn, ResultOf } from '../protocol/commands.js';
 import type { RequestOptions } from './client.js';
 
-/** Base class of DaemonClient holding the per-command methods. */
-export abstract class CommandMethods {
+/** Base of DaemonClient holding the core commands' methods. */
+export abstract class CoreMethods {
   abstract request<K extends CommandName>(command: K, params?: ParamsIn<K>, opts?: RequestOptions): Promise<ResultOf<K>>;
 
   /** Liveness and identity of the daemon. */

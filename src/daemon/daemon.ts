@@ -11,6 +11,8 @@ import { createLogger, type Logger } from './log.js';
 import type { Services, ShutdownOptions } from './services.js';
 import { claimSocketPath, listenPrivately } from './socket-file.js';
 import { ensurePrivateDir } from './state-dir.js';
+import { createModuleHost } from './modules/index.js';
+import { createSupervisor } from './supervisor/index.js';
 
 /** How long shutdown waits for in-flight requests before closing their connections anyway. */
 const DRAIN_MS = 5000;
@@ -28,6 +30,8 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   ensurePrivateDir(config.home);
   const log: Logger = createLogger(path.join(config.home, 'daemon.log'), config.logToStderr);
   await claimSocketPath(config.socketPath);
+  const processes = await createSupervisor(config, log.child('processes'));
+  const modules = await createModuleHost(config, log.child('modules'));
 
   const connections = new Set<Connection>();
   const stopHooks: Array<(opts: ShutdownOptions) => Promise<void> | void> = [];
@@ -39,6 +43,8 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     config,
     log,
     startedAt: Date.now(),
+    processes,
+    modules,
     requestShutdown: (opts) => {
       setImmediate(() => void shutdown(opts));
     },
@@ -46,6 +52,9 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
       stopHooks.push(hook);
     },
   };
+
+  services.onStop((opts) => processes.stop(opts));
+  services.onStop(() => modules.stop());
 
   const server = net.createServer((socket) => {
     const conn = new Connection(socket, services, () => shuttingDown !== undefined);

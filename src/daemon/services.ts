@@ -5,6 +5,8 @@
  */
 import type { DaemonConfig } from './config.js';
 import type { Logger } from './log.js';
+import type { ModuleHost } from './modules/index.js';
+import type { Supervisor } from './supervisor/index.js';
 
 /** Options of a shutdown, from the `shutdown` command or a signal. */
 export interface ShutdownOptions {
@@ -16,6 +18,10 @@ export interface Services {
   readonly config: DaemonConfig;
   readonly log: Logger;
   readonly startedAt: number;
+  /** Children: spawn, track, kill, re-adopt. */
+  readonly processes: Supervisor;
+  /** The agent's hot-reloaded modules. */
+  readonly modules: ModuleHost;
   /** Starts a graceful shutdown after the current reply has been written. */
   requestShutdown(opts: ShutdownOptions): void;
   /** Registers work to do at shutdown, after connections drain; run in reverse order of registration. */

@@ -1,25 +1,28 @@
 /**
  * The command table: every command's parameter schema, in one place, so the daemon's registry, the
  * docs test and the client's typed methods all derive from the same list. The client imports only
- * the *types* from here (`import type`), so zod never loads in the CLI.
+ * the *types* from here (`import type`), so zod never loads in the CLI. Each domain keeps its
+ * schemas in its own file under schemas/.
  */
 import type { z } from 'zod';
-import { PingParams, ShutdownParams, type PingResult, type ShutdownResult } from './schemas/core.js';
+import { CORE_SCHEMAS, type CoreResults } from './schemas/core.js';
+import { PROCESS_SCHEMAS, type ProcessResults } from './schemas/processes.js';
+import { CLAUDE_SCHEMAS, type ClaudeResults } from './schemas/claude.js';
+import { MODULE_SCHEMAS, type ModuleResults } from './schemas/modules.js';
 
 /** Runtime schemas by command name; the daemon validates every request against these. */
 export const COMMAND_SCHEMAS = {
-  ping: PingParams,
-  shutdown: ShutdownParams,
+  ...CORE_SCHEMAS,
+  ...PROCESS_SCHEMAS,
+  ...CLAUDE_SCHEMAS,
+  ...MODULE_SCHEMAS,
 } as const;
 
 /** Every command name the daemon knows. */
 export type CommandName = keyof typeof COMMAND_SCHEMAS;
 
 /** Result type per command, for typed client methods. */
-export interface CommandResults {
-  ping: PingResult;
-  shutdown: ShutdownResult;
-}
+export interface CommandResults extends CoreResults, ProcessResults, ClaudeResults, ModuleResults {}
 
 /** Parameters as a client may send them (optional fields optional, defaults not yet applied). */
 export type ParamsIn<K extends CommandName> = z.input<(typeof COMMAND_SCHEMAS)[K]>;

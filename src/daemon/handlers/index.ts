@@ -2,9 +2,15 @@
 import type { HandlerTable } from '../registry.js';
 import { ping } from './ping.js';
 import { shutdown } from './shutdown.js';
+import { PROCESS_HANDLERS } from './processes/index.js';
+import { CLAUDE_HANDLERS } from './claude/index.js';
+import { MODULE_HANDLERS } from './modules/index.js';
 
 /** Every command's handler, keyed by wire name. */
 export const HANDLERS: HandlerTable = {
   ping,
   shutdown,
+  ...PROCESS_HANDLERS,
+  ...CLAUDE_HANDLERS,
+  ...MODULE_HANDLERS,
 };

@@ -25,3 +25,15 @@ export interface ShutdownResult {
   shutting_down: true;
   kill_processes: boolean;
 }
+
+/** The core commands' schemas, spread into the command table. */
+export const CORE_SCHEMAS = {
+  ping: PingParams,
+  shutdown: ShutdownParams,
+} as const;
+
+/** Results of the core commands. */
+export interface CoreResults {
+  ping: PingResult;
+  shutdown: ShutdownResult;
+}

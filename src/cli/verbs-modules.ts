@@ -1,0 +1,5 @@
+/** The modules verbs (one file each under commands/). */
+import type { VerbEntry } from './verbs.js';
+
+/** Spread into the CLI's verb table. */
+export const MODULE_VERBS: Record<string, VerbEntry> = {};

@@ -1,0 +1,4 @@
+/** The processes commands' handlers (one file per command beside this one). */
+
+/** Spread into the daemon's handler table. */
+export const PROCESS_HANDLERS = {};
