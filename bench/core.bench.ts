@@ -1,0 +1,192 @@
+/**
+ * The foundation's benchmark: the daemon's wire against the floor (a plain-Node JSON Lines server,
+ * bench/floor/jsonl-echo.mjs), and the CLI's whole-process `ping` against `node -e 0`. Every figure
+ * is measured in this run, beside its floor, and printed as a ratio with the issue's target.
+ *
+ *   node scripts/build.mjs && node --import tsx bench/core.bench.ts
+ *
+ * Environment knobs (for quick runs): BENCH_SEQ (sequential pings, default 10000), BENCH_SECONDS
+ * (per throughput point, default 3), BENCH_CLI_RUNS (CLI runs per side, default 40).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'dist', 'bin.js');
+const FLOOR = path.join(ROOT, 'bench', 'floor', 'jsonl-echo.mjs');
+const SEQ = Number(process.env['BENCH_SEQ'] ?? 10_000);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
+const CLI_RUNS = Number(process.env['BENCH_CLI_RUNS'] ?? 40);
+
+/** One connection that sends a request and waits for its reply line (one in flight at a time). */
+class SeqConn {
+  private buf = '';
+  private waiter: (() => void) | undefined;
+  private constructor(private readonly sock: net.Socket) {
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => {
+      this.buf += d;
+      let nl;
+      while ((nl = this.buf.indexOf('\n')) !== -1) {
+        this.buf = this.buf.slice(nl + 1);
+        const w = this.waiter;
+        this.waiter = undefined;
+        w?.();
+      }
+    });
+  }
+  static open(p: string): Promise<SeqConn> {
+    return new Promise((resolve, reject) => {
+      const s = net.createConnection(p);
+      s.once('connect', () => resolve(new SeqConn(s)));
+      s.once('error', reject);
+    });
+  }
+  roundTrip(id: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+      this.sock.write(`{"command":"ping","id":${id}}\n`);
+    });
+  }
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+async function latency(socket: string): Promise<{ p50: number; p99: number }> {
+  const c = await SeqConn.open(socket);
+  for (let i = 0; i < 1000; i++) await c.roundTrip(i); // warm-up
+  const t = new Float64Array(SEQ);
+  for (let i = 0; i < SEQ; i++) {
+    const t0 = process.hrtime.bigint();
+    await c.roundTrip(i);
+    t[i] = Number(process.hrtime.bigint() - t0) / 1000;
+  }
+  c.close();
+  t.sort();
+  return { p50: t[Math.floor(SEQ * 0.5)]!, p99: t[Math.floor(SEQ * 0.99)]! };
+}
+
+async function throughput(socket: string, conns: number): Promise<number> {
+  const cs = await Promise.all(Array.from({ length: conns }, () => SeqConn.open(socket)));
+  let count = 0;
+  let running = true;
+  const loop = async (c: SeqConn, warm: boolean): Promise<void> => {
+    for (let i = 0; running; i++) {
+      await c.roundTrip(i);
+      if (!warm) count++;
+    }
+  };
+  // Warm-up half a second, then count for SECONDS.
+  await Promise.all([...cs.map((c) => loop(c, true)), sleep(500).then(() => (running = false))]);
+  running = true;
+  const t0 = performance.now();
+  await Promise.all([...cs.map((c) => loop(c, false)), sleep(SECONDS * 1000).then(() => (running = false))]);
+  const rate = count / ((performance.now() - t0) / 1000);
+  for (const c of cs) c.close();
+  return rate;
+}
+
+function wallMs(cmd: string, args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+  return performance.now() - t0;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function startServer(args: string[], socket: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
+  const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (p.exitCode !== null) throw new Error(`${args.join(' ')} exited ${p.exitCode}`);
+    if (await answers(socket)) return p;
+    if (Date.now() > deadline) throw new Error(`${args.join(' ')} never answered on ${socket}`);
+    await sleep(20);
+  }
+}
+
+async function answers(socket: string): Promise<boolean> {
+  try {
+    const c = await SeqConn.open(socket);
+    await c.roundTrip(0);
+    c.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function stop(p: ChildProcess): Promise<void> {
+  return new Promise((r) => {
+    if (p.exitCode !== null) return r();
+    p.once('exit', () => r());
+    p.kill('SIGTERM');
+  });
+}
+
+const fmt = (n: number, d = 1): string => n.toFixed(d);
+function row(label: string, floor: number, ours: number, unit: string, target: string, ok: boolean, d = 1): void {
+  const ratio = ours / floor;
+  console.log(`${label.padEnd(28)} floor ${fmt(floor, d).padStart(9)} ${unit.padEnd(6)} daemon ${fmt(ours, d).padStart(9)} ${unit.padEnd(6)} ratio ${fmt(ratio, 2).padStart(5)}x  (target ${target}) ${ok ? 'ok' : 'MISSED'}`);
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(BIN)) throw new Error('dist/bin.js is missing: run `node scripts/build.mjs` first');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-bench-'));
+  const floorSock = path.join(dir, 'floor.sock');
+  const daemonSock = path.join(dir, 'daemon.sock');
+  const floor = await startServer([FLOOR, floorSock], floorSock);
+  const daemon = await startServer([BIN, 'start', '--socket', daemonSock, '--home', path.join(dir, 'home'), '--modules-dir', path.join(dir, 'modules')], daemonSock, {
+    CLAUDE_DAEMON_QUIET: '1',
+  });
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${os.platform()} ${os.release()}`);
+  try {
+    const lf = await latency(floorSock);
+    const ld = await latency(daemonSock);
+    console.log(`\nping round trip, ${SEQ} sequential requests on one connection (microseconds):`);
+    row('p50', lf.p50, ld.p50, 'us', '<= 1.3x', ld.p50 / lf.p50 <= 1.3);
+    row('p99', lf.p99, ld.p99, 'us', 'none', true);
+
+    console.log(`\nthroughput, one request in flight per connection, ${SECONDS}s per point (requests/s):`);
+    for (const n of [1, 10, 100]) {
+      const tf = await throughput(floorSock, n);
+      const td = await throughput(daemonSock, n);
+      row(`${n} connection${n === 1 ? '' : 's'}`, tf, td, 'req/s', n === 100 ? '>= 0.7x' : 'none', n !== 100 || td / tf >= 0.7, 0);
+    }
+  } finally {
+    await stop(floor);
+  }
+
+  try {
+    console.log(`\nCLI wall time, whole process, median of ${CLI_RUNS} interleaved runs (ms):`);
+    const node: number[] = [];
+    const cli: number[] = [];
+    wallMs(process.execPath, ['-e', '0']);
+    wallMs(process.execPath, [BIN, 'ping', '--socket', daemonSock]);
+    for (let i = 0; i < CLI_RUNS; i++) {
+      node.push(wallMs(process.execPath, ['-e', '0']));
+      cli.push(wallMs(process.execPath, [BIN, 'ping', '--socket', daemonSock]));
+    }
+    const mn = median(node);
+    const mc = median(cli);
+    console.log(`${'claude-daemon ping'.padEnd(28)} node -e 0 ${fmt(mn).padStart(6)} ms    cli ${fmt(mc).padStart(6)} ms    ratio ${fmt(mc / mn, 2)}x  (target <= 1.3x) ${mc / mn <= 1.3 ? 'ok' : 'MISSED'}`);
+  } finally {
+    await stop(daemon);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
