@@ -24,4 +24,5 @@ export const VERBS: Record<string, VerbEntry> = {
   ...PROCESS_VERBS,
   ...CLAUDE_VERBS,
   ...MODULE_VERBS,
+  request: { summary: 'send any command by its wire name with JSON parameters; prints the result', load: () => import('./commands/request.js') },
 };
