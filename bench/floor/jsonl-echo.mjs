@@ -4,9 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 
 const socketPath = process.argv[2];
-try {
-  fs.unlinkSync(socketPath);
-} catch {}
+fs.rmSync(socketPath, { force: true });
 net
   .createServer((sock) => {
     let buf = '';
@@ -20,7 +18,7 @@ net
         sock.write(JSON.stringify({ success: true, result: { pong: true }, id: req.id }) + '\n');
       }
     });
-    sock.on('error', () => {});
+    sock.on('error', () => undefined);
   })
   .listen(socketPath, () => process.stdout.write('ready\n'));
 process.on('SIGTERM', () => process.exit(0));

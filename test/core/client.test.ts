@@ -160,7 +160,7 @@ test('many requests in flight on one client each settle on their own reply', asy
   const mixed = await Promise.allSettled(Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? c.request(`bad_${i}`, {}) : c.ping())));
   mixed.forEach((r, i) => {
     if (i % 3 === 0) assert.ok(r.status === 'rejected' && r.reason instanceof DaemonError && (r.reason as DaemonError).command === `bad_${i}`);
-    else assert.ok(r.status === 'fulfilled' && r.value.pong === true);
+    else assert.ok(r.status === 'fulfilled' && (r.value as { pong: boolean }).pong === true);
   });
   c.close();
 });
