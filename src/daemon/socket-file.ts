@@ -36,7 +36,13 @@ export async function claimSocketPath(socketPath: string): Promise<void> {
 export function listenPrivately(server: net.Server, socketPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void =>
-      reject(err.code === 'EADDRINUSE' ? new StartError(`another daemon claimed ${socketPath} while this one was starting; stop it with \`claude-daemon shutdown\` or choose another --socket.`) : err);
+      reject(
+        new StartError(
+          err.code === 'EADDRINUSE'
+            ? `another daemon claimed ${socketPath} while this one was starting; stop it with \`claude-daemon shutdown\` or choose another --socket.`
+            : `cannot listen on ${socketPath} (${err.code ?? err.message}); check that its directory exists and is writable, or choose another --socket.`,
+        ),
+      );
     server.once('error', onError);
     const oldMask = process.umask(0o177);
     try {

@@ -130,3 +130,18 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     await d.stop();
   });
 }
+
+test('a socket directory that does not exist, or a --home that is a file, is refused with a message (exit 1)', async () => {
+  const dir = tmpDir();
+  const r = await runCli(['start', '--socket', path.join(dir, 'missing', 'd.sock'), '--home', path.join(dir, 'home')]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^claude-daemon start: cannot listen on .*missing\/d\.sock/m);
+  assert.doesNotMatch(r.stderr, /unexpected failure|at .*\.js:\d+/);
+
+  const file = path.join(dir, 'home-file');
+  fs.writeFileSync(file, '');
+  const r2 = await runCli(['start', '--socket', path.join(dir, 'd.sock'), '--home', file]);
+  assert.equal(r2.code, 1, r2.stderr);
+  assert.match(r2.stderr, /cannot create the state directory/);
+  assert.equal(fs.existsSync(path.join(dir, 'd.sock')), false);
+});
