@@ -118,6 +118,16 @@ function wallMs(cmd: string, args: string[]): number {
   return performance.now() - t0;
 }
 
+const CPU_PROBE = path.join(ROOT, 'bench', 'floor', 'cpu-at-exit.cjs');
+
+/** CPU milliseconds (user + system) the process itself used, via a preloaded exit hook. */
+function cpuMs(args: string[]): number {
+  const r = spawnSync(process.execPath, ['-r', CPU_PROBE, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const m = /cpu-ms ([\d.]+)/.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return Number(m[1]);
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -207,6 +217,19 @@ async function main(): Promise<void> {
     console.log(`${'node -e 0'.padEnd(36)} ${fmt(mn).padStart(7)} ms`);
     console.log(`${'3-line plain-Node net ping (ref.)'.padEnd(36)} ${fmt(mm).padStart(7)} ms   ratio ${fmt(mm / mn, 2)}x`);
     console.log(`${'claude-daemon ping'.padEnd(36)} ${fmt(mc).padStart(7)} ms   ratio ${fmt(mc / mn, 2)}x  (target <= 1.3x) ${mc / mn <= 1.3 ? 'ok' : 'MISSED'}`);
+
+    // The same three as CPU time of the process itself: what the wall ratio tends to on an idle machine.
+    console.log(`\nCLI CPU time (user + system of the process), median of ${CLI_RUNS} interleaved runs (ms):`);
+    const cpu = { node: [] as number[], minimal: [] as number[], cli: [] as number[] };
+    for (let i = 0; i < CLI_RUNS; i++) {
+      cpu.node.push(cpuMs(['-e', '0']));
+      cpu.minimal.push(cpuMs(['-e', minimal, daemonSock]));
+      cpu.cli.push(cpuMs([BIN, 'ping', '--socket', daemonSock]));
+    }
+    const [cn, cm, cc] = [median(cpu.node), median(cpu.minimal), median(cpu.cli)];
+    console.log(`${'node -e 0'.padEnd(36)} ${fmt(cn).padStart(7)} ms`);
+    console.log(`${'3-line plain-Node net ping (ref.)'.padEnd(36)} ${fmt(cm).padStart(7)} ms   ratio ${fmt(cm / cn, 2)}x`);
+    console.log(`${'claude-daemon ping'.padEnd(36)} ${fmt(cc).padStart(7)} ms   ratio ${fmt(cc / cn, 2)}x`);
   } finally {
     await stop(daemon);
     fs.rmSync(dir, { recursive: true, force: true });
