@@ -19,9 +19,13 @@ const COMMON: NonNullable<ParseArgsConfig['options']> = {
 /** Runs the CLI and returns its exit code; never calls process.exit itself. */
 export async function main(argv: string[], deps: DaemonLoader, out: Output = processOutput): Promise<number> {
   const [verbName, ...rest] = argv;
-  if (verbName === undefined || verbName === '--help' || verbName === '-h' || verbName === 'help') {
+  if (verbName === undefined) {
+    out.stderr(generalHelp());
+    return EXIT.usage;
+  }
+  if (verbName === '--help' || verbName === '-h' || verbName === 'help') {
     out.stdout(generalHelp());
-    return verbName === undefined ? EXIT.usage : EXIT.ok;
+    return EXIT.ok;
   }
   if (verbName === '--version' || verbName === '-V') {
     out.stdout(`${VERSION}\n`);

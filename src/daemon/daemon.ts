@@ -61,8 +61,15 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     connections.add(conn);
     socket.on('close', () => connections.delete(conn));
   });
+  try {
+    await listenPrivately(server, config.socketPath);
+  } catch (err) {
+    await Promise.allSettled([processes.stop({ killProcesses: false }), modules.stop()]);
+    log.close();
+    throw err;
+  }
+  // Only after listening: a failure to listen is reported once, by the StartError above.
   server.on('error', (err) => log.error('server error', err));
-  await listenPrivately(server, config.socketPath);
   log.info(`listening on ${config.socketPath} (pid ${process.pid}, home ${config.home})`);
 
   async function shutdown(opts: ShutdownOptions = { killProcesses: false }): Promise<void> {

@@ -36,7 +36,12 @@ export function dispatchLine(line: string, ctx: RequestContext): Dispatched {
     return { id: undefined, reply: errorReply('INVALID_REQUEST', 'request must be a JSON object like {"command": "ping"}') };
   }
   const obj = msg as Record<string, unknown>;
-  const id = isRequestId(obj['id']) ? obj['id'] : undefined;
+  const rawId = obj['id'];
+  const id = isRequestId(rawId) ? rawId : undefined;
+  if (rawId !== undefined && id === undefined) {
+    // Answering without the id would leave a correlating client waiting forever; say so instead.
+    return { id, reply: errorReply('INVALID_REQUEST', `"id" must be a string or a finite number, not ${JSON.stringify(rawId)?.slice(0, 100) ?? 'that'}`) };
+  }
   const command = obj['command'];
   if (typeof command !== 'string') {
     return { id, reply: errorReply('INVALID_REQUEST', 'request needs a string "command" field, e.g. {"command": "ping"}') };
@@ -53,13 +58,26 @@ export function dispatchLine(line: string, ctx: RequestContext): Dispatched {
   return { id, reply: run(HANDLERS[name] as Handler<CommandName>, checked.value, ctx) };
 }
 
-async function run(handler: Handler<CommandName>, params: unknown, ctx: RequestContext): Promise<WireReply> {
+/**
+ * Runs a handler. A synchronous handler (ping) gets a synchronous reply: no promise, no microtask, so
+ * the connection writes it in the same tick; only handlers that really wait return a promise.
+ */
+function run(handler: Handler<CommandName>, params: unknown, ctx: RequestContext): Promise<WireReply> | WireReply {
+  let result: unknown;
   try {
-    const result = await handler(params as never, ctx);
-    return { success: true, result };
+    result = handler(params as never, ctx);
   } catch (err) {
-    if (err instanceof CommandError) return errorReply(err.code, err.message);
-    ctx.services.log.error('handler failed', err);
-    return errorReply('INTERNAL_ERROR', `internal error: ${err instanceof Error ? err.message : String(err)} (this is a daemon bug; see its log)`);
+    return failure(err, ctx);
   }
+  if (!(result instanceof Promise)) return { success: true, result };
+  return result.then(
+    (value: unknown): WireReply => ({ success: true, result: value }),
+    (err: unknown) => failure(err, ctx),
+  );
+}
+
+function failure(err: unknown, ctx: RequestContext): WireReply {
+  if (err instanceof CommandError) return errorReply(err.code, err.message);
+  ctx.services.log.error('handler failed', err);
+  return errorReply('INTERNAL_ERROR', `internal error: ${err instanceof Error ? err.message : String(err)} (this is a daemon bug; see its log)`);
 }

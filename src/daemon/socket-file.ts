@@ -35,7 +35,14 @@ export async function claimSocketPath(socketPath: string): Promise<void> {
 /** Binds `server` to the path with owner-only permissions from the start. */
 export function listenPrivately(server: net.Server, socketPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
+    const onError = (err: NodeJS.ErrnoException): void =>
+      reject(
+        new StartError(
+          err.code === 'EADDRINUSE'
+            ? `another daemon claimed ${socketPath} while this one was starting; stop it with \`claude-daemon shutdown\` or choose another --socket.`
+            : `cannot listen on ${socketPath} (${err.code ?? err.message}); check that its directory exists and is writable, or choose another --socket.`,
+        ),
+      );
     server.once('error', onError);
     const oldMask = process.umask(0o177);
     try {

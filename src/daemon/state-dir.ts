@@ -7,8 +7,13 @@ import { StartError } from './socket-file.js';
 
 /** Creates `dir` (0700) or checks an existing one: ours, and not readable by others. */
 export function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = fs.statSync(dir);
+  let st: fs.Stats;
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    st = fs.statSync(dir);
+  } catch (err) {
+    throw new StartError(`cannot create the state directory ${dir} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another --home.`);
+  }
   if (!st.isDirectory()) throw new StartError(`${dir} is not a directory; choose another --home.`);
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) {

@@ -41,8 +41,18 @@ export function isRequestId(value: unknown): value is RequestId {
   return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 }
 
-/** Serialises a reply as one line, adding `id` only when the request carried one. */
+/**
+ * Serialises a reply as one line, adding `id` only when the request carried one. A result JSON cannot
+ * carry (a BigInt, a cycle) becomes an INTERNAL_ERROR reply rather than an exception, so the
+ * request still gets its one reply.
+ */
 export function encodeReply(reply: WireReply, id: RequestId | undefined): string {
   if (id !== undefined) reply.id = id;
-  return JSON.stringify(reply) + '\n';
+  try {
+    return JSON.stringify(reply) + '\n';
+  } catch (err) {
+    const failed: ErrorReply = { success: false, error: `internal error: the reply could not be encoded as JSON (${(err as Error).message})`, code: 'INTERNAL_ERROR' };
+    if (id !== undefined) failed.id = id;
+    return JSON.stringify(failed) + '\n';
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * The one registry of wire error codes. Codes are stable API: clients branch on them, so a code is
- * never renamed or reused, only added. `test/protocol-docs.test.ts` checks this table against
+ * never renamed or reused, only added. `test/core/protocol-docs.test.ts` checks this table against
  * docs/protocol.md in both directions, so a code cannot exist undocumented or be documented but gone.
  */
 export const ERROR_CODES = {

@@ -11,7 +11,7 @@ const READY_TIMEOUT_MS = 15_000;
 
 /** `start`: runs the daemon in this process, or with --detach in the background until it answers. */
 export const verb: Verb = {
-  usage: 'start [--socket PATH] [--home DIR] [--modules-dir DIR] [--max-running N] [--detach]',
+  usage: 'start [--socket PATH] [--home DIR] [--modules-dir DIR] [--max-running N] [--max-line-bytes N] [--detach]',
   description: 'Starts the daemon. In the foreground it logs to stderr and to daemon.log in its state directory; --detach returns once the daemon answers ping and prints its pid and socket.',
   help: [
     '  --socket PATH       socket path (else $CLAUDE_DAEMON_SOCKET, else /tmp/claude_daemon.sock)',
@@ -65,9 +65,18 @@ function positiveInt(v: unknown, flag: string): number | undefined {
   return n;
 }
 
-/** Re-runs this CLI as a detached `start` and waits until it answers ping (or dies, showing why). */
+/**
+ * Re-runs this CLI as a detached `start` and waits until that very process answers ping. If another
+ * daemon answers instead, it waits for its own child to give up (it will refuse the live socket) so
+ * that no second daemon is left starting in the background after we have reported failure.
+ */
 async function detach(ctx: VerbContext, opts: StartOptions): Promise<number> {
   const socket = resolveSocketPath(opts.socket, process.env);
+  const live = await pingPid(socket);
+  if (live !== undefined) {
+    ctx.out.stderr(`claude-daemon start: a daemon is already running on ${socket} (pid ${live}); stop it with \`claude-daemon shutdown\` first.\n`);
+    return 1;
+  }
   const home = path.resolve(resolveHome(opts.home, process.env, os.homedir()));
   fs.mkdirSync(home, { recursive: true, mode: 0o700 });
   const errFile = path.join(home, 'daemon.stderr');
@@ -84,24 +93,30 @@ async function detach(ctx: VerbContext, opts: StartOptions): Promise<number> {
       ctx.out.stderr(`claude-daemon start: the daemon exited (code ${exited}) before answering:\n${fs.readFileSync(errFile, 'utf8')}`);
       return 1;
     }
-    try {
-      const client = await connect({ socketPath: socket, connectTimeoutMs: 1000 });
-      try {
-        const r = await client.ping({ timeoutMs: 1000 });
-        if (r.pid !== child.pid) {
-          ctx.out.stderr(`claude-daemon start: another daemon (pid ${r.pid}) answers on ${socket}\n`);
-          return 1;
-        }
-        if (ctx.json) printJson(ctx.out, { pid: r.pid, socket: r.socket, home: r.home });
-        else ctx.out.stdout(`claude-daemon started: pid ${r.pid}, socket ${r.socket}\n`);
-        return 0;
-      } finally {
-        client.close();
-      }
-    } catch {
-      await new Promise((r) => setTimeout(r, 25));
+    const pid = await pingPid(socket);
+    if (pid !== undefined && pid === child.pid) {
+      if (ctx.json) printJson(ctx.out, { pid, socket: path.resolve(socket), home });
+      else ctx.out.stdout(`claude-daemon started: pid ${pid}, socket ${path.resolve(socket)}\n`);
+      return 0;
     }
+    // Nobody yet, or another daemon that won a race (our child will then exit and say so).
+    await new Promise((r) => setTimeout(r, 25));
   }
-  ctx.out.stderr(`claude-daemon start: no answer on ${socket} within ${READY_TIMEOUT_MS / 1000}s; see ${path.join(home, 'daemon.log')}\n`);
+  child.kill('SIGTERM');
+  ctx.out.stderr(`claude-daemon start: no answer on ${socket} within ${READY_TIMEOUT_MS / 1000}s (stopped it); see ${path.join(home, 'daemon.log')}\n`);
   return 1;
+}
+
+/** The pid of the daemon answering on `socket`, or undefined if none answers. */
+async function pingPid(socket: string): Promise<number | undefined> {
+  try {
+    const client = await connect({ socketPath: socket, connectTimeoutMs: 1000 });
+    try {
+      return (await client.ping({ timeoutMs: 1000 })).pid;
+    } finally {
+      client.close();
+    }
+  } catch {
+    return undefined;
+  }
 }
