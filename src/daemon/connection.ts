@@ -6,9 +6,18 @@
  */
 import type net from 'node:net';
 import { encodeReply, type RequestId, type WireReply } from '../protocol/envelope.js';
-import { LineSplitter } from '../protocol/framing.js';
+import { LineSplitter, type FrameEvent } from '../protocol/framing.js';
 import { dispatchLine, errorReply } from './dispatch.js';
 import type { Services } from './services.js';
+
+/**
+ * Request lines handled per event-loop turn before yielding to other connections. Small enough that
+ * 20 flooding clients delay a ping by only a few ms; large enough that yielding costs little.
+ */
+const LINES_PER_TURN = 32;
+
+/** Why reading is paused: unsent replies over the cap, too many requests in flight, or a yielded turn. */
+type PauseReason = 'replies' | 'inflight' | 'turn';
 
 /** Serves one socket until it closes; `inFlight` lets shutdown wait for pending replies. */
 export class Connection {
@@ -16,7 +25,10 @@ export class Connection {
   private readonly abort = new AbortController();
   private orderedTail: Promise<void> = Promise.resolve();
   private inFlight = 0;
-  private pausedFor = new Set<'replies' | 'inflight'>();
+  private pausedFor = new Set<PauseReason>();
+  /** Lines read but not yet handled (at most one chunk's worth: reading pauses while any wait). */
+  private queue: FrameEvent[] = [];
+  private head = 0;
   private stuckTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private stopped = false;
@@ -52,17 +64,38 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
-    for (const ev of this.splitter.push(chunk)) {
-      if (this.stopped) return;
+    if (this.stopped) return;
+    for (const ev of this.splitter.push(chunk)) this.queue.push(ev);
+    this.drain();
+  }
+
+  /**
+   * Handles queued lines, at most LINES_PER_TURN per event-loop turn: a client that sends thousands
+   * of requests in one chunk yields to every other connection between batches (fairness), and
+   * reading stays paused while lines wait, so the queue never holds more than one chunk.
+   */
+  private drain(): void {
+    let budget = LINES_PER_TURN;
+    while (this.head < this.queue.length && !this.stopped && !this.closed) {
+      if (this.pausedFor.has('replies') || this.pausedFor.has('inflight')) return; // resume() drains again.
+      if (budget-- === 0) {
+        this.pause('turn');
+        setImmediate(() => this.resume('turn'));
+        return;
+      }
+      const ev = this.queue[this.head++]!;
       if (ev.kind === 'too_large') {
         const limit = this.services.config.maxLineBytes;
         this.stopped = true;
         this.send(errorReply('REQUEST_TOO_LARGE', `request line exceeds ${limit} bytes; the connection is closed. Send smaller requests.`), undefined, true);
-        void this.orderedTail.then(() => this.closeAfterFlush());
-        return;
+        void Promise.all([this.orderedTail, this.whenIdle()]).then(() => this.closeAfterFlush());
+        break;
       }
-      if (ev.text.trim() === '') continue;
-      this.handleLine(ev.text);
+      if (ev.text.trim() !== '') this.handleLine(ev.text);
+    }
+    if (this.head >= this.queue.length || this.stopped) {
+      this.queue = [];
+      this.head = 0;
     }
   }
 
@@ -112,7 +145,7 @@ export class Connection {
     if (this.socket.writableLength > this.services.config.maxPendingReplyBytes) this.pause('replies');
   }
 
-  private pause(reason: 'replies' | 'inflight'): void {
+  private pause(reason: PauseReason): void {
     this.pausedFor.add(reason);
     this.socket.pause();
     if (reason === 'replies' && this.stuckTimer === undefined) {
@@ -124,13 +157,16 @@ export class Connection {
     }
   }
 
-  private resume(reason: 'replies' | 'inflight'): void {
+  private resume(reason: PauseReason): void {
     if (!this.pausedFor.delete(reason)) return;
     if (reason === 'replies' && this.stuckTimer !== undefined) {
       clearTimeout(this.stuckTimer);
       this.stuckTimer = undefined;
     }
-    if (this.pausedFor.size === 0 && !this.closed) this.socket.resume();
+    if (this.closed) return;
+    this.drain();
+    // Read more only once every queued line is handled and nothing else holds reading back.
+    if (this.pausedFor.size === 0 && this.head >= this.queue.length) this.socket.resume();
   }
 
   private closeAfterFlush(): void {
