@@ -87,6 +87,7 @@ export class Connection {
       if (ev.kind === 'too_large') {
         const limit = this.services.config.maxLineBytes;
         this.stopped = true;
+        this.socket.pause(); // Nothing more will be read from it: do not let it fill our memory meanwhile.
         this.send(errorReply('REQUEST_TOO_LARGE', `request line exceeds ${limit} bytes; the connection is closed. Send smaller requests.`), undefined, true);
         void Promise.all([this.orderedTail, this.whenIdle()]).then(() => this.closeAfterFlush());
         break;
@@ -163,7 +164,7 @@ export class Connection {
       clearTimeout(this.stuckTimer);
       this.stuckTimer = undefined;
     }
-    if (this.closed) return;
+    if (this.closed || this.stopped) return;
     this.drain();
     // Read more only once every queued line is handled and nothing else holds reading back.
     if (this.pausedFor.size === 0 && this.head >= this.queue.length) this.socket.resume();

@@ -117,35 +117,45 @@ export async function openPipes(path: string, n: number, batch = 100): Promise<P
  */
 export class Flooder {
   repliesBytes = 0;
+  /** The first 64 KiB of replies, for assertions on what the daemon said. */
+  repliesText = '';
+  /** Bytes handed to the socket so far (accepted by the daemon = written - unsentBytes). */
+  written = 0;
   closed = false;
   private stopped = false;
-  private readonly chunk: string;
-
-  private constructor(readonly socket: net.Socket, read: boolean) {
-    this.chunk = '{"command":"ping"}\n'.repeat(2000);
+  private constructor(
+    readonly socket: net.Socket,
+    read: boolean,
+    private readonly chunk: string | Buffer,
+    private readonly limit: number,
+  ) {
     socket.on('error', () => undefined);
     socket.on('close', () => (this.closed = true));
-    if (read) socket.on('data', (d: Buffer) => (this.repliesBytes += d.length));
+    if (read)
+      socket.on('data', (d: Buffer) => {
+        this.repliesBytes += d.length;
+        if (this.repliesText.length < 65536) this.repliesText += d.toString('utf8');
+      });
     else socket.pause();
     socket.on('drain', () => this.pump());
     this.pump();
   }
 
-  /** Connects and starts flooding immediately. */
-  static open(path: string, read: boolean): Promise<Flooder> {
+  /** Connects and starts flooding immediately: `chunk` (default: 2,000 pings) again and again, up to `limit` bytes. */
+  static open(path: string, read: boolean, chunk: string | Buffer = '{"command":"ping"}\n'.repeat(2000), limit = Infinity): Promise<Flooder> {
     return new Promise((resolve, reject) => {
       const s = net.createConnection(path);
       s.once('connect', () => {
         s.removeListener('error', reject);
-        resolve(new Flooder(s, read));
+        resolve(new Flooder(s, read, chunk, limit));
       });
       s.once('error', reject);
     });
   }
 
-  /** Bytes written by us but not yet taken by the daemon (grows when the daemon stops reading). */
-  get unsentBytes(): number {
-    return this.socket.writableLength;
+  /** Bytes the daemon has taken from us (it stops taking them when it stops reading). */
+  get acceptedBytes(): number {
+    return this.written - this.socket.writableLength;
   }
 
   stop(): void {
@@ -154,7 +164,10 @@ export class Flooder {
   }
 
   private pump(): void {
-    while (!this.stopped && !this.socket.destroyed && this.socket.write(this.chunk));
+    while (!this.stopped && !this.socket.destroyed && this.written < this.limit) {
+      this.written += this.chunk.length;
+      if (!this.socket.write(this.chunk)) break;
+    }
   }
 }
 
