@@ -29,6 +29,7 @@ export class Connection {
   /** Lines read but not yet handled (at most one chunk's worth: reading pauses while any wait). */
   private queue: FrameEvent[] = [];
   private head = 0;
+  private corked = false;
   private stuckTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private stopped = false;
@@ -75,6 +76,7 @@ export class Connection {
    * reading stays paused while lines wait, so the queue never holds more than one chunk.
    */
   private drain(): void {
+    this.corkForTurn();
     let budget = LINES_PER_TURN;
     while (this.head < this.queue.length && !this.stopped && !this.closed) {
       if (this.pausedFor.has('replies') || this.pausedFor.has('inflight')) return; // resume() drains again.
@@ -98,6 +100,20 @@ export class Connection {
       this.queue = [];
       this.head = 0;
     }
+  }
+
+  /**
+   * Holds this turn's replies and writes them in one system call when the turn ends (the floor
+   * server's one write per chunk costs far less than one write per reply under load).
+   */
+  private corkForTurn(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    setImmediate(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
   }
 
   private handleLine(line: string): void {

@@ -28,16 +28,23 @@ export class PingPipe {
     socket.on('error', (e) => this.bad.push(`socket error: ${e.message}`));
   }
 
-  /** Connects; rejects when the daemon refuses. */
-  static open(path: string): Promise<PingPipe> {
-    return new Promise((resolve, reject) => {
-      const s = net.createConnection(path);
-      s.once('connect', () => {
-        s.removeListener('error', reject);
-        resolve(new PingPipe(s));
-      });
-      s.once('error', reject);
-    });
+  /** Connects; retries while the listen backlog is full (EAGAIN), rejects on any other error. */
+  static async open(path: string): Promise<PingPipe> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await new Promise<PingPipe>((resolve, reject) => {
+          const s = net.createConnection(path);
+          s.once('connect', () => {
+            s.removeListener('error', reject);
+            resolve(new PingPipe(s));
+          });
+          s.once('error', reject);
+        });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || attempt >= 50) throw err;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
   }
 
   /** Sends `n` pings keeping at most `window` in flight; resolves when all are answered. */
