@@ -30,6 +30,8 @@ export class Connection {
   private queue: FrameEvent[] = [];
   private head = 0;
   private corked = false;
+  private inputEnded = false;
+  private finishCheckScheduled = false;
   private stuckTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private stopped = false;
@@ -45,6 +47,10 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.resume('replies'));
     socket.on('error', () => undefined); // A reset by the peer is routine; 'close' follows.
+    socket.on('end', () => {
+      this.inputEnded = true;
+      this.scheduleFinishCheck();
+    });
     socket.on('close', () => this.onClose());
   }
 
@@ -59,9 +65,9 @@ export class Connection {
     this.abort.abort();
   }
 
-  /** Closes after the replies already written have been flushed. */
+  /** Closes after the replies already written have been flushed (or after 1 s if the client does not read them). */
   end(): void {
-    this.socket.end();
+    this.closeAfterFlush();
   }
 
   private onData(chunk: Buffer): void {
@@ -99,7 +105,22 @@ export class Connection {
     if (this.head >= this.queue.length || this.stopped) {
       this.queue = [];
       this.head = 0;
+      this.scheduleFinishCheck();
     }
+  }
+
+  /**
+   * Once the client has shut its sending side, ends ours after every request it sent is answered.
+   * Checked after the current turn, so replies resolved in this turn are written first.
+   */
+  private scheduleFinishCheck(): void {
+    if (!this.inputEnded || this.finishCheckScheduled) return;
+    this.finishCheckScheduled = true;
+    setImmediate(() => {
+      this.finishCheckScheduled = false;
+      if (this.closed || this.head < this.queue.length || this.inFlight > 0 || this.orderedPending > 0) return;
+      this.socket.end();
+    });
   }
 
   /**
@@ -134,7 +155,10 @@ export class Connection {
     void reply.finally(() => {
       this.inFlight--;
       if (this.inFlight < this.services.config.maxInFlightPerConnection / 2) this.resume('inflight');
-      if (this.inFlight === 0) for (const r of this.idleResolvers.splice(0)) r();
+      if (this.inFlight === 0) {
+        for (const r of this.idleResolvers.splice(0)) r();
+        this.scheduleFinishCheck();
+      }
     });
   }
 
@@ -153,6 +177,7 @@ export class Connection {
     this.orderedTail = this.orderedTail.then(async () => {
       this.write(await reply, id);
       this.orderedPending--;
+      if (this.orderedPending === 0) this.scheduleFinishCheck();
     });
   }
 

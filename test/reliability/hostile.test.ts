@@ -139,3 +139,44 @@ test('while 20 clients flood, a well-behaved ping still gets through promptly', 
   }
   assert.deepEqual(good.bad, []);
 });
+
+test('a client that sends its requests and shuts its sending side (nc -N) gets every reply', async () => {
+  for (const [n, withIds] of [
+    [1, false],
+    [5000, false],
+    [5000, true],
+  ] as const) {
+    const lines = Array.from({ length: n }, (_, i) => (withIds ? `{"command":"ping","id":${i}}\n` : '{"command":"ping"}\n')).join('');
+    const replies = await new Promise<string[]>((resolve, reject) => {
+      const s = net.createConnection(d.socket);
+      let buf = '';
+      s.setEncoding('utf8').on('data', (x: string) => (buf += x));
+      s.on('error', reject);
+      s.on('close', () => resolve(buf.split('\n').filter((l) => l !== '')));
+      s.on('connect', () => s.end(lines));
+    });
+    assert.equal(replies.length, n, `${n} requests${withIds ? ' with ids' : ''}, then end: every one answered before the daemon closed`);
+    assert.ok(replies.every((r) => (JSON.parse(r) as { success: boolean }).success));
+  }
+});
+
+test('shutdown completes even while clients neither read nor close', async () => {
+  const throwaway = await startTestDaemon();
+  const hog = await Flooder.open(throwaway.socket, false);
+  const staller = await FuzzConn.open(throwaway.socket);
+  staller.socket.write('{"command":"pi');
+  const quiet = await FuzzConn.open(throwaway.socket);
+  try {
+    await waitFor(() => hog.acceptedBytes > 0, { what: 'the hog to be read from' });
+    const t0 = Date.now();
+    quiet.socket.write('{"command":"shutdown"}\n'); // A throwaway daemon: this one may really stop.
+    await waitFor(() => throwaway.proc.exitCode !== null, { what: 'the daemon to exit', timeoutMs: 15_000 });
+    assert.equal(throwaway.proc.exitCode, 0);
+    assert.ok(Date.now() - t0 < 10_000, `shutdown took ${Date.now() - t0} ms`);
+  } finally {
+    hog.stop();
+    staller.close();
+    quiet.close();
+    await throwaway.stop();
+  }
+});
