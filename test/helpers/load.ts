@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { FIXTURES } from './daemon.js';
+import { waitFor } from './wait.js';
 
 /** One pipelined ping connection: keeps up to `window` pings in flight, checks every reply. */
 export class PingPipe {
@@ -254,4 +255,60 @@ export function stopFloodProcess(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
+}
+
+/** Descriptors, heap in use (after a GC) and RSS of the daemon, before and after a run of cycles. */
+export interface LeakFigures {
+  fds: { before: number; after: number };
+  heapUsed: { before: number; after: number };
+  rss: { before: number; after: number };
+}
+
+/**
+ * The leak harness: runs `cycle` `count` times (`concurrency` at a time) against a daemon after a
+ * warm-up, then measures what stayed behind once its descriptors have settled. Any kind of cycle
+ * plugs in: a connection, a spawn/wait/remove, a module call.
+ */
+export async function measureCycles(
+  socket: string,
+  pid: number,
+  opts: { count: number; concurrency: number; warmup?: number },
+  cycle: (i: number) => Promise<void>,
+): Promise<LeakFigures> {
+  const runMany = async (n: number, offset: number): Promise<void> => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(opts.concurrency, n) }, async () => {
+        while (next < n) await cycle(offset + next++);
+      }),
+    );
+  };
+  // The warm-up takes the allocator and JIT to their steady state (the first thousands of cycles
+  // grow RSS once, by ~30 MiB, then it stays flat), so what is measured after it is a leak.
+  const warmup = opts.warmup ?? Math.ceil(opts.count / 2);
+  await runMany(warmup, 0);
+  const settled = async (target: number): Promise<number> => {
+    // Closed connections leave the daemon's table a moment later.
+    await waitFor(() => fdCount(pid) <= target, { timeoutMs: 10_000 }).catch(() => undefined);
+    return fdCount(pid);
+  };
+  let last = -1;
+  const fdsBefore = await waitFor(
+    () => {
+      const now = fdCount(pid);
+      const stable = now === last;
+      last = now;
+      return stable ? now : undefined;
+    },
+    { intervalMs: 50, what: 'daemon descriptors to settle after the warm-up' },
+  );
+  const memBefore = await daemonMemory(socket, true);
+  await runMany(opts.count, warmup);
+  const fdsAfter = await settled(fdsBefore);
+  const memAfter = await daemonMemory(socket, true);
+  return {
+    fds: { before: fdsBefore, after: fdsAfter },
+    heapUsed: { before: memBefore.heap_used, after: memAfter.heap_used },
+    rss: { before: memBefore.rss, after: memAfter.rss },
+  };
 }
