@@ -11,7 +11,7 @@ export const PingParams = z.object({
   gc: z.boolean().optional(),
 });
 
-/** The daemon's memory in bytes, as `process.memoryUsage()` reports it. */
+/** The daemon's memory in bytes, as Node's memoryUsage reports it. */
 export interface MemoryStats {
   rss: number;
   heap_used: number;
