@@ -3,7 +3,7 @@
  * right one; the daemon's heap in use after the load (after a full GC) must come back to within 10%
  * of before, and its RSS must stay under 150 MiB throughout (sampled from /proc every 20 ms).
  * Needs about 2,100 open files in this process and in the daemon: scripts/test.mjs raises the soft
- * `ulimit -n` for --stress runs when it is lower.
+ * `ulimit -n` (to 4096, within the hard limit) for every run when it is lower.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
