@@ -14,7 +14,7 @@ import type { Services } from './services.js';
  * Request lines handled per event-loop turn before yielding to other connections. Small enough that
  * 20 flooding clients delay a ping by only a few ms; large enough that yielding costs little.
  */
-const LINES_PER_TURN = 32;
+const LINES_PER_TURN = 16;
 
 /** Why reading is paused: unsent replies over the cap, too many requests in flight, or a yielded turn. */
 type PauseReason = 'replies' | 'inflight' | 'turn';
