@@ -7,6 +7,11 @@ import path from 'node:path';
 import { resolveHome, resolveModulesDir, resolveSocketPath } from '../protocol/paths.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../protocol/framing.js';
 
+/**
+ * Hidden tuning knob (not a `start` flag): how long a client may leave over ~1 MiB of replies unread
+ * before it is disconnected. Tests shorten it to prove the disconnect without waiting 30 s.
+ */
+export const STUCK_CLIENT_ENV = 'CLAUDE_DAEMON_STUCK_CLIENT_MS';
 
 /** Everything the daemon needs to know about where and how to run. */
 export interface DaemonConfig {
@@ -45,9 +50,16 @@ export function resolveConfig(opts: DaemonOptions, env: NodeJS.ProcessEnv = proc
     modulesDir: path.resolve(resolveModulesDir(opts.modulesDir, env, cwd)),
     maxLineBytes: opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
     maxPendingReplyBytes: 1024 * 1024,
-    stuckClientMs: 30_000,
+    stuckClientMs: positiveIntEnv(env, STUCK_CLIENT_ENV) ?? 30_000,
     maxInFlightPerConnection: 1024,
     maxRunning: opts.maxRunning ?? Infinity,
     logToStderr: opts.logToStderr ?? true,
   };
+}
+
+function positiveIntEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }

@@ -6,9 +6,18 @@
  */
 import type net from 'node:net';
 import { encodeReply, type RequestId, type WireReply } from '../protocol/envelope.js';
-import { LineSplitter } from '../protocol/framing.js';
+import { LineSplitter, type FrameEvent } from '../protocol/framing.js';
 import { dispatchLine, errorReply } from './dispatch.js';
 import type { Services } from './services.js';
+
+/**
+ * Request lines handled per event-loop turn before yielding to other connections. Small enough that
+ * 20 flooding clients delay a ping by only a few ms; large enough that yielding costs little.
+ */
+const LINES_PER_TURN = 16;
+
+/** Why reading is paused: unsent replies over the cap, too many requests in flight, or a yielded turn. */
+type PauseReason = 'replies' | 'inflight' | 'turn';
 
 /** Serves one socket until it closes; `inFlight` lets shutdown wait for pending replies. */
 export class Connection {
@@ -16,7 +25,13 @@ export class Connection {
   private readonly abort = new AbortController();
   private orderedTail: Promise<void> = Promise.resolve();
   private inFlight = 0;
-  private pausedFor = new Set<'replies' | 'inflight'>();
+  private pausedFor = new Set<PauseReason>();
+  /** Lines read but not yet handled (at most one chunk's worth: reading pauses while any wait). */
+  private queue: FrameEvent[] = [];
+  private head = 0;
+  private corked = false;
+  private inputEnded = false;
+  private finishCheckScheduled = false;
   private stuckTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private stopped = false;
@@ -32,6 +47,10 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.resume('replies'));
     socket.on('error', () => undefined); // A reset by the peer is routine; 'close' follows.
+    socket.on('end', () => {
+      this.inputEnded = true;
+      this.scheduleFinishCheck();
+    });
     socket.on('close', () => this.onClose());
   }
 
@@ -46,24 +65,76 @@ export class Connection {
     this.abort.abort();
   }
 
-  /** Closes after the replies already written have been flushed. */
+  /** Closes after the replies already written have been flushed (or after 1 s if the client does not read them). */
   end(): void {
-    this.socket.end();
+    this.closeAfterFlush();
   }
 
   private onData(chunk: Buffer): void {
-    for (const ev of this.splitter.push(chunk)) {
-      if (this.stopped) return;
+    if (this.stopped) return;
+    for (const ev of this.splitter.push(chunk)) this.queue.push(ev);
+    this.drain();
+  }
+
+  /**
+   * Handles queued lines, at most LINES_PER_TURN per event-loop turn: a client that sends thousands
+   * of requests in one chunk yields to every other connection between batches (fairness), and
+   * reading stays paused while lines wait, so the queue never holds more than one chunk.
+   */
+  private drain(): void {
+    this.corkForTurn();
+    let budget = LINES_PER_TURN;
+    while (this.head < this.queue.length && !this.stopped && !this.closed) {
+      if (this.pausedFor.has('replies') || this.pausedFor.has('inflight')) return; // resume() drains again.
+      if (budget-- === 0) {
+        this.pause('turn');
+        setImmediate(() => this.resume('turn'));
+        return;
+      }
+      const ev = this.queue[this.head++]!;
       if (ev.kind === 'too_large') {
         const limit = this.services.config.maxLineBytes;
         this.stopped = true;
+        this.socket.pause(); // Nothing more will be read from it: do not let it fill our memory meanwhile.
         this.send(errorReply('REQUEST_TOO_LARGE', `request line exceeds ${limit} bytes; the connection is closed. Send smaller requests.`), undefined, true);
-        void this.orderedTail.then(() => this.closeAfterFlush());
-        return;
+        void Promise.all([this.orderedTail, this.whenIdle()]).then(() => this.closeAfterFlush());
+        break;
       }
-      if (ev.text.trim() === '') continue;
-      this.handleLine(ev.text);
+      if (ev.text.trim() !== '') this.handleLine(ev.text);
     }
+    if (this.head >= this.queue.length || this.stopped) {
+      this.queue = [];
+      this.head = 0;
+      this.scheduleFinishCheck();
+    }
+  }
+
+  /**
+   * Once the client has shut its sending side, ends ours after every request it sent is answered.
+   * Checked after the current turn, so replies resolved in this turn are written first.
+   */
+  private scheduleFinishCheck(): void {
+    if (!this.inputEnded || this.finishCheckScheduled) return;
+    this.finishCheckScheduled = true;
+    setImmediate(() => {
+      this.finishCheckScheduled = false;
+      if (this.closed || this.head < this.queue.length || this.inFlight > 0 || this.orderedPending > 0) return;
+      this.socket.end();
+    });
+  }
+
+  /**
+   * Holds this turn's replies and writes them in one system call when the turn ends (the floor
+   * server's one write per chunk costs far less than one write per reply under load).
+   */
+  private corkForTurn(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    setImmediate(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
   }
 
   private handleLine(line: string): void {
@@ -84,7 +155,10 @@ export class Connection {
     void reply.finally(() => {
       this.inFlight--;
       if (this.inFlight < this.services.config.maxInFlightPerConnection / 2) this.resume('inflight');
-      if (this.inFlight === 0) for (const r of this.idleResolvers.splice(0)) r();
+      if (this.inFlight === 0) {
+        for (const r of this.idleResolvers.splice(0)) r();
+        this.scheduleFinishCheck();
+      }
     });
   }
 
@@ -103,6 +177,7 @@ export class Connection {
     this.orderedTail = this.orderedTail.then(async () => {
       this.write(await reply, id);
       this.orderedPending--;
+      if (this.orderedPending === 0) this.scheduleFinishCheck();
     });
   }
 
@@ -112,7 +187,7 @@ export class Connection {
     if (this.socket.writableLength > this.services.config.maxPendingReplyBytes) this.pause('replies');
   }
 
-  private pause(reason: 'replies' | 'inflight'): void {
+  private pause(reason: PauseReason): void {
     this.pausedFor.add(reason);
     this.socket.pause();
     if (reason === 'replies' && this.stuckTimer === undefined) {
@@ -124,13 +199,16 @@ export class Connection {
     }
   }
 
-  private resume(reason: 'replies' | 'inflight'): void {
+  private resume(reason: PauseReason): void {
     if (!this.pausedFor.delete(reason)) return;
     if (reason === 'replies' && this.stuckTimer !== undefined) {
       clearTimeout(this.stuckTimer);
       this.stuckTimer = undefined;
     }
-    if (this.pausedFor.size === 0 && !this.closed) this.socket.resume();
+    if (this.closed || this.stopped) return;
+    this.drain();
+    // Read more only once every queued line is handled and nothing else holds reading back.
+    if (this.pausedFor.size === 0 && this.head >= this.queue.length) this.socket.resume();
   }
 
   private closeAfterFlush(): void {

@@ -56,7 +56,9 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   services.onStop((opts) => processes.stop(opts));
   services.onStop(() => modules.stop());
 
-  const server = net.createServer((socket) => {
+  // Half-open: a client may send its requests and shut its sending side (`nc -N`, a script piping
+  // a file); the connection still answers every one before closing (see Connection).
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     const conn = new Connection(socket, services, () => shuttingDown !== undefined);
     connections.add(conn);
     socket.on('close', () => connections.delete(conn));

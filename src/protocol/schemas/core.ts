@@ -1,8 +1,24 @@
 /** Parameters and results of the daemon's own commands (`ping`, `shutdown`). */
 import { z } from 'zod';
 
-/** `ping` takes nothing; unknown keys are ignored like everywhere else (additive compatibility). */
-export const PingParams = z.object({});
+/**
+ * `ping` needs nothing; unknown keys are ignored like everywhere else (additive compatibility).
+ * `stats` adds the daemon's memory figures and `gc` first runs a full garbage collection, so a
+ * test or an operator can tell a leak (heap that stays up after a GC) from garbage not yet collected.
+ */
+export const PingParams = z.object({
+  stats: z.boolean().optional(),
+  gc: z.boolean().optional(),
+});
+
+/** The daemon's memory in bytes, as Node's memoryUsage reports it. */
+export interface MemoryStats {
+  rss: number;
+  heap_used: number;
+  heap_total: number;
+  external: number;
+  array_buffers: number;
+}
 
 /** What `ping` proves: the daemon answers, and which daemon it is. */
 export interface PingResult {
@@ -13,6 +29,10 @@ export interface PingResult {
   socket: string;
   home: string;
   modules_dir: string;
+  /** Present when the request asked for `stats` or `gc`. */
+  memory?: MemoryStats;
+  /** True when a full GC ran before `memory` was measured. */
+  gc?: boolean;
 }
 
 /** `kill_processes: true` kills every running child before exiting; by default they keep running. */
