@@ -234,11 +234,11 @@ export function mib(bytes: number): string {
 }
 
 /**
- * Starts `n` flooding clients in a separate process (test/fixtures/flood.cjs), so the process that
+ * Starts `n` flooding clients in a separate process (test/fixtures/socket-flood.cjs), so the process that
  * measures latency is not itself slowed by reading the flood's replies; resolves once all connected.
  */
 export function startFloodProcess(socket: string, n: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(FIXTURES, 'flood.cjs'), socket, String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(FIXTURES, 'socket-flood.cjs'), socket, String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       if (d.includes('ready')) resolve(child);
