@@ -61,6 +61,30 @@ export class FileFollower {
     this.release();
   }
 
+  /**
+   * Reads to the end of the file synchronously, then releases everything. For the moment a run
+   * ends: whoever is woken by that end (a `wait_process`, a `claude_result`) must find the final
+   * `claude` object, so the last bytes cannot wait for a tick. They are few (the follower keeps up
+   * while the run lives), and an async read still in flight is discarded by its offset check.
+   */
+  finishSync(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    try {
+      this.fd ??= fs.openSync(this.file, 'r');
+      const buf = Buffer.allocUnsafe(CHUNK);
+      for (;;) {
+        const n = fs.readSync(this.fd, buf, 0, buf.length, this.offset);
+        if (n <= 0) break;
+        this.offset += n;
+        this.onData(buf.subarray(0, n));
+      }
+    } catch {
+      // No file (the run never started) or it was removed: nothing more to read.
+    }
+    this.release();
+  }
+
   /** Releases the file and timers without a last read (the run is being forgotten). */
   close(): void {
     this.stopped = true;
@@ -104,8 +128,9 @@ export class FileFollower {
     const buf = (this.buf ??= Buffer.allocUnsafe(CHUNK));
     for (;;) {
       if (this.stopped || this.fd === undefined) return;
-      const n = await readAt(this.fd, buf, this.offset);
-      if (n <= 0 || this.stopped) return;
+      const at = this.offset;
+      const n = await readAt(this.fd, buf, at);
+      if (n <= 0 || this.stopped || this.offset !== at) return;
       this.offset += n;
       this.onData(buf.subarray(0, n));
     }

@@ -37,6 +37,7 @@ export function emptyClaudeInfo(): ClaudeRunInfo {
     total_cost_usd: null,
     duration_ms: null,
     usage: null,
+    stall_timeout_s: null,
   };
 }
 

@@ -4,12 +4,16 @@
  * a client can read `record.claude.total_cost_usd` without checking which phase the run is in.
  */
 import { z } from 'zod';
+import type { ProcessRecord } from './processes.js';
 
 /** Progress of a run as read from its stream: `stalled` is sticky once the stall watchdog fired. */
 export type ClaudeRunState = 'starting' | 'working' | 'done' | 'stalled';
 
-/** What the daemon knows about a `claude -p --output-format stream-json` run, from its stdout. */
-export interface ClaudeRunInfo {
+/**
+ * What the daemon knows about a `claude -p --output-format stream-json` run, from its stdout. A type
+ * alias (not an interface) so it fits the process record's `claude: Record<string, unknown>` slot.
+ */
+export type ClaudeRunInfo = {
   /** From the `system/init` line (or any later line carrying it). */
   session_id: string | null;
   model: string | null;
@@ -36,7 +40,9 @@ export interface ClaudeRunInfo {
   total_cost_usd: number | null;
   duration_ms: number | null;
   usage: Record<string, unknown> | null;
-}
+  /** The run's stall watchdog (`spawn_claude`'s `stall_timeout_s`), kept so a restarted daemon re-arms it. */
+  stall_timeout_s: number | null;
+};
 
 const nonEmpty = z.string().min(1);
 const stringList = z.array(nonEmpty);
@@ -90,8 +96,14 @@ export interface ClaudeResultReply {
 }
 
 /** This domain's schemas, spread into the command table. */
-export const CLAUDE_SCHEMAS = {} as const;
+export const CLAUDE_SCHEMAS = {
+  spawn_claude: SpawnClaudeParams,
+  claude_result: ClaudeResultParams,
+} as const;
 
 /** Results of this domain's commands, by command name. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ClaudeResults {}
+export interface ClaudeResults {
+  /** The process record, with its `claude` object. */
+  spawn_claude: ProcessRecord;
+  claude_result: ClaudeResultReply;
+}
