@@ -1,0 +1,103 @@
+/**
+ * Killing a process tree. The tree is the command's process group plus every descendant of the
+ * wrapper found through /proc parent links at the moment of each signal: `claude` starts its tool
+ * shells with setsid (outside the group), and the wrapper, a child subreaper, inherits any of them
+ * that get orphaned, so the parent walk still finds them. Processes are named by (pid, start time),
+ * so a pid reused by a stranger between two steps is never signalled.
+ */
+import { descendants, snapshot } from './proc.js';
+import type { Entry } from './entry.js';
+
+/** One rung of a kill ladder: wait `delay_ms` (unless the process has ended), then send `signal`. */
+export interface KillStep {
+  signal: string;
+  delay_ms: number;
+}
+
+/** What `kill_process` (or a timeout, a stall, shutdown) asked for. */
+export interface KillRequest {
+  /** Explicit signal; absent means "the process's usual way to stop". */
+  signal?: string;
+  /** Seconds between the first signal and the escalation; default 5. */
+  grace_s?: number;
+  /** Recorded as the record's `reason` when this kill ends the process. */
+  reason?: string;
+}
+
+/**
+ * Chooses the ladder for a process, or returns undefined to let the next planner (and finally the
+ * default) decide. The claude observer registers one: with no explicit signal, a claude run gets
+ * SIGINT, then SIGTERM after grace_s, then SIGKILL 2 s later.
+ */
+export type KillPlanner = (entry: Entry, req: KillRequest) => KillStep[] | undefined;
+
+/** Default grace between the polite signal and SIGKILL. */
+export const DEFAULT_GRACE_S = 5;
+
+/** The issue's default: `signal` (SIGTERM), then SIGKILL after `grace_s`. */
+export function defaultLadder(req: KillRequest): KillStep[] {
+  return [
+    { signal: req.signal ?? 'SIGTERM', delay_ms: 0 },
+    { signal: 'SIGKILL', delay_ms: (req.grace_s ?? DEFAULT_GRACE_S) * 1000 },
+  ];
+}
+
+/** Sends `signal` to the whole tree of `entry` right now; returns how many processes it reached. */
+export function signalTree(entry: Entry, signal: string): number {
+  const s = entry.stored;
+  const snap = snapshot();
+  const targets = new Map<number, number>();
+  const add = (pid: number, start: number): void => {
+    if (pid !== process.pid && pid > 1) targets.set(pid, start);
+  };
+  const wrapper = s.wrapper_pid !== null ? snap.byPid.get(s.wrapper_pid) : undefined;
+  const wrapperOk = wrapper !== undefined && wrapper.start === s.wrapper_start;
+  if (wrapperOk) for (const d of descendants(snap, wrapper.pid)) add(d.pid, d.start);
+  const pid = s.record.pid;
+  const cmd = pid !== null ? snap.byPid.get(pid) : undefined;
+  const cmdOk = cmd !== undefined && cmd.start === s.pid_start;
+  if (cmdOk) {
+    add(cmd.pid, cmd.start);
+    for (const d of descendants(snap, cmd.pid)) add(d.pid, d.start);
+  }
+  for (const [p, start] of entry.signalled) {
+    const cur = snap.byPid.get(p);
+    if (cur !== undefined && cur.start === start) add(p, start);
+  }
+  let reached = 0;
+  // The group kill covers members the scan raced with; the group id cannot be reused while the
+  // wrapper has not yet recorded the command's end (it holds the leader until then).
+  if (pid !== null && (wrapperOk || cmdOk)) {
+    try {
+      process.kill(-pid, signal as NodeJS.Signals);
+      reached++;
+    } catch {
+      // The group is already empty.
+    }
+  }
+  for (const [p, start] of targets) {
+    entry.signalled.set(p, start);
+    if (snap.byPid.get(p)?.state === 'Z') continue;
+    try {
+      process.kill(p, signal as NodeJS.Signals);
+      reached++;
+    } catch {
+      // Gone since the scan.
+    }
+  }
+  return reached;
+}
+
+/**
+ * Runs a ladder: each step waits its delay (ending early when the process ends), then signals the
+ * tree. Resolves once the process has ended, or 2 s after the last step if it still has not (a
+ * process stuck in uninterruptible sleep; the caller then replies with the record as it stands).
+ */
+export async function runLadder(entry: Entry, steps: KillStep[]): Promise<void> {
+  for (const step of steps) {
+    if (step.delay_ms > 0 && (await entry.waitEnd(step.delay_ms))) return;
+    if (entry.ended) return;
+    signalTree(entry, step.signal);
+  }
+  await entry.waitEnd(2000);
+}

@@ -1,0 +1,98 @@
+/**
+ * Reading /proc: who is alive, who is whose parent, and each process's start time. The start time
+ * (field 22 of /proc/PID/stat) together with the pid names a process uniquely, so a pid that was
+ * reused by a stranger is never signalled or adopted as ours.
+ */
+import fs from 'node:fs';
+
+/** One process as /proc/PID/stat shows it. */
+export interface ProcStat {
+  pid: number;
+  ppid: number;
+  state: string;
+  /** Clock ticks since boot at which the process started. */
+  start: number;
+}
+
+/** Parses /proc/PID/stat; the command name may hold spaces and parentheses, so split after the last ')'. */
+export function parseStat(pid: number, text: string): ProcStat | undefined {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const f = text.slice(close + 2).split(' ');
+  // f[0] is field 3 (state), f[1] field 4 (ppid), f[19] field 22 (starttime).
+  const state = f[0];
+  const ppid = Number(f[1]);
+  const start = Number(f[19]);
+  if (state === undefined || !Number.isFinite(ppid) || !Number.isFinite(start)) return undefined;
+  return { pid, ppid, state, start };
+}
+
+/** The stat of one pid, or undefined when it does not exist. */
+export function readStat(pid: number): ProcStat | undefined {
+  try {
+    return parseStat(pid, fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when `pid` is the very process that started at `start` and has not ended. A zombie counts as
+ * ended: pid 1 here reaps orphans lazily, so a dead process can linger in state Z.
+ */
+export function isAlive(pid: number, start: number): boolean {
+  const st = readStat(pid);
+  return st !== undefined && st.start === start && st.state !== 'Z' && st.state !== 'X';
+}
+
+/** Every process on the machine, by pid, plus a parent-to-children index. */
+export interface ProcSnapshot {
+  byPid: Map<number, ProcStat>;
+  children: Map<number, number[]>;
+}
+
+let cached: { at: number; snap: ProcSnapshot } | undefined;
+/** Kills that arrive together (a batch of kill_process) share one scan; a later step rescans. */
+const SNAPSHOT_TTL_MS = 5;
+
+/** Scans /proc once (or reuses a scan a few milliseconds old). */
+export function snapshot(): ProcSnapshot {
+  const now = performance.now();
+  if (cached !== undefined && now - cached.at < SNAPSHOT_TTL_MS) return cached.snap;
+  const byPid = new Map<number, ProcStat>();
+  const children = new Map<number, number[]>();
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    names = [];
+  }
+  for (const name of names) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const pid = Number(name);
+    const st = readStat(pid);
+    if (st === undefined) continue;
+    byPid.set(pid, st);
+    const list = children.get(st.ppid);
+    if (list === undefined) children.set(st.ppid, [pid]);
+    else list.push(pid);
+  }
+  const snap = { byPid, children };
+  cached = { at: now, snap };
+  return snap;
+}
+
+/** Every descendant of `root` (not `root` itself) in the snapshot, following parent links. */
+export function descendants(snap: ProcSnapshot, root: number): ProcStat[] {
+  const out: ProcStat[] = [];
+  const stack = [...(snap.children.get(root) ?? [])];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    const st = snap.byPid.get(pid);
+    if (st === undefined) continue;
+    out.push(st);
+    for (const c of snap.children.get(pid) ?? []) stack.push(c);
+  }
+  return out;
+}
