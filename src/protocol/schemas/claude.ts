@@ -87,6 +87,8 @@ export interface ClaudeResultReply {
   /** null while the run is still going (and `wait` was not given or timed out). */
   is_error: boolean | null;
   subtype: string | null;
+  /** HTTP status of the API error that ended the run (claude says `subtype: success` even then). */
+  api_error_status: number | null;
   session_id: string | null;
   state: ClaudeRunState;
   /** True when the run had not ended when the reply was made. */

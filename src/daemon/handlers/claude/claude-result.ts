@@ -31,6 +31,7 @@ export const claudeResult: Handler<'claude_result'> = async (p, { services, sign
     result,
     is_error: info.is_error,
     subtype: info.subtype,
+    api_error_status: info.api_error_status,
     session_id: info.session_id,
     state: info.state,
     running: !ENDED_STATUSES.has(rec.status),
