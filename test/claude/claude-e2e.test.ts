@@ -108,7 +108,7 @@ test('real claude: result parsed, API 500 judged a failure, Bash tool round trip
   assert.ok(JSON.stringify(req?.body?.messages).includes('remember this'), 'the resumed request carries the first turn');
 });
 
-test('real claude: kill mid-stream sends SIGINT (a result line, no 5 s grace); a stall is caught and stopped', async () => {
+test('real claude: kill mid-stream sends SIGINT (no 5 s grace, a failure verdict); a stall is caught and stopped', async () => {
   const [hang, stall] = await Promise.all([
     c.spawnClaude({ prompt: 'MOCK_HANG to be killed', cwd }),
     c.spawnClaude({ prompt: 'MOCK_HANG to stall', cwd, stall_timeout_s: 2 }),
@@ -120,10 +120,13 @@ test('real claude: kill mid-stream sends SIGINT (a result line, no 5 s grace); a
   const killed = await c.killProcess({ process_id: hang.process_id });
   const took = Date.now() - t0;
   const k = claudeOf(killed);
-  assert.ok(killed.status === 'exited' || killed.status === 'killed', killed.status);
+  assert.equal(killed.status, 'exited', 'SIGINT: claude exits by itself (SIGTERM would give 143 or a signal)');
+  assert.ok(killed.exit_code === 0 || killed.exit_code === 1, `exit code ${killed.exit_code}`);
   assert.ok(took < 4500, `SIGINT ended it without waiting for the SIGTERM step (${took} ms)`);
-  assert.equal(k.subtype, 'error_during_execution', `claude answered SIGINT with its result line: ${JSON.stringify(killed)} ${(await c.readOutput({ process_id: hang.process_id })).data}`);
-  assert.equal(k.is_error, true);
+  // claude answers SIGINT with an error_during_execution result line, except (seen about 1 run in
+  // 30 here) when it exits 0 with no result line at all: either way the verdict is a failure.
+  assert.ok(k.subtype === 'error_during_execution' || (k.subtype === null && k.result === null), `subtype ${k.subtype}`);
+  assert.equal(k.is_error, true, `a killed run is a failure whatever its exit code (${killed.exit_code})`);
   assert.equal(k.state, 'done');
 
   const stalled = await c.waitProcess({ process_id: stall.process_id, timeout_s: 30 });
