@@ -17,8 +17,6 @@ export class Entry {
   starting: Promise<void> | undefined;
   timeoutTimer: NodeJS.Timeout | undefined;
   watch: WatchMode | undefined;
-  /** Why the daemon ended it (kill, timeout, stall); recorded as the record's `reason`. */
-  endReason: string | undefined;
   /** Every process signalled so far (pid -> start time): a later step of the ladder signals the
    * survivors again even if they were reparented out of the tree in between. */
   readonly signalled = new Map<number, number>();
