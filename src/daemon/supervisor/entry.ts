@@ -17,8 +17,6 @@ export class Entry {
   starting: Promise<void> | undefined;
   timeoutTimer: NodeJS.Timeout | undefined;
   watch: WatchMode | undefined;
-  /** Why the daemon ended it (kill, timeout, stall); recorded as the record's `reason`. */
-  endReason: string | undefined;
   /** Every process signalled so far (pid -> start time): a later step of the ladder signals the
    * survivors again even if they were reparented out of the tree in between. */
   readonly signalled = new Map<number, number>();
@@ -53,14 +51,14 @@ export class Entry {
       const finish = (v: boolean): void => {
         this.waiters.delete(onEnd);
         if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        if (signal) offAbort(signal, onAbort);
         resolve(v);
       };
       const onEnd = (): void => finish(true);
       const onAbort = (): void => finish(false);
       this.waiters.add(onEnd);
       if (Number.isFinite(ms)) timer = setTimeout(() => finish(false), Math.max(0, ms));
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal) onAbortOf(signal, onAbort);
     });
   }
 
@@ -73,4 +71,28 @@ export class Entry {
   get waiterCount(): number {
     return this.waiters.size;
   }
+}
+
+/**
+ * One 'abort' listener per signal, however many waits share it: a connection may hold hundreds of
+ * waits at once, and adding a listener each would trip Node's leak warning (and cost memory).
+ */
+const hubs = new WeakMap<AbortSignal, Set<() => void>>();
+
+function onAbortOf(signal: AbortSignal, cb: () => void): void {
+  let set = hubs.get(signal);
+  if (set === undefined) {
+    const s = new Set<() => void>();
+    set = s;
+    hubs.set(signal, s);
+    signal.addEventListener('abort', () => {
+      hubs.delete(signal);
+      for (const f of [...s]) f();
+    }, { once: true });
+  }
+  set.add(cb);
+}
+
+function offAbort(signal: AbortSignal, cb: () => void): void {
+  hubs.get(signal)?.delete(cb);
 }

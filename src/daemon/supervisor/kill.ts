@@ -92,12 +92,44 @@ export function signalTree(entry: Entry, signal: string): number {
  * Runs a ladder: each step waits its delay (ending early when the process ends), then signals the
  * tree. Resolves once the process has ended, or 2 s after the last step if it still has not (a
  * process stuck in uninterruptible sleep; the caller then replies with the record as it stands).
+ * Processes already signalled that outlive the command (a setsid'd shell ignoring SIGTERM, now
+ * orphaned) still get the rest of the ladder, in the background.
  */
 export async function runLadder(entry: Entry, steps: KillStep[]): Promise<void> {
-  for (const step of steps) {
-    if (step.delay_ms > 0 && (await entry.waitEnd(step.delay_ms))) return;
-    if (entry.ended) return;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    const t0 = Date.now();
+    const ended = step.delay_ms > 0 ? await entry.waitEnd(step.delay_ms) : entry.ended;
+    if (ended || entry.ended) {
+      const rest = steps.slice(i);
+      rest[0] = { signal: step.signal, delay_ms: Math.max(0, step.delay_ms - (Date.now() - t0)) };
+      if (entry.signalled.size > 0) void sweepSurvivors(entry, rest);
+      return;
+    }
     signalTree(entry, step.signal);
   }
   await entry.waitEnd(2000);
+}
+
+/** The remaining steps, sent only to processes signalled before that are still alive. */
+async function sweepSurvivors(entry: Entry, steps: KillStep[]): Promise<void> {
+  for (const step of steps) {
+    if (step.delay_ms > 0) await new Promise((r) => setTimeout(r, step.delay_ms).unref());
+    const snap = snapshot();
+    let alive = 0;
+    for (const [pid, start] of entry.signalled) {
+      const st = snap.byPid.get(pid);
+      if (st === undefined || st.start !== start || st.state === 'Z') {
+        entry.signalled.delete(pid);
+        continue;
+      }
+      alive++;
+      try {
+        process.kill(pid, step.signal as NodeJS.Signals);
+      } catch {
+        // Gone since the scan.
+      }
+    }
+    if (alive === 0) return;
+  }
 }

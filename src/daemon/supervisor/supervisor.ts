@@ -152,7 +152,9 @@ export class ProcessSupervisor extends EventEmitter<SupervisorEvents> {
     let steps;
     for (const p of this.planners) if ((steps = p(e, req))) break;
     steps ??= defaultLadder(req);
-    e.endReason ??= req.reason ?? `kill_process (${steps[0]?.signal ?? 'SIGTERM'})`;
+    // Recorded (and persisted) now, so a daemon restart mid-kill still knows why it ended.
+    e.record.reason ??= req.reason ?? `kill_process (${steps[0]?.signal ?? 'SIGTERM'})`;
+    void this.persist(e);
     await runLadder(e, steps);
     return this.view(e);
   }
@@ -208,13 +210,14 @@ export class ProcessSupervisor extends EventEmitter<SupervisorEvents> {
    */
   async stop(opts: ShutdownOptions): Promise<void> {
     this.stopping = true;
-    if (this.poll !== undefined) clearInterval(this.poll);
-    this.poll = undefined;
     for (const e of this.entries.values()) if (e.timeoutTimer) clearTimeout(e.timeoutTimer);
     if (opts.killProcesses) {
       const reason = 'daemon shutdown with kill_processes';
       await Promise.all([...this.entries.values()].filter((e) => !e.ended).map((e) => this.kill(e.record.process_id, { reason }).catch(() => undefined)));
     }
+    // Only now: the kills above rely on polling to see re-adopted processes end.
+    if (this.poll !== undefined) clearInterval(this.poll);
+    this.poll = undefined;
     await Promise.all([...this.entries.values()].map((e) => e.writing));
   }
 
@@ -334,7 +337,7 @@ export class ProcessSupervisor extends EventEmitter<SupervisorEvents> {
     rec.signal = o.signal;
     rec.ended_at = new Date(o.ended_at_ms).toISOString();
     rec.duration_ms = rec.started_at === null ? null : Math.max(0, o.ended_at_ms - Date.parse(rec.started_at));
-    rec.reason = o.reason ?? e.endReason ?? null;
+    rec.reason = o.reason ?? rec.reason;
     rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
     void this.persist(e);
