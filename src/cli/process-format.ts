@@ -4,12 +4,13 @@
  */
 import os from 'node:os';
 import type { ProcessRecord } from '../protocol/schemas/processes.js';
+import { claudeCell, claudeLines } from './claude-format.js';
 import { formatDuration, renderTable } from './output.js';
 import { UsageError } from './verb.js';
 
 /** The `list` table: id, status, pid, age or duration, command. */
 export function processTable(records: readonly ProcessRecord[], now = Date.now()): string {
-  const rows = records.map((r) => [r.process_id, statusText(r), r.pid === null ? '-' : String(r.pid), timeText(r, now), commandText(r.cmd, 80)]);
+  const rows = records.map((r) => [r.process_id, statusText(r), r.pid === null ? '-' : String(r.pid), timeText(r, now), r.claude ? claudeCell(r) : commandText(r.cmd, 80)]);
   return renderTable(['ID', 'STATUS', 'PID', 'TIME', 'COMMAND'], rows);
 }
 
@@ -50,6 +51,7 @@ export function recordBlock(r: ProcessRecord): string {
   lines.push(['output', `${r.stdout_bytes} bytes stdout, ${r.stderr_bytes} bytes stderr`]);
   if (r.timeout_s !== null) lines.push(['timeout', `${r.timeout_s}s`]);
   if (r.reason !== null) lines.push(['reason', r.reason]);
+  if (r.claude) lines.push(...claudeLines(r));
   const w = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${`${k}:`.padEnd(w + 1)} ${v}`).join('\n') + '\n';
 }

@@ -64,9 +64,8 @@ test('real claude: result parsed, API 500 judged a failure, Bash tool round trip
   );
   assert.equal((await c.listProcesses()).processes.length, 4, 'the refused run left no record');
 
-  const [rPlain, rFail, rTool, rSlow] = await Promise.all(
-    [plain, failing, tool, slow].map((p) => c.claudeResult({ process_id: p.process_id, wait: true, timeout_s: 60 })),
-  );
+  const wait = (p: ProcessRecord): ReturnType<DaemonClient['claudeResult']> => c.claudeResult({ process_id: p.process_id, wait: true, timeout_s: 60 });
+  const [rPlain, rFail, rTool, rSlow] = await Promise.all([wait(plain), wait(failing), wait(tool), wait(slow)]);
   assert.deepEqual(
     { result: rPlain.result, is_error: rPlain.is_error, subtype: rPlain.subtype, running: rPlain.running, state: rPlain.state },
     { result: 'MOCK REPLY: hello through the daemon', is_error: false, subtype: 'success', running: false, state: 'done' },

@@ -1,5 +1,6 @@
 import type { ProcessStatus } from '../../protocol/schemas/processes.js';
 import { printJson } from '../output.js';
+import { totalText } from '../claude-format.js';
 import { processTable } from '../process-format.js';
 import { UsageError, type Verb } from '../verb.js';
 
@@ -19,7 +20,7 @@ export const verb: Verb = {
       return 0;
     }
     if (r.processes.length > 0) ctx.out.stdout(processTable(r.processes));
-    const totals = Object.entries(r.totals).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
+    const totals = Object.entries(r.totals).filter(([, n]) => n > 0).map(([k, n]) => totalText(k, n));
     ctx.out.stdout(totals.length > 0 ? `(${totals.join(', ')})\n` : 'no processes\n');
     return 0;
   },
