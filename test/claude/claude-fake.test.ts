@@ -129,6 +129,8 @@ test('SESSION_BUSY for a second writer of a session, free again after the first 
   assert.equal(again.code, 'SESSION_BUSY');
   assert.match(again.message, /writer-1/);
   assert.equal((await codeOf(c.spawnClaude({ prompt: 'third', env, session_id: sid }))).code, 'SESSION_BUSY');
+  const raw = [FAKE, '-p', '--output-format', 'stream-json', '--verbose', '--resume', sid, '--', 'raw'];
+  assert.equal((await codeOf(c.spawnProcess({ cmd: raw }))).code, 'SESSION_BUSY', 'spawn_process of a claude command line too');
   // --fork-session writes a new session, so it is allowed.
   const fork = await c.spawnClaude({ prompt: 'fork', env, resume: sid, extra_args: ['--fork-session'] });
   await c.waitProcess({ process_id: 'writer-1', timeout_s: 20 });

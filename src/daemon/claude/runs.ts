@@ -69,6 +69,16 @@ export class ClaudeRuns {
     return rec.claude !== undefined || isClaudeStreamCommand(rec.cmd, this.claudeBin);
   }
 
+  /**
+   * For `spawn_process`: refuses (SESSION_BUSY) a claude command line that resumes or names a
+   * session a live run holds. A check, not a reservation: the run takes the session when it starts.
+   */
+  checkCommand(cmd: readonly string[]): void {
+    if (!isClaudeStreamCommand(cmd, this.claudeBin)) return;
+    const session = sessionOfArgv(cmd);
+    if (session !== undefined) this.sessions.acquireCheck(session);
+  }
+
   /** Reads what the run has written since the last look (before answering about it). */
   async refresh(id: string): Promise<void> {
     await this.watches.get(id)?.follower.poll();

@@ -12,14 +12,19 @@ export class SessionLocks {
 
   /** Takes `session` for `processId`, or throws SESSION_BUSY naming the holder. */
   acquire(session: string, processId: string): void {
+    this.acquireCheck(session, processId);
+    this.holders.set(session, processId);
+  }
+
+  /** Throws SESSION_BUSY when a process other than `processId` holds `session`. */
+  acquireCheck(session: string, processId?: string): void {
     const holder = this.holders.get(session);
     if (holder !== undefined && holder !== processId) {
       throw new CommandError(
         'SESSION_BUSY',
-        `claude session ${session} is in use by running process ${holder}; wait_process or kill_process it first (two writers corrupt a session)`,
+        `claude session ${session} is in use by process ${holder}; wait_process or kill_process it first (two writers corrupt a session)`,
       );
     }
-    this.holders.set(session, processId);
   }
 
   /** Records that `processId` uses `session` if nobody else holds it; false when someone does. */
