@@ -29,6 +29,20 @@ after(async () => {
   await mock?.close();
 });
 
+/** Pids of processes running the tool command `sleep 37.25`. */
+function toolSleeps(): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ').trim() === 'sleep 37.25') out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 const claudeOf = (r: ProcessRecord): ClaudeRunInfo => r.claude as ClaudeRunInfo;
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
@@ -107,11 +121,17 @@ test('real claude: result parsed, API 500 judged a failure, Bash tool round trip
   assert.ok(JSON.stringify(req?.body?.messages).includes('remember this'), 'the resumed request carries the first turn');
 });
 
-test('real claude: kill mid-stream sends SIGINT (no 5 s grace, a failure verdict); a stall is caught and stopped', async () => {
-  const [hang, stall] = await Promise.all([
+test('real claude: kill mid-stream sends SIGINT (no 5 s grace, a failure verdict) and reaches tool shells; a stall is caught and stopped', async () => {
+  const [hang, stall, shell] = await Promise.all([
     c.spawnClaude({ prompt: 'MOCK_HANG to be killed', cwd }),
     c.spawnClaude({ prompt: 'MOCK_HANG to stall', cwd, stall_timeout_s: 2 }),
+    c.spawnClaude({ prompt: 'MOCK_TOOL:sleep 37.25| a long tool call', cwd, allowed_tools: ['Bash'] }),
   ]);
+  // A Bash tool shell (claude starts it in its own session) is running: the kill must reach it.
+  await waitFor(() => toolSleeps().length > 0, { what: 'the Bash tool to run sleep 37.25', timeoutMs: 30_000 });
+  const killedShell = await c.killProcess({ process_id: shell.process_id });
+  assert.equal(claudeOf(killedShell).is_error, true);
+  await waitFor(() => toolSleeps().length === 0, { what: 'the tool shell to be gone', timeoutMs: 10_000 });
   // Mid-stream: the request is hanging at the mock and claude has printed its init line.
   await waitFor(() => mock.messagesMatching('MOCK_HANG to be killed').length === 1, { what: 'the hanging request', timeoutMs: 20_000 });
   await waitFor(async () => claudeOf(await c.processInfo(hang.process_id)).state === 'working', { what: 'the run to be working' });
