@@ -107,19 +107,23 @@ test('no result line is a failure; timeout_s stops a claude run the claude way',
 });
 
 test('claude_result without wait on a running run, and wait with a timeout', async () => {
-  await c.spawnClaude({ prompt: 'FAKE_SLEEP:1500 slow one', env, process_id: 'sleeper' });
-  const now = await c.claudeResult({ process_id: 'sleeper' });
+  await c.spawnClaude({ prompt: 'FAKE_HANG_MID never ends', env, process_id: 'hanger' });
+  const now = await c.claudeResult({ process_id: 'hanger' });
   assert.equal(now.running, true);
   assert.equal(now.result, null);
   assert.equal(now.is_error, null);
-  const short = await c.claudeResult({ process_id: 'sleeper', wait: true, timeout_s: 0.2 });
+  const short = await c.claudeResult({ process_id: 'hanger', wait: true, timeout_s: 0.2 });
   assert.equal(short.timed_out, true);
   assert.equal(short.running, true);
-  const cli = await d.cli(['result', 'sleeper', '--timeout', '0.1']);
+  const cli = await d.cli(['result', 'hanger', '--timeout', '0.1']);
   assert.equal(cli.code, 4, 'still running');
+  assert.match(cli.stderr, /still running/);
+  await c.killProcess({ process_id: 'hanger' });
+
+  await c.spawnClaude({ prompt: 'FAKE_SLEEP:300 slow one', env, process_id: 'sleeper' });
   const full = await d.cli(['result', 'sleeper']);
   assert.equal(full.code, 0);
-  assert.equal(full.stdout, 'FAKE REPLY: FAKE_SLEEP:1500 slow one\n');
+  assert.equal(full.stdout, 'FAKE REPLY: FAKE_SLEEP:300 slow one\n');
 });
 
 test('SESSION_BUSY for a second writer of a session, free again after the first ends', async () => {

@@ -70,18 +70,7 @@ export class FileFollower {
   finishSync(): void {
     if (this.stopped) return;
     this.stopped = true;
-    try {
-      this.fd ??= fs.openSync(this.file, 'r');
-      const buf = Buffer.allocUnsafe(CHUNK);
-      for (;;) {
-        const n = fs.readSync(this.fd, buf, 0, buf.length, this.offset);
-        if (n <= 0) break;
-        this.offset += n;
-        this.onData(buf.subarray(0, n));
-      }
-    } catch {
-      // No file (the run never started) or it was removed: nothing more to read.
-    }
+    this.offset = readFileSync(this.file, this.onData, this.offset);
     this.release();
   }
 
@@ -143,4 +132,27 @@ function openRead(file: string): Promise<number | undefined> {
 
 function readAt(fd: number, buf: Buffer, position: number): Promise<number> {
   return new Promise((resolve) => fs.read(fd, buf, 0, buf.length, position, (err, n) => resolve(err ? 0 : n)));
+}
+
+/**
+ * Feeds `file` from `offset` to its end to `onData`, synchronously, in 64 KiB slices of one reused
+ * buffer; returns the offset reached. A missing file is no data (the run never started).
+ */
+export function readFileSync(file: string, onData: (chunk: Buffer) => void, offset = 0): number {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, offset);
+      if (n <= 0) break;
+      offset += n;
+      onData(buf.subarray(0, n));
+    }
+  } catch {
+    // No file, or it went away: nothing more to read.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  return offset;
 }

@@ -11,7 +11,7 @@ import type { ProcessRecord } from '../../protocol/schemas/processes.js';
 import type { Logger } from '../log.js';
 import type { KillRequest, KillStep, Supervisor } from '../supervisor/index.js';
 import { isClaudeStreamCommand } from './detect.js';
-import { FileFollower } from './follow.js';
+import { FileFollower, readFileSync } from './follow.js';
 import { SessionLocks, sessionOfArgv } from './sessions.js';
 import { emptyClaudeInfo, StreamTracker } from './tracker.js';
 
@@ -42,9 +42,17 @@ export class ClaudeRuns {
     private readonly log: Logger,
     private readonly claudeBin: string | undefined = process.env['CLAUDE_BIN'],
   ) {
-    sup.on('spawned', (rec, info) => this.onSpawned(rec, info.stdoutPath));
-    sup.on('ended', (rec) => this.onEnded(rec));
-    sup.on('removed', (id) => this.forget(id));
+    // These run inside the supervisor's own bookkeeping: nothing may throw out of them.
+    const guard = (what: string, fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        this.log.error(`claude observer: ${what}`, err);
+      }
+    };
+    sup.on('spawned', (rec, info) => guard(`spawned ${rec.process_id}`, () => this.onSpawned(rec, info.stdoutPath)));
+    sup.on('ended', (rec) => guard(`ended ${rec.process_id}`, () => this.onEnded(rec)));
+    sup.on('removed', (id) => guard(`removed ${id}`, () => this.forget(id)));
     sup.addKillPlanner((entry, req) => this.plan(entry.record, req));
     sup.addTotals((records, totals) => {
       let cost = 0;
@@ -139,24 +147,26 @@ export class ClaudeRuns {
    */
   private onEnded(rec: ProcessRecord): void {
     const id = rec.process_id;
-    let w = this.watches.get(id);
-    if (w === undefined) {
+    const w = this.watches.get(id);
+    let tracker: StreamTracker;
+    if (w !== undefined) {
+      w.follower.finishSync();
+      if (w.stallTimer) clearInterval(w.stallTimer);
+      this.watches.delete(id);
+      tracker = w.tracker;
+    } else {
       if (!this.isClaude(rec)) return;
       // Ended before we watched it (never started, killed while queued, ended while the daemon was down).
       const old = rec.claude as ClaudeRunInfo | undefined;
       const info = emptyClaudeInfo();
       info.stall_timeout_s = old?.stall_timeout_s ?? null;
       if (old?.state === 'stalled') info.state = 'stalled';
-      const tracker = new StreamTracker({}, info);
-      const follower = new FileFollower(this.sup.outputPath(id, 'stdout'), (c) => tracker.push(c), { pollMs: 1 << 30 });
-      w = { id, tracker, follower, stallTimer: undefined, lastPersist: 0, lastState: '', lastSession: null, sawResult: false };
+      tracker = new StreamTracker({}, info);
+      readFileSync(this.sup.outputPath(id, 'stdout'), (c) => tracker.push(c));
     }
-    w.follower.finishSync();
-    if (w.stallTimer) clearInterval(w.stallTimer);
-    w.tracker.finish();
-    this.watches.delete(id);
+    tracker.finish();
     this.sessions.releaseAll(id);
-    this.sup.updateClaude(id, w.tracker.info);
+    this.sup.updateClaude(id, tracker.info);
   }
 
   private forget(id: string): void {
