@@ -144,3 +144,27 @@ export function treeOf(root: number): ProcStat[] {
   }
   return out;
 }
+
+/**
+ * True when a wrapper process for the state directory `dir` exists (found by its command line). Only
+ * used at restore, for a process whose launch the previous daemon did not live to see through.
+ */
+export function wrapperFor(dir: string): boolean {
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return false;
+  }
+  for (const name of names) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    try {
+      const args = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (args[0]?.endsWith('claude-daemon-wrap') && args[1] === dir) return true;
+    } catch {
+      // gone
+    }
+  }
+  return false;
+}
