@@ -9,7 +9,8 @@
  *   STDIN  "1": CMD reads DIR/stdin (written by the daemon beforehand); "0": /dev/null.
  *
  * Protocol with the daemon, on the wrapper's stdout (a pipe), exactly one line:
- *   "ok <cmd pid> <cmd starttime> <wrapper starttime>\n"  CMD is running (its exec succeeded)
+ *   "ok <cmd pid> <cmd starttime> <wrapper starttime> <wrapper pid>\n"  CMD runs (exec succeeded);
+ *                                                      the same line is kept in DIR/started
  *   "err <errno> <stage> <strerror>\n"                       CMD never ran; nothing else is written
  * then the wrapper points its stdout at /dev/null, so the daemon holds no descriptor per child.
  *
@@ -179,7 +180,15 @@ int main(int argc, char **argv) {
   }
 
   char line[128];
-  int n = snprintf(line, sizeof line, "ok %d %llu %llu\n", (int)pid, starttime(pid), starttime(getpid()));
+  int n = snprintf(line, sizeof line, "ok %d %llu %llu %d\n", (int)pid, starttime(pid), starttime(getpid()), (int)getpid());
+  /* The same line in DIR/started, so a daemon that dies before persisting the pid can still find
+   * (and re-adopt) this command on its next start. */
+  int sfd = openat(dfd, "started.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (sfd >= 0) {
+    write_all(sfd, line, (size_t)n);
+    close(sfd);
+    renameat(dfd, "started.tmp", dfd, "started");
+  }
   write_all(1, line, (size_t)n);
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull >= 0) {

@@ -26,7 +26,8 @@ function stored(id: string): Record<string, unknown> {
 
 test('a child survives a SIGKILLed daemon, is re-adopted, and its exit code is waited for', async () => {
   let c = await client();
-  const r = await c.spawnProcess({ cmd: [fx('sleeper.sh'), '3', '7'], process_id: 'survivor' });
+  const go = path.join(d.dir, 'survivor.go');
+  const r = await c.spawnProcess({ cmd: [fx('wait-file.sh'), go, '7'], process_id: 'survivor' });
   await waitOutput(c, 'survivor');
   await d.kill('SIGKILL');
   assert.ok(alive(r.pid!), 'the child must outlive the daemon');
@@ -35,10 +36,12 @@ test('a child survives a SIGKILLed daemon, is re-adopted, and its exit code is w
   const info = await c.processInfo('survivor');
   assert.equal(info.status, 'running');
   assert.equal(info.pid, r.pid);
-  const w = await c.waitProcess({ process_id: 'survivor', timeout_s: 20 });
+  const pending = c.waitProcess({ process_id: 'survivor', timeout_s: 20 });
+  fs.writeFileSync(go, '');
+  const w = await pending;
   assert.equal(w.status, 'exited');
   assert.equal(w.exit_code, 7);
-  assert.equal((await c.readOutput({ process_id: 'survivor' })).data, 'ready\nslept\n');
+  assert.equal((await c.readOutput({ process_id: 'survivor' })).data, 'ready\ndone\n');
 });
 
 test('a re-adopted child is killed through the new daemon, setsid grandchild included', async () => {

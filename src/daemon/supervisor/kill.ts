@@ -5,7 +5,7 @@
  * that get orphaned, so the parent walk still finds them. Processes are named by (pid, start time),
  * so a pid reused by a stranger between two steps is never signalled.
  */
-import { descendants, snapshot } from './proc.js';
+import { readStat, treeOf, type ProcStat } from './proc.js';
 import type { Entry } from './entry.js';
 
 /** One rung of a kill ladder: wait `delay_ms` (unless the process has ended), then send `signal`. */
@@ -45,24 +45,24 @@ export function defaultLadder(req: KillRequest): KillStep[] {
 /** Sends `signal` to the whole tree of `entry` right now; returns how many processes it reached. */
 export function signalTree(entry: Entry, signal: string): number {
   const s = entry.stored;
-  const snap = snapshot();
-  const targets = new Map<number, number>();
-  const add = (pid: number, start: number): void => {
-    if (pid !== process.pid && pid > 1) targets.set(pid, start);
+  const targets = new Map<number, ProcStat>();
+  const add = (st: ProcStat): void => {
+    if (st.pid !== process.pid && st.pid > 1) targets.set(st.pid, st);
   };
-  const wrapper = s.wrapper_pid !== null ? snap.byPid.get(s.wrapper_pid) : undefined;
+  const wrapper = s.wrapper_pid !== null ? readStat(s.wrapper_pid) : undefined;
   const wrapperOk = wrapper !== undefined && wrapper.start === s.wrapper_start;
-  if (wrapperOk) for (const d of descendants(snap, wrapper.pid)) add(d.pid, d.start);
+  if (wrapperOk) for (const d of treeOf(wrapper.pid)) add(d);
   const pid = s.record.pid;
-  const cmd = pid !== null ? snap.byPid.get(pid) : undefined;
+  const cmd = pid !== null ? readStat(pid) : undefined;
   const cmdOk = cmd !== undefined && cmd.start === s.pid_start;
   if (cmdOk) {
-    add(cmd.pid, cmd.start);
-    for (const d of descendants(snap, cmd.pid)) add(d.pid, d.start);
+    add(cmd);
+    if (!wrapperOk) for (const d of treeOf(cmd.pid)) add(d);
   }
   for (const [p, start] of entry.signalled) {
-    const cur = snap.byPid.get(p);
-    if (cur !== undefined && cur.start === start) add(p, start);
+    if (targets.has(p)) continue;
+    const cur = readStat(p);
+    if (cur !== undefined && cur.start === start) add(cur);
   }
   let reached = 0;
   // The group kill covers members the scan raced with; the group id cannot be reused while the
@@ -75,9 +75,9 @@ export function signalTree(entry: Entry, signal: string): number {
       // The group is already empty.
     }
   }
-  for (const [p, start] of targets) {
-    entry.signalled.set(p, start);
-    if (snap.byPid.get(p)?.state === 'Z') continue;
+  for (const [p, st] of targets) {
+    entry.signalled.set(p, st.start);
+    if (st.state === 'Z') continue;
     try {
       process.kill(p, signal as NodeJS.Signals);
       reached++;
@@ -115,10 +115,9 @@ export async function runLadder(entry: Entry, steps: KillStep[]): Promise<void> 
 async function sweepSurvivors(entry: Entry, steps: KillStep[]): Promise<void> {
   for (const step of steps) {
     if (step.delay_ms > 0) await new Promise((r) => setTimeout(r, step.delay_ms).unref());
-    const snap = snapshot();
     let alive = 0;
     for (const [pid, start] of entry.signalled) {
-      const st = snap.byPid.get(pid);
+      const st = readStat(pid);
       if (st === undefined || st.start !== start || st.state === 'Z') {
         entry.signalled.delete(pid);
         continue;

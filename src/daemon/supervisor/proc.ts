@@ -96,3 +96,75 @@ export function descendants(snap: ProcSnapshot, root: number): ProcStat[] {
   }
   return out;
 }
+
+let childrenFileWorks: boolean | undefined;
+
+/**
+ * Descendants of `root` read through /proc/PID/task/TID/children (every thread's list), touching
+ * only the tree itself rather than every process on the machine: a kill of 100 processes at once
+ * then costs a few reads each instead of 100 full /proc scans. Falls back to a full scan where the
+ * kernel lacks that file (CONFIG_PROC_CHILDREN).
+ */
+export function treeOf(root: number): ProcStat[] {
+  if (childrenFileWorks === false) return descendants(snapshot(), root);
+  const out: ProcStat[] = [];
+  const stack = [root];
+  const seen = new Set<number>([root]);
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    let tids: string[];
+    try {
+      tids = fs.readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // gone
+    }
+    for (const tid of tids) {
+      let text: string;
+      try {
+        text = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1');
+        childrenFileWorks = true;
+      } catch (err) {
+        if (childrenFileWorks === undefined && (err as NodeJS.ErrnoException).code === 'ENOENT' && fs.existsSync(`/proc/${pid}/task/${tid}`)) {
+          childrenFileWorks = false;
+          return descendants(snapshot(), root);
+        }
+        continue;
+      }
+      for (const part of text.split(' ')) {
+        if (part === '' || part === '\n') continue;
+        const child = Number(part);
+        if (!Number.isInteger(child) || seen.has(child)) continue;
+        seen.add(child);
+        const st = readStat(child);
+        if (st === undefined) continue;
+        out.push(st);
+        stack.push(child);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * True when a wrapper process for the state directory `dir` exists (found by its command line). Only
+ * used at restore, for a process whose launch the previous daemon did not live to see through.
+ */
+export function wrapperFor(dir: string): boolean {
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return false;
+  }
+  for (const name of names) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    try {
+      const args = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (args[0]?.endsWith('claude-daemon-wrap') && args[1] === dir) return true;
+    } catch {
+      // gone
+    }
+  }
+  return false;
+}

@@ -30,6 +30,26 @@ export interface ExitFile {
   ended_at_ms: number;
 }
 
+/** The wrapper's `started` line: who to re-adopt when the daemon died before persisting the pid. */
+export interface StartedFile {
+  pid: number;
+  pidStart: number;
+  wrapperStart: number;
+  wrapperPid: number;
+}
+
+/** Reads `started` (written by the wrapper once the command runs), or undefined. */
+export async function readStarted(pd: ProcessDir): Promise<StartedFile | undefined> {
+  try {
+    const f = (await fs.promises.readFile(path.join(pd.dir, 'started'), 'latin1')).trim().split(' ');
+    const [pid, pidStart, wrapperStart, wrapperPid] = f.slice(1).map(Number);
+    if (f[0] !== 'ok' || !pid || !pidStart || !wrapperStart || !wrapperPid) return undefined;
+    return { pid, pidStart, wrapperStart, wrapperPid };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Paths of one process's files. */
 export class ProcessDir {
   constructor(readonly dir: string) {}

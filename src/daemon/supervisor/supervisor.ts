@@ -15,9 +15,9 @@ import type { ShutdownOptions } from '../services.js';
 import { Entry, type WatchMode } from './entry.js';
 import { defaultLadder, runLadder, type KillPlanner, type KillRequest } from './kill.js';
 import { launch, LaunchError } from './launch.js';
-import { isAlive } from './proc.js';
+import { isAlive, wrapperFor } from './proc.js';
 import { signalName } from './signals.js';
-import { ProcessDir, readExit, sizeOf, writeStored, type ExitFile, type StoredProcess } from './store.js';
+import { ProcessDir, readExit, readStarted, sizeOf, writeStored, type ExitFile, type StoredProcess } from './store.js';
 
 /** What a spawn asks for; `spawn_process`'s parameters, plus an initial `claude` object. */
 export interface SpawnSpec {
@@ -170,9 +170,10 @@ export class ProcessSupervisor extends EventEmitter<SupervisorEvents> {
   async remove(id: string): Promise<RemoveProcessResult> {
     const e = this.entry(id);
     if (!e.ended) throw new CommandError('PROCESS_RUNNING', `process ${id} is ${e.record.status}; kill_process or wait_process it first`);
-    this.entries.delete(id);
     await e.writing;
     await fs.promises.rm(e.pd.dir, { recursive: true, force: true });
+    // Only now: until its directory is gone, the id stays taken (a new spawn must not reuse it).
+    this.entries.delete(id);
     this.emit('removed', id);
     return { removed: true, process_id: id };
   }
@@ -232,6 +233,30 @@ export class ProcessSupervisor extends EventEmitter<SupervisorEvents> {
     }
     if (stored.record.status !== 'running') return;
     this.running++;
+    if (stored.record.pid === null) {
+      // The daemon died mid-launch: the wrapper may have started the command all the same.
+      let st = await readStarted(e.pd);
+      if (st === undefined && wrapperFor(e.pd.dir)) {
+        for (let i = 0; i < 100 && st === undefined && wrapperFor(e.pd.dir); i++) {
+          await new Promise((r) => setTimeout(r, 20));
+          st = await readStarted(e.pd);
+        }
+      }
+      if (st !== undefined) {
+        stored.record.pid = st.pid;
+        Object.assign(stored, { pid_start: st.pidStart, wrapper_pid: st.wrapperPid, wrapper_start: st.wrapperStart });
+        void this.persist(e);
+      } else {
+        // It never ran (no wrapper, nothing recorded): back in the queue, in its original place.
+        this.running--;
+        stored.record.status = 'queued';
+        stored.record.started_at = null;
+        const at = this.queue.findIndex((q) => q.stored.seq > stored.seq);
+        this.queue.splice(at < 0 ? this.queue.length : at, 0, e);
+        void this.persist(e);
+        return;
+      }
+    }
     if (stored.wrapper_pid !== null && stored.wrapper_start !== null && isAlive(stored.wrapper_pid, stored.wrapper_start)) {
       this.adopt(e, 'wrapper');
       return;
@@ -243,25 +268,26 @@ export class ProcessSupervisor extends EventEmitter<SupervisorEvents> {
   drainQueue(): void {
     while (!this.stopping && this.running < this.opts.maxRunning && this.queue.length > 0) {
       const e = this.queue.shift()!;
-      // Persist `running` before launching: a daemon dying mid-launch must not start it twice.
-      e.record.status = 'running';
-      this.running++;
-      void this.persist(e)
-        .then(() => this.start(e, true))
-        .catch((err: unknown) => {
-          if (!(err instanceof CommandError)) this.opts.log.error(`starting queued process ${e.record.process_id}`, err);
-        });
+      this.start(e, true).catch((err: unknown) => {
+        if (!(err instanceof CommandError)) this.opts.log.error(`starting queued process ${e.record.process_id}`, err);
+      });
     }
   }
 
-  private async start(e: Entry, counted = false): Promise<void> {
+  /**
+   * Launches `e`. Everything before the first await runs synchronously, so `starting` is set (and
+   * the slot taken) the moment this is called. A queued process is persisted as `running` (pid
+   * null) before its launch, so a daemon dying mid-launch never starts it twice.
+   */
+  private async start(e: Entry, fromQueue = false): Promise<void> {
     const rec = e.record;
-    if (!counted) this.running++;
+    this.running++;
     rec.status = 'running';
     rec.started_at = new Date().toISOString();
     let done!: () => void;
     e.starting = new Promise((r) => (done = r));
     try {
+      if (fromQueue) await this.persist(e);
       if (this.opts.wrapper === undefined) throw new LaunchError('the process wrapper claude-daemon-wrap is missing; rebuild with `node scripts/build.mjs` (needs a C compiler)');
       const env = e.stored.env === null ? process.env : { ...process.env, ...e.stored.env };
       const l = await launch({ wrapper: this.opts.wrapper, dir: e.pd.dir, cmd: rec.cmd, cwd: rec.cwd, env, hasStdin: e.stored.has_stdin });
@@ -361,7 +387,7 @@ export class ProcessSupervisor extends EventEmitter<SupervisorEvents> {
     const p = (e.writing ?? Promise.resolve())
       .then(() => {
         e.queuedWrite = undefined;
-        if (!this.entries.has(e.record.process_id)) return undefined;
+        if (this.entries.get(e.record.process_id) !== e) return undefined;
         return writeStored(e.pd, e.stored);
       })
       .catch((err: unknown) => this.opts.log.error(`persisting process ${e.record.process_id}`, err));
