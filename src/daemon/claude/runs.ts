@@ -54,13 +54,17 @@ export class ClaudeRuns {
     sup.on('ended', (rec) => guard(`ended ${rec.process_id}`, () => this.onEnded(rec)));
     sup.on('removed', (id) => guard(`removed ${id}`, () => this.forget(id)));
     sup.addKillPlanner((entry, req) => this.plan(entry.record, req));
+    // Only when there are claude runs, so lists of plain processes keep their plain totals.
     sup.addTotals((records, totals) => {
       let cost = 0;
+      let runs = 0;
       for (const r of records) {
-        const c = r.claude?.['total_cost_usd'];
+        if (r.claude === undefined) continue;
+        runs++;
+        const c = r.claude['total_cost_usd'];
         if (typeof c === 'number') cost += c;
       }
-      totals['total_cost_usd'] = Math.round(cost * 1e9) / 1e9;
+      if (runs > 0) totals['total_cost_usd'] = Math.round(cost * 1e9) / 1e9;
     });
     // Records the supervisor restored (and may have started or ended) before we subscribed.
     for (const rec of sup.list().processes) {
