@@ -121,7 +121,7 @@ test('real claude: result parsed, API 500 judged a failure, Bash tool round trip
   assert.ok(JSON.stringify(req?.body?.messages).includes('remember this'), 'the resumed request carries the first turn');
 });
 
-test('real claude: kill mid-stream sends SIGINT (no 5 s grace, a failure verdict) and reaches tool shells; a stall is caught and stopped', async () => {
+test('real claude: kill mid-stream sends SIGINT first (claude exits by itself, a failure verdict) and reaches tool shells; a stall is caught and stopped', async () => {
   const [hang, stall, shell] = await Promise.all([
     c.spawnClaude({ prompt: 'MOCK_HANG to be killed', cwd }),
     c.spawnClaude({ prompt: 'MOCK_HANG to stall', cwd, stall_timeout_s: 2 }),
@@ -135,13 +135,14 @@ test('real claude: kill mid-stream sends SIGINT (no 5 s grace, a failure verdict
   // Mid-stream: the request is hanging at the mock and claude has printed its init line.
   await waitFor(() => mock.messagesMatching('MOCK_HANG to be killed').length === 1, { what: 'the hanging request', timeoutMs: 20_000 });
   await waitFor(async () => claudeOf(await c.processInfo(hang.process_id)).state === 'working', { what: 'the run to be working' });
+  // A long grace: if SIGINT did not end it, the SIGTERM step (exit 143) would come only after 30 s.
   const t0 = Date.now();
-  const killed = await c.killProcess({ process_id: hang.process_id });
+  const killed = await c.killProcess({ process_id: hang.process_id, grace_s: 30 });
   const took = Date.now() - t0;
   const k = claudeOf(killed);
   assert.equal(killed.status, 'exited', 'SIGINT: claude exits by itself (SIGTERM would give 143 or a signal)');
   assert.ok(killed.exit_code === 0 || killed.exit_code === 1, `exit code ${killed.exit_code}`);
-  assert.ok(took < 4500, `SIGINT ended it without waiting for the SIGTERM step (${took} ms)`);
+  assert.ok(took < 25_000, `SIGINT ended it without waiting for the SIGTERM step (${took} ms)`);
   // claude answers SIGINT with an error_during_execution result line, except (seen about 1 run in
   // 30 here) when it exits 0 with no result line at all: either way the verdict is a failure.
   assert.ok(k.subtype === 'error_during_execution' || (k.subtype === null && k.result === null), `subtype ${k.subtype}`);

@@ -53,7 +53,7 @@ test('spawn_process of a claude command line is tracked too; malformed and split
 });
 
 test('stall after the result: marked stalled and stopped with SIGTERM; the success verdict stands', async () => {
-  await c.spawnClaude({ prompt: 'FAKE_HANG_AFTER_RESULT', env, stall_timeout_s: 2, process_id: 'hang-after' });
+  await c.spawnClaude({ prompt: 'FAKE_HANG_AFTER_RESULT', env, stall_timeout_s: 3, process_id: 'hang-after' });
   const done = await c.waitProcess({ process_id: 'hang-after', timeout_s: 20 });
   assert.equal(done.timed_out, undefined);
   const ci = claudeOf(done);
