@@ -170,6 +170,12 @@ test('refusals: CLAUDE_NOT_FOUND, NOT_A_CLAUDE_RUN, bad parameters', async () =>
     assert.equal(e.code, 'INVALID_PARAMS', JSON.stringify(params));
   }
   assert.equal((await codeOf(c.request('claude_result', {} as never))).code, 'INVALID_PARAMS');
+
+  for (const args of [['claude'], ['claude', 'a', 'b'], ['claude', 'x', '--stall', 'soon'], ['result'], ['result', 'x', '--timeout', '-1']]) {
+    const r = await d.cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /usage: claude-daemon (claude|result)/);
+  }
 });
 
 test('a daemon killed mid-run: the new daemon re-reads the run and gets its result', async () => {
