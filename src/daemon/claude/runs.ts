@@ -9,16 +9,15 @@
 import type { ClaudeRunInfo } from '../../protocol/schemas/claude.js';
 import type { ProcessRecord } from '../../protocol/schemas/processes.js';
 import type { Logger } from '../log.js';
-import type { KillRequest, KillStep, Supervisor } from '../supervisor/index.js';
+import type { KillRequest, Supervisor } from '../supervisor/index.js';
 import { isClaudeStreamCommand } from './detect.js';
 import { FileFollower, readFileSync } from './follow.js';
+import { addCostTotal, claudeLadder } from './ladder.js';
 import { SessionLocks, sessionOfArgv } from './sessions.js';
 import { emptyClaudeInfo, StreamTracker } from './tracker.js';
 
 /** Disk writes of a running run's `claude` object, at most this often (besides state changes). */
 const PERSIST_EVERY_MS = 1000;
-/** SIGINT -> SIGTERM after grace -> SIGKILL this long after the SIGTERM. */
-const SIGKILL_AFTER_TERM_MS = 2000;
 
 interface Watch {
   readonly id: string;
@@ -53,19 +52,9 @@ export class ClaudeRuns {
     sup.on('spawned', (rec, info) => guard(`spawned ${rec.process_id}`, () => this.onSpawned(rec, info.stdoutPath)));
     sup.on('ended', (rec) => guard(`ended ${rec.process_id}`, () => this.onEnded(rec)));
     sup.on('removed', (id) => guard(`removed ${id}`, () => this.forget(id)));
-    sup.addKillPlanner((entry, req) => this.plan(entry.record, req));
-    // Only when there are claude runs, so lists of plain processes keep their plain totals.
-    sup.addTotals((records, totals) => {
-      let cost = 0;
-      let runs = 0;
-      for (const r of records) {
-        if (r.claude === undefined) continue;
-        runs++;
-        const c = r.claude['total_cost_usd'];
-        if (typeof c === 'number') cost += c;
-      }
-      if (runs > 0) totals['total_cost_usd'] = Math.round(cost * 1e9) / 1e9;
-    });
+    // Kills without an explicit signal stop a claude run the claude way; others keep the default.
+    sup.addKillPlanner((entry, req) => (req.signal === undefined && this.isClaude(entry.record) ? claudeLadder(req) : undefined));
+    sup.addTotals(addCostTotal);
     // Records the supervisor restored (and may have started or ended) before we subscribed.
     for (const rec of sup.list().processes) {
       if (!this.isClaude(rec)) continue;
@@ -202,16 +191,6 @@ export class ClaudeRuns {
     // to say, and a second (interrupted) result would only blur the verdict.
     const req: KillRequest = w.tracker.hasResult ? { signal: 'SIGTERM', reason } : { reason };
     await this.sup.kill(w.id, req).catch((err: unknown) => this.log.error(`stopping stalled run ${w.id}`, err));
-  }
-
-  /** The claude ladder for kills without an explicit signal; other kills keep the default. */
-  private plan(rec: ProcessRecord, req: KillRequest): KillStep[] | undefined {
-    if (req.signal !== undefined || !this.isClaude(rec)) return undefined;
-    return [
-      { signal: 'SIGINT', delay_ms: 0 },
-      { signal: 'SIGTERM', delay_ms: (req.grace_s ?? 5) * 1000 },
-      { signal: 'SIGKILL', delay_ms: SIGKILL_AFTER_TERM_MS },
-    ];
   }
 }
 
