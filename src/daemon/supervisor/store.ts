@@ -68,11 +68,19 @@ export class ProcessDir {
   }
 }
 
-/** Writes record.json atomically. */
-export async function writeStored(pd: ProcessDir, stored: StoredProcess): Promise<void> {
+/** Writes record.json atomically (temporary file, then rename). */
+export function writeStored(pd: ProcessDir, stored: StoredProcess): void {
   const tmp = `${pd.record}.tmp`;
-  await fs.promises.writeFile(tmp, JSON.stringify(stored), { mode: 0o600 });
-  await fs.promises.rename(tmp, pd.record);
+  const text = JSON.stringify(stored);
+  try {
+    fs.writeFileSync(tmp, text, { mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    // The wrapper creates the directory; if it never ran (missing, failed early), make it here.
+    fs.mkdirSync(pd.dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(tmp, text, { mode: 0o600 });
+  }
+  fs.renameSync(tmp, pd.record);
 }
 
 /** Reads the wrapper's exit file, or undefined if none was written (yet). */
