@@ -92,7 +92,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       this.adopt(e, 'wrapper');
       return;
     }
-    await this.wrapperGone(e);
+    this.wrapperGone(e);
   }
 
   /** Starts queued processes while there is room (after restore, and whenever one ends). */
@@ -153,7 +153,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       const alive = e.watch === 'wrapper' ? isAlive(s.wrapper_pid!, s.wrapper_start!) : s.record.pid !== null && isAlive(s.record.pid, s.pid_start!);
       if (alive) continue;
       this.watched.delete(e);
-      void this.wrapperGone(e, e.watch === 'cmd');
+      this.wrapperGone(e, e.watch === 'cmd');
     }
     if (this.watched.size === 0 && this.poll !== undefined) {
       clearInterval(this.poll);
@@ -162,10 +162,10 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   }
 
   /** The wrapper is gone: read what it recorded; else keep watching the command, else `lost`. */
-  protected async wrapperGone(e: Entry, cmdGone = false): Promise<void> {
+  protected wrapperGone(e: Entry, cmdGone = false): void {
     e.child = undefined;
     if (e.ended) return;
-    const ex = await readExit(e.pd);
+    const ex = readExit(e.pd);
     if (ex !== undefined) {
       this.finish(e, outcome(ex));
       return;
