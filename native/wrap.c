@@ -6,7 +6,8 @@
  *   DIR    the process's state directory; the wrapper creates DIR/stdout and DIR/stderr (0600) and
  *          writes DIR/exit (atomically: DIR/exit.tmp then rename) once CMD has ended.
  *   CWD    directory CMD runs in ("" = inherit).
- *   STDIN  "1": CMD reads DIR/stdin (written by the daemon beforehand); "0": /dev/null.
+ *   STDIN  "1": CMD reads DIR/stdin (written by the daemon beforehand); "0": /dev/null;
+ *          "m": /dev/null, and the wrapper creates DIR (0700) first (saves the daemon a mkdir).
  *
  * Protocol with the daemon, on the wrapper's stdout (a pipe), exactly one line:
  *   "ok <cmd pid> <cmd starttime> <wrapper starttime> <wrapper pid>\n"  CMD runs (exec succeeded);
@@ -118,6 +119,7 @@ int main(int argc, char **argv) {
   sigaction(SIGPIPE, &ign, NULL);
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
+  if (argv[3][0] == 'm' && mkdir(dir, 0700) < 0 && errno != EEXIST) return fail(errno, "state-dir");
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return fail(errno, "state-dir");
   int out = openat(dfd, "stdout", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

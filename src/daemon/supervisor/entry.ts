@@ -20,8 +20,8 @@ export class Entry {
   /** Every process signalled so far (pid -> start time): a later step of the ladder signals the
    * survivors again even if they were reparented out of the tree in between. */
   readonly signalled = new Map<number, number>();
-  writing: Promise<void> | undefined;
-  queuedWrite: Promise<void> | undefined;
+  /** A coalesced write pending (see Lifecycle.persistSoon). */
+  persistTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new Set<() => void>();
 
   constructor(
