@@ -2,4 +2,12 @@
 import type { VerbEntry } from './verbs.js';
 
 /** Spread into the CLI's verb table. */
-export const PROCESS_VERBS: Record<string, VerbEntry> = {};
+export const PROCESS_VERBS: Record<string, VerbEntry> = {
+  spawn: { summary: 'run a command under the daemon (spawn [--id ID] -- CMD ARGS...)', load: () => import('./commands/spawn.js') },
+  list: { summary: 'list processes: id, status, pid, time, command', load: () => import('./commands/list.js') },
+  info: { summary: "show one process's record", load: () => import('./commands/info.js') },
+  logs: { summary: "print a process's output (--stderr, --tail N, --follow)", load: () => import('./commands/logs.js') },
+  kill: { summary: 'stop a process and its whole tree (--signal, --grace)', load: () => import('./commands/kill.js') },
+  wait: { summary: "wait for a process to end; exits with the process's exit code", load: () => import('./commands/wait.js') },
+  rm: { summary: 'forget an ended process and delete its output', load: () => import('./commands/rm.js') },
+};

@@ -1,5 +1,42 @@
 /** Typed methods of the process commands. */
+import type { ParamsIn, ResultOf } from '../protocol/commands.js';
+import type { RequestOptions } from './client.js';
 import { CoreMethods } from './methods.js';
 
 /** Process supervision methods (spawnProcess, listProcesses, ...). */
-export abstract class ProcessMethods extends CoreMethods {}
+export abstract class ProcessMethods extends CoreMethods {
+  /** Starts (or queues) a command; resolves with its record. */
+  spawnProcess(params: ParamsIn<'spawn_process'>, opts?: RequestOptions): Promise<ResultOf<'spawn_process'>> {
+    return this.request('spawn_process', params, opts);
+  }
+
+  /** Every record (optionally of one status) with counts by status. */
+  listProcesses(params: ParamsIn<'list_processes'> = {}, opts?: RequestOptions): Promise<ResultOf<'list_processes'>> {
+    return this.request('list_processes', params, opts);
+  }
+
+  /** One record. */
+  processInfo(processId: string, opts?: RequestOptions): Promise<ResultOf<'process_info'>> {
+    return this.request('process_info', { process_id: processId }, opts);
+  }
+
+  /** A slice of captured output by byte offset (or the last lines). */
+  readOutput(params: ParamsIn<'read_output'>, opts?: RequestOptions): Promise<ResultOf<'read_output'>> {
+    return this.request('read_output', params, opts);
+  }
+
+  /** Tree kill with escalation; resolves with the record once the process has ended. */
+  killProcess(params: ParamsIn<'kill_process'>, opts?: RequestOptions): Promise<ResultOf<'kill_process'>> {
+    return this.request('kill_process', params, opts);
+  }
+
+  /** Waits for the end (or `timeout_s`, then `timed_out: true`). */
+  waitProcess(params: ParamsIn<'wait_process'>, opts?: RequestOptions): Promise<ResultOf<'wait_process'>> {
+    return this.request('wait_process', params, opts);
+  }
+
+  /** Forgets an ended process and deletes its output. */
+  removeProcess(processId: string, opts?: RequestOptions): Promise<ResultOf<'remove_process'>> {
+    return this.request('remove_process', { process_id: processId }, opts);
+  }
+}

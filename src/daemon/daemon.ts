@@ -13,6 +13,7 @@ import { claimSocketPath, listenPrivately } from './socket-file.js';
 import { ensurePrivateDir } from './state-dir.js';
 import { createModuleHost } from './modules/index.js';
 import { createSupervisor } from './supervisor/index.js';
+import { createClaudeRuns } from './claude/index.js';
 
 /** How long shutdown waits for in-flight requests before closing their connections anyway. */
 const DRAIN_MS = 5000;
@@ -31,6 +32,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   const log: Logger = createLogger(path.join(config.home, 'daemon.log'), config.logToStderr);
   await claimSocketPath(config.socketPath);
   const processes = await createSupervisor(config, log.child('processes'));
+  const claude = createClaudeRuns(processes, log.child('claude'));
   const modules = await createModuleHost(config, log.child('modules'));
 
   const connections = new Set<Connection>();
@@ -44,6 +46,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     log,
     startedAt: Date.now(),
     processes,
+    claude,
     modules,
     requestShutdown: (opts) => {
       setImmediate(() => void shutdown(opts));

@@ -5,6 +5,7 @@
  */
 import type { DaemonConfig } from './config.js';
 import type { Logger } from './log.js';
+import type { ClaudeRuns } from './claude/index.js';
 import type { ModuleHost } from './modules/index.js';
 import type { Supervisor } from './supervisor/index.js';
 
@@ -20,6 +21,8 @@ export interface Services {
   readonly startedAt: number;
   /** Children: spawn, track, kill, re-adopt. */
   readonly processes: Supervisor;
+  /** The claude observer on top of `processes`: parsed runs, session locks, the SIGINT ladder. */
+  readonly claude: ClaudeRuns;
   /** The agent's hot-reloaded modules. */
   readonly modules: ModuleHost;
   /** Starts a graceful shutdown after the current reply has been written. */

@@ -1,18 +1,34 @@
 /**
- * The process supervisor's entry (filled in by the process-supervision issue): creates the
- * supervisor, which re-adopts surviving children before the daemon starts serving.
+ * The process supervisor's entry: creates the supervisor and, before the daemon serves anything,
+ * re-adopts the children that survived the previous daemon and recovers the outcome of those that
+ * ended meanwhile. See supervisor.ts for the hooks other domains use.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import type { ShutdownOptions } from '../services.js';
+import { findWrapper } from './launch.js';
+import { loadAll } from './store.js';
+import { ProcessSupervisor } from './supervisor.js';
+
+export { ProcessSupervisor, type SpawnSpec, type SupervisorEvents, type TotalsContributor } from './supervisor.js';
+export type { KillPlanner, KillRequest, KillStep } from './kill.js';
+export type { Entry } from './entry.js';
 
 /** The supervisor as the rest of the daemon sees it. */
-export interface Supervisor {
-  /** At daemon shutdown: leave children running, or kill them when asked. */
-  stop(opts: ShutdownOptions): Promise<void>;
-}
+export type Supervisor = ProcessSupervisor;
 
-/** Creates the supervisor for this daemon's state directory. */
-export async function createSupervisor(_config: DaemonConfig, _log: Logger): Promise<Supervisor> {
-  return { stop: async () => undefined };
+/** Creates the supervisor for this daemon's state directory and restores its records. */
+export async function createSupervisor(config: DaemonConfig, log: Logger): Promise<Supervisor> {
+  const root = path.join(config.home, 'processes');
+  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  const wrapper = findWrapper();
+  if (wrapper === undefined) log.warn('process wrapper claude-daemon-wrap not found: spawns will fail; rebuild with `node scripts/build.mjs` (needs a C compiler)');
+  const sup = new ProcessSupervisor({ root, wrapper, maxRunning: config.maxRunning, log });
+  const stored = loadAll(root, (m) => log.warn(m));
+  await Promise.all(stored.map((s) => sup.restore(s)));
+  sup.drainQueue();
+  const counts = sup.list().totals;
+  if (stored.length > 0) log.info(`restored ${stored.length} process records (running ${counts['running']}, queued ${counts['queued']})`);
+  return sup;
 }

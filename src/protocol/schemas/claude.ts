@@ -1,8 +1,111 @@
-/** Parameters and results of the claude commands (filled in by the claude issue). */
+/**
+ * Parameters and results of the claude commands, and the `claude` object every claude run's process
+ * record carries. The object's shape is stable (every key always present, `null` until known), so
+ * a client can read `record.claude.total_cost_usd` without checking which phase the run is in.
+ */
+import { z } from 'zod';
+import type { ProcessRecord } from './processes.js';
+
+/** Progress of a run as read from its stream: `stalled` is sticky once the stall watchdog fired. */
+export type ClaudeRunState = 'starting' | 'working' | 'done' | 'stalled';
+
+/**
+ * What the daemon knows about a `claude -p --output-format stream-json` run, from its stdout. A type
+ * alias (not an interface) so it fits the process record's `claude: Record<string, unknown>` slot.
+ */
+export type ClaudeRunInfo = {
+  /** From the `system/init` line (or any later line carrying it). */
+  session_id: string | null;
+  model: string | null;
+  state: ClaudeRunState;
+  /** Assistant turns so far; the `result` line's own count once it arrives. */
+  num_turns: number;
+  /** The latest assistant text, truncated to 500 characters. */
+  last_text: string | null;
+  /** Stream lines read so far, and how many of them were not JSON objects (skipped). */
+  events: number;
+  malformed_lines: number;
+  /** The final text (truncated to 4 KiB here; `claude_result` gives it whole). */
+  result: string | null;
+  result_truncated: boolean;
+  /**
+   * The verdict: from the `result` line, not the exit code (claude exits 1 on API errors and 0 or
+   * 1 at random on SIGINT). A run that ended without a result line is an error.
+   */
+  is_error: boolean | null;
+  /** `success`, `error_during_execution`, `error_max_turns`, ... as claude reports it. */
+  subtype: string | null;
+  /** HTTP status of the API error that ended the run, if any. */
+  api_error_status: number | null;
+  total_cost_usd: number | null;
+  duration_ms: number | null;
+  usage: Record<string, unknown> | null;
+  /** The run's stall watchdog (`spawn_claude`'s `stall_timeout_s`), kept so a restarted daemon re-arms it. */
+  stall_timeout_s: number | null;
+};
+
+const nonEmpty = z.string().min(1);
+const stringList = z.array(nonEmpty);
+
+/** `spawn_claude`: one option per claude flag; the daemon builds the argv (see argv.ts). */
+export const SpawnClaudeParams = z.object({
+  prompt: z.string().min(1, 'must be a non-empty string'),
+  process_id: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9._-]')
+    .optional(),
+  cwd: nonEmpty.optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  name: z.string().optional(),
+  model: nonEmpty.optional(),
+  system_prompt: z.string().optional(),
+  append_system_prompt: z.string().optional(),
+  allowed_tools: stringList.optional(),
+  disallowed_tools: stringList.optional(),
+  permission_mode: z.enum(['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan']).optional(),
+  max_turns: z.number().int().positive().optional(),
+  /** Paths of MCP config files or JSON strings; an object is passed as its JSON text. */
+  mcp_config: z.union([nonEmpty, stringList, z.record(z.string(), z.unknown())]).optional(),
+  resume: nonEmpty.optional(),
+  session_id: z.guid('must be a UUID').optional(),
+  stall_timeout_s: z.number().positive().optional(),
+  timeout_s: z.number().positive().optional(),
+  extra_args: z.array(z.string()).optional(),
+});
+
+/** `claude_result`: optionally waits for the run to end (bounded by `timeout_s`). */
+export const ClaudeResultParams = z.object({
+  process_id: nonEmpty,
+  wait: z.boolean().optional(),
+  timeout_s: z.number().positive().optional(),
+});
+
+/** The outcome of a run: the final text whole, and the verdict. */
+export interface ClaudeResultReply {
+  /** The final text; null while running or when the run ended without a result line. */
+  result: string | null;
+  /** null while the run is still going (and `wait` was not given or timed out). */
+  is_error: boolean | null;
+  subtype: string | null;
+  /** HTTP status of the API error that ended the run (claude says `subtype: success` even then). */
+  api_error_status: number | null;
+  session_id: string | null;
+  state: ClaudeRunState;
+  /** True when the run had not ended when the reply was made. */
+  running: boolean;
+  /** Present and true when `wait` gave up after `timeout_s`. */
+  timed_out?: boolean;
+}
 
 /** This domain's schemas, spread into the command table. */
-export const CLAUDE_SCHEMAS = {} as const;
+export const CLAUDE_SCHEMAS = {
+  spawn_claude: SpawnClaudeParams,
+  claude_result: ClaudeResultParams,
+} as const;
 
 /** Results of this domain's commands, by command name. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ClaudeResults {}
+export interface ClaudeResults {
+  /** The process record, with its `claude` object. */
+  spawn_claude: ProcessRecord;
+  claude_result: ClaudeResultReply;
+}

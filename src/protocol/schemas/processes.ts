@@ -1,8 +1,161 @@
-/** Parameters and results of the processes commands (filled in by the processes issue). */
+/**
+ * Parameters and results of the process commands. The record shape is the contract every client,
+ * the CLI and the claude-run observer share, so it is defined here, once, with no I/O.
+ */
+import { z } from 'zod';
+
+/** Statuses in lifecycle order; `lost` means the daemon cannot know how the process ended. */
+export const PROCESS_STATUSES = ['queued', 'running', 'exited', 'killed', 'failed', 'lost'] as const;
+
+/** One of PROCESS_STATUSES. */
+export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
+
+/** Statuses from which a process never moves again. */
+export const ENDED_STATUSES: ReadonlySet<ProcessStatus> = new Set(['exited', 'killed', 'failed', 'lost']);
+
+/**
+ * Signals a client may name (Linux numbering is the daemon's business). Accepted as `SIGTERM`,
+ * `TERM` or `term`; always reported as `SIGTERM`.
+ */
+export const SIGNAL_NAMES = [
+  'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGKILL', 'SIGUSR1', 'SIGSEGV',
+  'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT', 'SIGCHLD', 'SIGCONT', 'SIGSTOP', 'SIGTSTP', 'SIGTTIN',
+  'SIGTTOU', 'SIGURG', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS',
+] as const;
+
+/** A signal name as the daemon reports it. */
+export type SignalName = (typeof SIGNAL_NAMES)[number];
+
+const SIGNAL_SET: ReadonlySet<string> = new Set(SIGNAL_NAMES);
+
+/** 1-64 characters of `[A-Za-z0-9._-]`: safe as a directory name and in a shell without quoting. */
+export const ProcessId = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ -')
+  .refine((s) => s !== '.' && s !== '..', 'must not be "." or ".."');
+
+/** A signal name, normalised to the `SIGTERM` form. */
+export const SignalParam = z
+  .string()
+  .transform((s) => (s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`))
+  .refine((s) => SIGNAL_SET.has(s), 'must be a signal name such as SIGTERM, SIGINT or SIGKILL')
+  .transform((s) => s as SignalName);
+
+/** `spawn_process`: `cmd` is argv (no shell); `env` is laid over the daemon's environment. */
+export const SpawnProcessParams = z.object({
+  cmd: z.array(z.string()).min(1, 'must list at least the program to run'),
+  process_id: ProcessId.optional(),
+  cwd: z.string().min(1).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  stdin: z.string().optional(),
+  timeout_s: z.number().positive().optional(),
+  name: z.string().max(200).optional(),
+});
+
+/** `list_processes`: every record, or those of one status. */
+export const ListProcessesParams = z.object({ status: z.enum(PROCESS_STATUSES).optional() });
+
+/** Commands that name one process and nothing else. */
+export const ProcessIdParams = z.object({ process_id: ProcessId });
+
+/** `read_output`: `offset` and `tail_lines` are alternatives (tail wins only when offset is absent). */
+export const ReadOutputParams = z
+  .object({
+    process_id: ProcessId,
+    stream: z.enum(['stdout', 'stderr']).default('stdout'),
+    offset: z.number().int().nonnegative().optional(),
+    max_bytes: z
+      .number()
+      .int()
+      .min(4, 'must be at least 4 (one UTF-8 character)')
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
+    tail_lines: z.number().int().nonnegative().optional(),
+    encoding: z.enum(['utf8', 'base64']).default('utf8'),
+  })
+  .refine((p) => p.offset === undefined || p.tail_lines === undefined, { message: 'give `offset` or `tail_lines`, not both', path: ['tail_lines'] });
+
+/** `kill_process`: `signal` first, SIGKILL to survivors after `grace_s`. */
+export const KillProcessParams = z.object({
+  process_id: ProcessId,
+  signal: SignalParam.optional(),
+  grace_s: z.number().nonnegative().max(3600).optional(),
+});
+
+/** `wait_process`: without `timeout_s` it waits as long as the connection lives. */
+export const WaitProcessParams = z.object({
+  process_id: ProcessId,
+  timeout_s: z.number().nonnegative().optional(),
+});
+
+/** A process as every command reports it. Times are ISO 8601 strings; sizes are bytes. */
+export interface ProcessRecord {
+  process_id: string;
+  /** The command's own pid (not the wrapper's); null before it started. */
+  pid: number | null;
+  status: ProcessStatus;
+  cmd: string[];
+  cwd: string;
+  name: string | null;
+  /** Set when the command exited normally (status `exited`). */
+  exit_code: number | null;
+  /** Set when a signal ended the command (status `killed`), e.g. `SIGTERM`. */
+  signal: SignalName | string | null;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+  duration_ms: number | null;
+  stdout_bytes: number;
+  stderr_bytes: number;
+  timeout_s: number | null;
+  /** Why the process is `failed`, `lost`, or ended by the daemon (kill, timeout); else null. */
+  reason: string | null;
+  /** Present on `claude -p` stream-json runs; maintained by the claude observer. */
+  claude?: Record<string, unknown>;
+}
+
+/** `wait_process`'s reply: the record, flagged when the wait ran out before the process ended. */
+export type WaitResult = ProcessRecord & { timed_out?: true };
+
+/** `list_processes`'s reply; totals count records by status (plus domain extras such as cost). */
+export interface ListProcessesResult {
+  processes: ProcessRecord[];
+  totals: Record<string, number>;
+}
+
+/** `read_output`'s reply. */
+export interface ReadOutputResult {
+  data: string;
+  encoding: 'utf8' | 'base64';
+  offset: number;
+  next_offset: number;
+  eof: boolean;
+}
+
+/** `remove_process`'s reply. */
+export interface RemoveProcessResult {
+  removed: true;
+  process_id: string;
+}
 
 /** This domain's schemas, spread into the command table. */
-export const PROCESS_SCHEMAS = {} as const;
+export const PROCESS_SCHEMAS = {
+  spawn_process: SpawnProcessParams,
+  list_processes: ListProcessesParams,
+  process_info: ProcessIdParams,
+  read_output: ReadOutputParams,
+  kill_process: KillProcessParams,
+  wait_process: WaitProcessParams,
+  remove_process: ProcessIdParams,
+} as const;
 
 /** Results of this domain's commands, by command name. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ProcessResults {}
+export interface ProcessResults {
+  spawn_process: ProcessRecord;
+  list_processes: ListProcessesResult;
+  process_info: ProcessRecord;
+  read_output: ReadOutputResult;
+  kill_process: ProcessRecord;
+  wait_process: WaitResult;
+  remove_process: RemoveProcessResult;
+}

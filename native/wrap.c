@@ -1,0 +1,233 @@
+/*
+ * claude-daemon-wrap: the tiny process that stands between the daemon and one command, so the
+ * command's outcome is recorded even when the daemon is dead (SIGKILLed, restarted, upgraded).
+ *
+ * usage: claude-daemon-wrap DIR CWD STDIN -- CMD [ARGS...]
+ *   DIR    the process's state directory; the wrapper creates DIR/stdout and DIR/stderr (0600) and
+ *          writes DIR/exit (atomically: DIR/exit.tmp then rename) once CMD has ended.
+ *   CWD    directory CMD runs in ("" = inherit).
+ *   STDIN  "1": CMD reads DIR/stdin (written by the daemon beforehand); "0": /dev/null;
+ *          "m": /dev/null, and the wrapper creates DIR (0700) first (saves the daemon a mkdir).
+ *
+ * Protocol with the daemon, on the wrapper's stdout (a pipe), exactly one line:
+ *   "ok <cmd pid> <cmd starttime> <wrapper starttime> <wrapper pid>\n"  CMD runs (exec succeeded);
+ *                                                      the same line is kept in DIR/started
+ *   "err <errno> <stage> <strerror>\n"                       CMD never ran; nothing else is written
+ * then the wrapper points its stdout at /dev/null, so the daemon holds no descriptor per child.
+ *
+ * Why each choice:
+ * - PR_SET_CHILD_SUBREAPER: `claude` starts Bash-tool shells with setsid and may orphan them; they
+ *   reparent to this wrapper instead of pid 1, so a /proc parent walk from the wrapper still finds
+ *   them when the daemon kills the tree.
+ * - The wrapper ignores SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGPIPE, so a tree kill never takes it down
+ *   before it records the outcome; CMD gets every disposition and the signal mask reset to default.
+ * - CMD runs in its own process group (setpgid), so one kill(-pgid) reaches its ordinary children.
+ * - The exit file holds the exact wait status: an exit code OR the terminating signal. A shell that
+ *   runs `exit 143` and a command killed by SIGTERM are therefore told apart (the wrapper is not a
+ *   shell and never folds a signal into 128+n).
+ * - Output never passes through the wrapper or the daemon: CMD writes straight into its files.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* Writes all of buf, retrying on EINTR and short writes. */
+static void write_all(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    buf += n;
+    len -= (size_t)n;
+  }
+}
+
+/* Reports a failure before CMD ran, on the daemon pipe, and exits. */
+static int fail(int err, const char *stage) {
+  char line[512];
+  int n = snprintf(line, sizeof line, "err %d %s %s\n", err, stage, strerror(err));
+  if (n > 0) write_all(1, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+  return 127;
+}
+
+/* Field 22 of /proc/PID/stat (start time in clock ticks since boot): with the pid, it names a
+ * process uniquely, so a pid reused by a stranger is never mistaken for ours. 0 if unreadable. */
+static unsigned long long starttime(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  if (!p) return 0;
+  p += 2; /* now at field 3 (state) */
+  for (int field = 3; field < 22; field++) {
+    p = strchr(p, ' ');
+    if (!p) return 0;
+    p++;
+  }
+  return strtoull(p, NULL, 10);
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What the child tells the wrapper when it could not exec. */
+struct child_failure {
+  int err;
+  char stage[16];
+};
+
+int main(int argc, char **argv) {
+  if (argc < 6 || strcmp(argv[4], "--") != 0) return fail(EINVAL, "usage");
+  const char *dir = argv[1];
+  const char *cwd = argv[2];
+  int has_stdin = argv[3][0] == '1';
+  char **cmd = argv + 5;
+
+  struct sigaction ign;
+  memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGINT, &ign, NULL);
+  sigaction(SIGTERM, &ign, NULL);
+  sigaction(SIGHUP, &ign, NULL);
+  sigaction(SIGQUIT, &ign, NULL);
+  sigaction(SIGPIPE, &ign, NULL);
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+  if (argv[3][0] == 'm' && mkdir(dir, 0700) < 0 && errno != EEXIST) return fail(errno, "state-dir");
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return fail(errno, "state-dir");
+  int out = openat(dfd, "stdout", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (out < 0) return fail(errno, "stdout");
+  int err = openat(dfd, "stderr", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (err < 0) return fail(errno, "stderr");
+  int in = has_stdin ? openat(dfd, "stdin", O_RDONLY | O_CLOEXEC) : open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (in < 0) return fail(errno, "stdin");
+
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0) return fail(errno, "pipe");
+
+  pid_t pid = fork();
+  if (pid < 0) return fail(errno, "fork");
+  if (pid == 0) {
+    struct child_failure f;
+    memset(&f, 0, sizeof f);
+    setpgid(0, 0);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++) sigaction(s, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (cwd[0] != 0 && chdir(cwd) < 0) {
+      f.err = errno;
+      strcpy(f.stage, "cwd");
+    } else if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) {
+      f.err = errno;
+      strcpy(f.stage, "dup2");
+    } else {
+      /* Every other descriptor closes at exec (the failure pipe is already close-on-exec). */
+      if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+        for (int fd = 3; fd < 1024; fd++)
+          if (fd != pipefd[1]) fcntl(fd, F_SETFD, FD_CLOEXEC);
+      }
+      execvp(cmd[0], cmd);
+      f.err = errno;
+      strcpy(f.stage, "exec");
+    }
+    write_all(pipefd[1], (const char *)&f, sizeof f);
+    _exit(127);
+  }
+
+  close(pipefd[1]);
+  close(in);
+  close(out);
+  close(err);
+  struct child_failure f;
+  ssize_t got;
+  do got = read(pipefd[0], &f, sizeof f);
+  while (got < 0 && errno == EINTR);
+  close(pipefd[0]);
+  if (got == (ssize_t)sizeof f) {
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    f.stage[sizeof f.stage - 1] = 0;
+    return fail(f.err, f.stage);
+  }
+
+  char line[128];
+  int n = snprintf(line, sizeof line, "ok %d %llu %llu %d\n", (int)pid, starttime(pid), starttime(getpid()), (int)getpid());
+  /* The same line in DIR/started, so a daemon that dies before persisting the pid can still find
+   * (and re-adopt) this command on its next start. */
+  int sfd = openat(dfd, "started.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (sfd >= 0) {
+    write_all(sfd, line, (size_t)n);
+    close(sfd);
+    renameat(dfd, "started.tmp", dfd, "started");
+  }
+  write_all(1, line, (size_t)n);
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull >= 0) {
+    dup2(devnull, 0);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    if (devnull > 2) close(devnull);
+  }
+
+  /* Wait for CMD, reaping orphans that were reparented to us along the way. */
+  int status = 0;
+  int have = 0;
+  for (;;) {
+    int st;
+    pid_t w = waitpid(-1, &st, 0);
+    if (w == pid) {
+      status = st;
+      have = 1;
+      break;
+    }
+    if (w < 0 && errno != EINTR) break;
+  }
+  while (waitpid(-1, NULL, WNOHANG) > 0) {
+  }
+
+  char rec[160];
+  if (!have)
+    n = snprintf(rec, sizeof rec, "{\"exit_code\":null,\"signal\":null,\"ended_at_ms\":%lld}\n", now_ms());
+  else if (WIFSIGNALED(status))
+    n = snprintf(rec, sizeof rec, "{\"exit_code\":null,\"signal\":%d,\"ended_at_ms\":%lld}\n", WTERMSIG(status), now_ms());
+  else
+    n = snprintf(rec, sizeof rec, "{\"exit_code\":%d,\"signal\":null,\"ended_at_ms\":%lld}\n", WEXITSTATUS(status), now_ms());
+  int efd = openat(dfd, "exit.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (efd >= 0) {
+    write_all(efd, rec, (size_t)n);
+    close(efd);
+    renameat(dfd, "exit.tmp", dfd, "exit");
+  }
+  return 0;
+}

@@ -1,0 +1,50 @@
+import path from 'node:path';
+import type { ParamsIn } from '../../protocol/commands.js';
+import { printJson } from '../output.js';
+import { commandText, numberFlag } from '../process-format.js';
+import { UsageError, type Verb } from '../verb.js';
+
+/** `spawn`: runs a command under the daemon; it keeps running when this CLI (or the daemon) exits. */
+export const verb: Verb = {
+  usage: 'spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] -- CMD [ARGS...]',
+  description: 'Starts CMD (no shell) under the daemon, in the current directory unless --cwd, and prints its id. Output goes to files in the state directory; read it with `logs`. With --max-running reached it is queued.',
+  help: [
+    '  --id ID       process id (1-64 of A-Z a-z 0-9 . _ -); generated if absent',
+    '  --cwd DIR     working directory (default: the current one)',
+    '  --timeout S   kill it (SIGTERM, then SIGKILL 5 s later) once it has run S seconds',
+    '  --env K=V     set an environment variable (repeatable), over the daemon\'s environment',
+    '  --stdin TEXT  write TEXT to its stdin, then close it (default: /dev/null)',
+  ],
+  positionals: true,
+  options: {
+    id: { type: 'string' },
+    cwd: { type: 'string' },
+    timeout: { type: 'string' },
+    name: { type: 'string' },
+    env: { type: 'string', multiple: true },
+    stdin: { type: 'string' },
+  },
+  async run(ctx) {
+    if (ctx.positionals.length === 0) throw new UsageError('give the command to run after --, e.g. `spawn -- sleep 10`');
+    const params: ParamsIn<'spawn_process'> = { cmd: ctx.positionals, cwd: path.resolve(typeof ctx.values['cwd'] === 'string' ? ctx.values['cwd'] : '.') };
+    if (typeof ctx.values['id'] === 'string') params.process_id = ctx.values['id'];
+    if (typeof ctx.values['name'] === 'string') params.name = ctx.values['name'];
+    if (typeof ctx.values['stdin'] === 'string') params.stdin = ctx.values['stdin'];
+    const timeout = numberFlag(ctx.values['timeout'], '--timeout', { min: 0.001 });
+    if (timeout !== undefined) params.timeout_s = timeout;
+    const env = ctx.values['env'];
+    if (Array.isArray(env)) {
+      params.env = {};
+      for (const kv of env) {
+        const s = String(kv);
+        const eq = s.indexOf('=');
+        if (eq < 1) throw new UsageError(`--env takes KEY=VALUE, not '${s}'`);
+        params.env[s.slice(0, eq)] = s.slice(eq + 1);
+      }
+    }
+    const r = await (await ctx.client()).spawnProcess(params);
+    if (ctx.json) printJson(ctx.out, r);
+    else ctx.out.stdout(r.status === 'queued' ? `${r.process_id} queued: ${commandText(r.cmd, 80)}\n` : `${r.process_id} running (pid ${r.pid}): ${commandText(r.cmd, 80)}\n`);
+    return 0;
+  },
+};

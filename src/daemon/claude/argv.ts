@@ -1,0 +1,70 @@
+/**
+ * Builds the command line of a `spawn_claude` request, and finds the `claude` binary. Kept apart
+ * from the handler so the exact flags can be unit-tested against the CLI's `--help` without
+ * spawning anything.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import type { SpawnClaudeParams } from '../../protocol/schemas/claude.js';
+import { CommandError } from '../command-error.js';
+
+type SpawnClaude = z.output<typeof SpawnClaudeParams>;
+
+/**
+ * `claude -p --output-format stream-json --verbose [flags...] [extra_args...] -- PROMPT`.
+ * The prompt goes after `--` so a prompt starting with `-` is never read as a flag, and so the
+ * variadic flags (`--allowedTools a b`, `--mcp-config x y`) cannot swallow it.
+ */
+export function buildClaudeArgs(p: SpawnClaude): string[] {
+  const args = ['-p', '--output-format', 'stream-json', '--verbose'];
+  const opt = (flag: string, value: string | number | undefined): void => {
+    if (value !== undefined) args.push(flag, String(value));
+  };
+  opt('--model', p.model);
+  opt('--system-prompt', p.system_prompt);
+  opt('--append-system-prompt', p.append_system_prompt);
+  if (p.allowed_tools && p.allowed_tools.length > 0) args.push('--allowedTools', ...p.allowed_tools);
+  if (p.disallowed_tools && p.disallowed_tools.length > 0) args.push('--disallowedTools', ...p.disallowed_tools);
+  opt('--permission-mode', p.permission_mode);
+  opt('--max-turns', p.max_turns);
+  if (p.mcp_config !== undefined) {
+    const configs = typeof p.mcp_config === 'string' ? [p.mcp_config] : Array.isArray(p.mcp_config) ? p.mcp_config : [JSON.stringify(p.mcp_config)];
+    args.push('--mcp-config', ...configs);
+  }
+  opt('--resume', p.resume);
+  opt('--session-id', p.session_id);
+  if (p.extra_args) args.push(...p.extra_args);
+  args.push('--', p.prompt);
+  return args;
+}
+
+/** How to get the CLI, said in every CLAUDE_NOT_FOUND message. */
+const INSTALL_HINT = 'install it with `npm install -g @anthropic-ai/claude-code` (or `npm ci` in this repository), or set CLAUDE_BIN to its path';
+
+/**
+ * The binary to run: `CLAUDE_BIN` if set (it must be executable), else `claude` on `PATH`, from the
+ * environment the child will get (the daemon's, overlaid with the request's `env`).
+ */
+export function resolveClaudeBin(env: NodeJS.ProcessEnv): string {
+  const explicit = env['CLAUDE_BIN'];
+  if (explicit !== undefined && explicit !== '') {
+    if (isExecutable(explicit)) return path.resolve(explicit);
+    throw new CommandError('CLAUDE_NOT_FOUND', `CLAUDE_BIN is ${explicit}, which is not an executable file; ${INSTALL_HINT}`);
+  }
+  for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const candidate = path.join(dir, 'claude');
+    if (isExecutable(candidate)) return candidate;
+  }
+  throw new CommandError('CLAUDE_NOT_FOUND', `no \`claude\` on PATH and CLAUDE_BIN is not set; ${INSTALL_HINT}`);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * The claude observer: makes every `claude -p --output-format stream-json` process a first-class
+ * run. It plugs into the supervisor's hooks only (spawned/ended/removed events, `updateClaude`, a
+ * kill planner, a totals contributor), so the supervisor knows nothing about claude. Per live run
+ * it keeps a FileFollower on the run's stdout file and a StreamTracker, whose `info` object is the
+ * record's `claude` object itself: reads of the record always see the latest parsed state, and
+ * disk writes are throttled to state changes plus one a second.
+ */
+import type { ClaudeRunInfo } from '../../protocol/schemas/claude.js';
+import type { ProcessRecord } from '../../protocol/schemas/processes.js';
+import type { Logger } from '../log.js';
+import type { KillRequest, Supervisor } from '../supervisor/index.js';
+import { isClaudeStreamCommand } from './detect.js';
+import { FileFollower, readFileSync } from './follow.js';
+import { addCostTotal, claudeLadder } from './ladder.js';
+import { SessionLocks, sessionOfArgv } from './sessions.js';
+import { emptyClaudeInfo, StreamTracker } from './tracker.js';
+
+/** Disk writes of a running run's `claude` object, at most this often (besides state changes). */
+const PERSIST_EVERY_MS = 1000;
+
+interface Watch {
+  readonly id: string;
+  readonly tracker: StreamTracker;
+  readonly follower: FileFollower;
+  stallTimer: NodeJS.Timeout | undefined;
+  lastPersist: number;
+  lastState: string;
+  lastSession: string | null;
+  sawResult: boolean;
+}
+
+/** One per daemon; see the file comment. */
+export class ClaudeRuns {
+  /** Session ids held by live runs (SESSION_BUSY). */
+  readonly sessions = new SessionLocks();
+  private readonly watches = new Map<string, Watch>();
+
+  constructor(
+    private readonly sup: Supervisor,
+    private readonly log: Logger,
+    private readonly claudeBin: string | undefined = process.env['CLAUDE_BIN'],
+  ) {
+    // These run inside the supervisor's own bookkeeping: nothing may throw out of them.
+    const guard = (what: string, fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        this.log.error(`claude observer: ${what}`, err);
+      }
+    };
+    sup.on('spawned', (rec, info) => guard(`spawned ${rec.process_id}`, () => this.onSpawned(rec, info.stdoutPath)));
+    sup.on('ended', (rec) => guard(`ended ${rec.process_id}`, () => this.onEnded(rec)));
+    sup.on('removed', (id) => guard(`removed ${id}`, () => this.forget(id)));
+    // Kills without an explicit signal stop a claude run the claude way; others keep the default.
+    sup.addKillPlanner((entry, req) => (req.signal === undefined && this.isClaude(entry.record) ? claudeLadder(req) : undefined));
+    sup.addTotals(addCostTotal);
+    // Records the supervisor restored (and may have started or ended) before we subscribed.
+    for (const rec of sup.list().processes) {
+      if (!this.isClaude(rec)) continue;
+      const session = sessionOfArgv(rec.cmd);
+      if (rec.status === 'running') this.onSpawned(rec, sup.outputPath(rec.process_id, 'stdout'));
+      else if (rec.status === 'queued' && session !== undefined) this.sessions.note(session, rec.process_id);
+      else if (rec.status !== 'queued' && !isFinal(rec.claude)) this.onEnded(rec);
+    }
+  }
+
+  /** True when `rec` is a claude run (spawned by spawn_claude, or a matching command line). */
+  isClaude(rec: ProcessRecord): boolean {
+    return rec.claude !== undefined || isClaudeStreamCommand(rec.cmd, this.claudeBin);
+  }
+
+  /**
+   * For `spawn_process`: refuses (SESSION_BUSY) a claude command line that resumes or names a
+   * session a live run holds. A check, not a reservation: the run takes the session when it starts.
+   */
+  checkCommand(cmd: readonly string[]): void {
+    if (!isClaudeStreamCommand(cmd, this.claudeBin)) return;
+    const session = sessionOfArgv(cmd);
+    if (session !== undefined) this.sessions.acquireCheck(session);
+  }
+
+  /** Reads what the run has written since the last look (before answering about it). */
+  async refresh(id: string): Promise<void> {
+    await this.watches.get(id)?.follower.poll();
+  }
+
+  private onSpawned(rec: ProcessRecord, stdoutPath: string): void {
+    if (!this.isClaude(rec) || this.watches.has(rec.process_id)) return;
+    const id = rec.process_id;
+    const old = rec.claude as ClaudeRunInfo | undefined;
+    // Re-derive everything from the file (a restarted daemon re-reads it from the start); only the
+    // run's own settings and the sticky stall mark carry over.
+    const info = emptyClaudeInfo();
+    info.stall_timeout_s = old?.stall_timeout_s ?? null;
+    if (old?.state === 'stalled') info.state = 'stalled';
+    const session = sessionOfArgv(rec.cmd);
+    if (session !== undefined && !this.sessions.note(session, id)) {
+      this.log.warn(`process ${id} resumes claude session ${session}, which process ${this.sessions.holder(session)} is using`);
+    }
+    const tracker = new StreamTracker({}, info);
+    const w: Watch = {
+      id,
+      tracker,
+      follower: new FileFollower(stdoutPath, (chunk) => this.onData(w, chunk), { pollMs: 500 }),
+      stallTimer: undefined,
+      lastPersist: Date.now(),
+      lastState: info.state,
+      lastSession: null,
+      sawResult: false,
+    };
+    this.watches.set(id, w);
+    this.sup.updateClaude(id, info);
+    if (info.stall_timeout_s !== null && info.state !== 'stalled') this.armStall(w, info.stall_timeout_s * 1000);
+  }
+
+  private onData(w: Watch, chunk: Buffer): void {
+    const t = w.tracker;
+    t.push(chunk);
+    const info = t.info;
+    const session = info.session_id;
+    let changed = info.state !== w.lastState || t.hasResult !== w.sawResult;
+    if (session !== w.lastSession && session !== null) {
+      if (!this.sessions.note(session, w.id)) this.log.warn(`process ${w.id} writes claude session ${session}, which process ${this.sessions.holder(session)} is using`);
+      w.lastSession = session;
+      changed = true;
+    }
+    const now = Date.now();
+    if (changed || now - w.lastPersist >= PERSIST_EVERY_MS) {
+      w.lastState = info.state;
+      w.sawResult = t.hasResult;
+      w.lastPersist = now;
+      this.sup.updateClaude(w.id, info);
+    }
+  }
+
+  /**
+   * Synchronous on purpose: `ended` is emitted before anyone woken by the end runs, so a
+   * `wait_process` or `claude_result` reply carries the final object.
+   */
+  private onEnded(rec: ProcessRecord): void {
+    const id = rec.process_id;
+    const w = this.watches.get(id);
+    let tracker: StreamTracker;
+    if (w !== undefined) {
+      w.follower.finishSync();
+      if (w.stallTimer) clearInterval(w.stallTimer);
+      this.watches.delete(id);
+      tracker = w.tracker;
+    } else {
+      if (!this.isClaude(rec)) return;
+      // Ended before we watched it (never started, killed while queued, ended while the daemon was down).
+      const old = rec.claude as ClaudeRunInfo | undefined;
+      const info = emptyClaudeInfo();
+      info.stall_timeout_s = old?.stall_timeout_s ?? null;
+      if (old?.state === 'stalled') info.state = 'stalled';
+      tracker = new StreamTracker({}, info);
+      readFileSync(this.sup.outputPath(id, 'stdout'), (c) => tracker.push(c));
+    }
+    tracker.finish();
+    this.sessions.releaseAll(id);
+    this.sup.updateClaude(id, tracker.info);
+  }
+
+  private forget(id: string): void {
+    const w = this.watches.get(id);
+    if (w === undefined) return;
+    w.follower.close();
+    if (w.stallTimer) clearInterval(w.stallTimer);
+    this.watches.delete(id);
+    this.sessions.releaseAll(id);
+  }
+
+  /** A run whose stream shows nothing new for `ms` is marked stalled and stopped. */
+  private armStall(w: Watch, ms: number): void {
+    w.stallTimer = setInterval(() => void this.checkStall(w, ms), Math.max(50, Math.min(1000, ms / 4)));
+    w.stallTimer.unref();
+  }
+
+  private async checkStall(w: Watch, ms: number): Promise<void> {
+    if (Date.now() - w.tracker.lastActivityMs <= ms) return;
+    await w.follower.poll(); // Maybe it did write and inotify was late.
+    if (Date.now() - w.tracker.lastActivityMs <= ms || this.watches.get(w.id) !== w || w.tracker.info.state === 'stalled') return;
+    if (w.stallTimer) clearInterval(w.stallTimer);
+    w.stallTimer = undefined;
+    w.tracker.markStalled();
+    this.sup.updateClaude(w.id, w.tracker.info);
+    const reason = `stalled: no stream event for ${ms / 1000} s (stall_timeout_s)`;
+    this.log.warn(`claude run ${w.id} ${reason}; stopping it`);
+    // Mid-stream, SIGINT makes claude write its result line; after the result there is nothing more
+    // to say, and a second (interrupted) result would only blur the verdict.
+    const req: KillRequest = w.tracker.hasResult ? { signal: 'SIGTERM', reason } : { reason };
+    await this.sup.kill(w.id, req).catch((err: unknown) => this.log.error(`stopping stalled run ${w.id}`, err));
+  }
+}
+
+/** A `claude` object that already holds the run's end state (nothing left to derive). */
+function isFinal(claude: Record<string, unknown> | undefined): boolean {
+  return claude !== undefined && claude['is_error'] !== null && claude['is_error'] !== undefined && (claude['state'] === 'done' || claude['state'] === 'stalled');
+}

@@ -1,0 +1,251 @@
+/**
+ * Turns the bytes of a `claude -p --output-format stream-json` run's stdout into its `claude`
+ * object, incrementally: bytes in (any chunking, lines split anywhere), object out. It runs in the
+ * daemon for every live claude run, so it is built to cost little: complete lines are parsed from
+ * the caller's buffer without copying, only a partial last line is kept, and the bulky lines
+ * (`user` tool results, which can be megabytes, and partial-message `stream_event`s) are recognised
+ * by their first bytes and skipped without being decoded or kept. A line that is not a JSON object
+ * is counted and skipped: the stream is someone else's output, so nothing in it can throw here.
+ */
+import type { ClaudeRunInfo } from '../../protocol/schemas/claude.js';
+
+/** Limits of one tracker. */
+export interface TrackerOptions {
+  /** Characters of `last_text` kept (default 500). */
+  lastTextLimit?: number;
+  /** Characters of `result` kept (default 4096; `Infinity` to keep it whole). */
+  resultLimit?: number;
+  /** Longest line parsed (default 16 MiB); longer ones are skipped and counted as malformed. */
+  maxLineBytes?: number;
+}
+
+/** A fresh object for a run that has printed nothing yet. */
+export function emptyClaudeInfo(): ClaudeRunInfo {
+  return {
+    session_id: null,
+    model: null,
+    state: 'starting',
+    num_turns: 0,
+    last_text: null,
+    events: 0,
+    malformed_lines: 0,
+    result: null,
+    result_truncated: false,
+    is_error: null,
+    subtype: null,
+    api_error_status: null,
+    total_cost_usd: null,
+    duration_ms: null,
+    usage: null,
+    stall_timeout_s: null,
+  };
+}
+
+const NL = 0x0a;
+/** Every line the CLI prints starts like this; the type name follows. */
+const TYPE_PREFIX = Buffer.from('{"type":"');
+/** Line types the tracker has no use for: skipped undecoded. */
+const BORING = new Set(['user', 'stream_event']);
+
+type Skip = 'none' | 'boring' | 'oversized';
+
+/** Incremental stream-json reader for one run. */
+export class StreamTracker {
+  /** The run's `claude` object, updated in place (callers may hold on to it). */
+  readonly info: ClaudeRunInfo;
+  /** `Date.now()` when bytes last arrived; the stall watchdog reads it. */
+  lastActivityMs = Date.now();
+  private readonly lastTextLimit: number;
+  private readonly resultLimit: number;
+  private readonly maxLineBytes: number;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private skip: Skip = 'none';
+  private lastMessageId: unknown = undefined;
+  private sawResult = false;
+
+  constructor(opts: TrackerOptions = {}, info: ClaudeRunInfo = emptyClaudeInfo()) {
+    this.info = info;
+    this.lastTextLimit = opts.lastTextLimit ?? 500;
+    this.resultLimit = opts.resultLimit ?? 4096;
+    this.maxLineBytes = opts.maxLineBytes ?? 16 * 1024 * 1024;
+  }
+
+  /** True once a `result` line has been read. */
+  get hasResult(): boolean {
+    return this.sawResult;
+  }
+
+  /** Feeds bytes. The tracker copies only what it must keep, so the caller may reuse `chunk`. */
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.lastActivityMs = Date.now();
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(NL, start);
+      if (nl === -1) break;
+      if (this.skip !== 'none') {
+        this.endSkippedLine();
+      } else if (this.pendingBytes === 0) {
+        this.line(chunk, start, nl);
+      } else {
+        this.pending.push(chunk.subarray(start, nl));
+        const whole = Buffer.concat(this.pending, this.pendingBytes + nl - start);
+        this.clearPending();
+        this.line(whole, 0, whole.length);
+      }
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.keepPartial(chunk, start);
+  }
+
+  /**
+   * The process has ended: a last line without a newline still counts, and a run that printed no
+   * result line is a failure whatever its exit code (killed, crashed, usage error).
+   */
+  finish(): void {
+    if (this.skip !== 'none') this.endSkippedLine();
+    else if (this.pendingBytes > 0) {
+      const whole = Buffer.concat(this.pending, this.pendingBytes);
+      this.clearPending();
+      this.line(whole, 0, whole.length);
+    }
+    if (!this.sawResult) this.info.is_error = true;
+    if (this.info.state !== 'stalled') this.info.state = 'done';
+  }
+
+  /** The stall watchdog fired: the mark stays even if a result line follows (claude on SIGINT). */
+  markStalled(): void {
+    this.info.state = 'stalled';
+  }
+
+  private keepPartial(chunk: Buffer, start: number): void {
+    if (this.skip !== 'none') return;
+    const part = chunk.subarray(start);
+    if (this.pendingBytes + part.length > this.maxLineBytes) {
+      this.clearPending();
+      this.skip = 'oversized';
+      return;
+    }
+    this.pending.push(Buffer.from(part));
+    this.pendingBytes += part.length;
+    const head = this.pending[0]!;
+    if (head.length > TYPE_PREFIX.length + 12) {
+      const type = sniffType(head, 0, head.length);
+      if (type !== undefined && BORING.has(type)) {
+        this.clearPending();
+        this.skip = 'boring';
+      }
+    }
+  }
+
+  private endSkippedLine(): void {
+    this.info.events++;
+    if (this.skip === 'oversized') this.info.malformed_lines++;
+    else this.working();
+    this.skip = 'none';
+  }
+
+  private clearPending(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  private line(buf: Buffer, start: number, end: number): void {
+    while (end > start && (buf[end - 1] === 0x0d || buf[end - 1] === 0x20 || buf[end - 1] === 0x09)) end--;
+    while (start < end && (buf[start] === 0x20 || buf[start] === 0x09)) start++;
+    if (start === end) return;
+    this.info.events++;
+    if (end - start > this.maxLineBytes) {
+      this.info.malformed_lines++;
+      return;
+    }
+    const type = sniffType(buf, start, end);
+    if (type !== undefined && BORING.has(type)) {
+      this.working();
+      return;
+    }
+    let obj: unknown;
+    try {
+      obj = JSON.parse(buf.toString('utf8', start, end));
+    } catch {
+      this.info.malformed_lines++;
+      return;
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+      this.info.malformed_lines++;
+      return;
+    }
+    this.apply(obj as Record<string, unknown>);
+  }
+
+  private working(): void {
+    if (this.info.state === 'starting') this.info.state = 'working';
+  }
+
+  private apply(ev: Record<string, unknown>): void {
+    const info = this.info;
+    this.working();
+    if (info.session_id === null && typeof ev['session_id'] === 'string') info.session_id = ev['session_id'];
+    switch (ev['type']) {
+      case 'system':
+        if (ev['subtype'] === 'init' && typeof ev['model'] === 'string') info.model = ev['model'];
+        break;
+      case 'assistant':
+        this.assistant(ev['message']);
+        break;
+      case 'result':
+        this.result(ev);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private assistant(message: unknown): void {
+    if (typeof message !== 'object' || message === null) return;
+    const m = message as Record<string, unknown>;
+    if (!this.sawResult && (m['id'] === undefined || m['id'] !== this.lastMessageId)) this.info.num_turns++;
+    this.lastMessageId = m['id'];
+    if (this.info.model === null && typeof m['model'] === 'string' && m['model'] !== '<synthetic>') this.info.model = m['model'];
+    const content = m['content'];
+    if (!Array.isArray(content)) return;
+    for (const block of content as unknown[]) {
+      if (typeof block !== 'object' || block === null) continue;
+      const b = block as Record<string, unknown>;
+      if (b['type'] === 'text' && typeof b['text'] === 'string') this.info.last_text = truncate(b['text'], this.lastTextLimit);
+    }
+  }
+
+  private result(ev: Record<string, unknown>): void {
+    const info = this.info;
+    this.sawResult = true;
+    if (info.state !== 'stalled') info.state = 'done';
+    const text = typeof ev['result'] === 'string' ? ev['result'] : null;
+    info.result = text === null ? null : truncate(text, this.resultLimit);
+    info.result_truncated = text !== null && text.length > this.resultLimit;
+    info.subtype = typeof ev['subtype'] === 'string' ? ev['subtype'] : null;
+    info.is_error = typeof ev['is_error'] === 'boolean' ? ev['is_error'] : info.subtype !== 'success';
+    info.api_error_status = typeof ev['api_error_status'] === 'number' ? ev['api_error_status'] : null;
+    info.total_cost_usd = typeof ev['total_cost_usd'] === 'number' ? ev['total_cost_usd'] : null;
+    info.duration_ms = typeof ev['duration_ms'] === 'number' ? ev['duration_ms'] : null;
+    const usage = ev['usage'];
+    info.usage = typeof usage === 'object' && usage !== null && !Array.isArray(usage) ? (usage as Record<string, unknown>) : null;
+    if (typeof ev['num_turns'] === 'number') info.num_turns = ev['num_turns'];
+    if (typeof ev['session_id'] === 'string') info.session_id = ev['session_id'];
+  }
+}
+
+/** The `type` of a line printed the CLI's way (`{"type":"...`), read from bytes; undefined otherwise. */
+function sniffType(buf: Buffer, start: number, end: number): string | undefined {
+  const p = TYPE_PREFIX.length;
+  if (end - start <= p) return undefined;
+  for (let i = 0; i < p; i++) if (buf[start + i] !== TYPE_PREFIX[i]) return undefined;
+  const close = buf.indexOf(0x22, start + p);
+  if (close === -1 || close >= end || close - start - p > 32) return undefined;
+  return buf.toString('latin1', start + p, close);
+}
+
+function truncate(s: string, limit: number): string {
+  return s.length <= limit ? s : s.slice(0, limit) + '…';
+}

@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import type { ClaudeRunInfo } from '../../../protocol/schemas/claude.js';
+import { buildClaudeArgs, resolveClaudeBin } from '../../claude/argv.js';
+import { sessionOfArgv } from '../../claude/sessions.js';
+import { emptyClaudeInfo } from '../../claude/tracker.js';
+import { CommandError } from '../../command-error.js';
+import type { Handler } from '../../registry.js';
+
+/**
+ * `spawn_claude`: builds the claude command line from typed options and spawns it through the
+ * supervisor (so queueing, persistence, re-adoption and tree kills come for free). A run that would
+ * write to a session another live run holds is refused before anything starts.
+ */
+export const spawnClaude: Handler<'spawn_claude'> = async (p, { services }) => {
+  const sup = services.processes;
+  const runs = services.claude;
+  const bin = resolveClaudeBin({ ...process.env, ...p.env });
+  const args = buildClaudeArgs(p);
+  const id = p.process_id ?? newId((x) => sup.find(x) !== undefined);
+  if (sup.find(id) !== undefined) {
+    throw new CommandError('PROCESS_EXISTS', `a process with id ${JSON.stringify(id)} already exists; choose another process_id or remove_process it first`);
+  }
+  const session = sessionOfArgv(['claude', ...args]);
+  if (session !== undefined) runs.sessions.acquire(session, id);
+  const info: ClaudeRunInfo = emptyClaudeInfo();
+  info.stall_timeout_s = p.stall_timeout_s ?? null;
+  try {
+    return await sup.spawn({ cmd: [bin, ...args], process_id: id, cwd: p.cwd, env: p.env, timeout_s: p.timeout_s, name: p.name, claude: info });
+  } catch (err) {
+    // A record that exists now (SPAWN_FAILED) releases its session when it ends; otherwise free it here.
+    if (session !== undefined && sup.find(id) === undefined) runs.sessions.releaseAll(id);
+    throw err;
+  }
+};
+
+function newId(taken: (id: string) => boolean): string {
+  for (;;) {
+    const id = `claude-${randomBytes(4).toString('hex')}`;
+    if (!taken(id)) return id;
+  }
+}

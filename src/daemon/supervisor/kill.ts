@@ -1,0 +1,134 @@
+/**
+ * Killing a process tree. The tree is the command's process group plus every descendant of the
+ * wrapper found through /proc parent links at the moment of each signal: `claude` starts its tool
+ * shells with setsid (outside the group), and the wrapper, a child subreaper, inherits any of them
+ * that get orphaned, so the parent walk still finds them. Processes are named by (pid, start time),
+ * so a pid reused by a stranger between two steps is never signalled.
+ */
+import { readStat, treeOf, type ProcStat } from './proc.js';
+import type { Entry } from './entry.js';
+
+/** One rung of a kill ladder: wait `delay_ms` (unless the process has ended), then send `signal`. */
+export interface KillStep {
+  signal: string;
+  delay_ms: number;
+}
+
+/** What `kill_process` (or a timeout, a stall, shutdown) asked for. */
+export interface KillRequest {
+  /** Explicit signal; absent means "the process's usual way to stop". */
+  signal?: string;
+  /** Seconds between the first signal and the escalation; default 5. */
+  grace_s?: number;
+  /** Recorded as the record's `reason` when this kill ends the process. */
+  reason?: string;
+}
+
+/**
+ * Chooses the ladder for a process, or returns undefined to let the next planner (and finally the
+ * default) decide. The claude observer registers one: with no explicit signal, a claude run gets
+ * SIGINT, then SIGTERM after grace_s, then SIGKILL 2 s later.
+ */
+export type KillPlanner = (entry: Entry, req: KillRequest) => KillStep[] | undefined;
+
+/** Default grace between the polite signal and SIGKILL. */
+export const DEFAULT_GRACE_S = 5;
+
+/** The issue's default: `signal` (SIGTERM), then SIGKILL after `grace_s`. */
+export function defaultLadder(req: KillRequest): KillStep[] {
+  return [
+    { signal: req.signal ?? 'SIGTERM', delay_ms: 0 },
+    { signal: 'SIGKILL', delay_ms: (req.grace_s ?? DEFAULT_GRACE_S) * 1000 },
+  ];
+}
+
+/** Sends `signal` to the whole tree of `entry` right now; returns how many processes it reached. */
+export function signalTree(entry: Entry, signal: string): number {
+  const s = entry.stored;
+  const targets = new Map<number, ProcStat>();
+  const add = (st: ProcStat): void => {
+    if (st.pid !== process.pid && st.pid > 1) targets.set(st.pid, st);
+  };
+  const wrapper = s.wrapper_pid !== null ? readStat(s.wrapper_pid) : undefined;
+  const wrapperOk = wrapper !== undefined && wrapper.start === s.wrapper_start;
+  if (wrapperOk) for (const d of treeOf(wrapper.pid)) add(d);
+  const pid = s.record.pid;
+  const cmd = pid !== null ? readStat(pid) : undefined;
+  const cmdOk = cmd !== undefined && cmd.start === s.pid_start;
+  if (cmdOk) {
+    add(cmd);
+    if (!wrapperOk) for (const d of treeOf(cmd.pid)) add(d);
+  }
+  for (const [p, start] of entry.signalled) {
+    if (targets.has(p)) continue;
+    const cur = readStat(p);
+    if (cur !== undefined && cur.start === start) add(cur);
+  }
+  let reached = 0;
+  // The group kill covers members the scan raced with; the group id cannot be reused while the
+  // wrapper has not yet recorded the command's end (it holds the leader until then).
+  if (pid !== null && (wrapperOk || cmdOk)) {
+    try {
+      process.kill(-pid, signal as NodeJS.Signals);
+      reached++;
+    } catch {
+      // The group is already empty.
+    }
+  }
+  for (const [p, st] of targets) {
+    entry.signalled.set(p, st.start);
+    if (st.state === 'Z') continue;
+    try {
+      process.kill(p, signal as NodeJS.Signals);
+      reached++;
+    } catch {
+      // Gone since the scan.
+    }
+  }
+  return reached;
+}
+
+/**
+ * Runs a ladder: each step waits its delay (ending early when the process ends), then signals the
+ * tree. Resolves once the process has ended, or 2 s after the last step if it still has not (a
+ * process stuck in uninterruptible sleep; the caller then replies with the record as it stands).
+ * Processes already signalled that outlive the command (a setsid'd shell ignoring SIGTERM, now
+ * orphaned) still get the rest of the ladder, in the background.
+ */
+export async function runLadder(entry: Entry, steps: KillStep[]): Promise<void> {
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    const t0 = Date.now();
+    const ended = step.delay_ms > 0 ? await entry.waitEnd(step.delay_ms) : entry.ended;
+    if (ended || entry.ended) {
+      const rest = steps.slice(i);
+      rest[0] = { signal: step.signal, delay_ms: Math.max(0, step.delay_ms - (Date.now() - t0)) };
+      if (entry.signalled.size > 0) void sweepSurvivors(entry, rest);
+      return;
+    }
+    signalTree(entry, step.signal);
+  }
+  await entry.waitEnd(2000);
+}
+
+/** The remaining steps, sent only to processes signalled before that are still alive. */
+async function sweepSurvivors(entry: Entry, steps: KillStep[]): Promise<void> {
+  for (const step of steps) {
+    if (step.delay_ms > 0) await new Promise((r) => setTimeout(r, step.delay_ms).unref());
+    let alive = 0;
+    for (const [pid, start] of entry.signalled) {
+      const st = readStat(pid);
+      if (st === undefined || st.start !== start || st.state === 'Z') {
+        entry.signalled.delete(pid);
+        continue;
+      }
+      alive++;
+      try {
+        process.kill(pid, step.signal as NodeJS.Signals);
+      } catch {
+        // Gone since the scan.
+      }
+    }
+    if (alive === 0) return;
+  }
+}

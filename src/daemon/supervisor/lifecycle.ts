@@ -1,0 +1,275 @@
+/**
+ * The supervisor's inner life, under the public commands (supervisor.ts): launching through the
+ * wrapper, the queue, re-adoption at startup, watching adopted processes, recording outcomes, and
+ * persisting records. Kept apart so each file reads as one concern.
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { ProcessRecord, ProcessStatus } from '../../protocol/schemas/processes.js';
+import { CommandError } from '../command-error.js';
+import type { Logger } from '../log.js';
+import { Entry, type WatchMode } from './entry.js';
+import type { KillRequest } from './kill.js';
+import { launch, LaunchError } from './launch.js';
+import { isAlive, wrapperFor } from './proc.js';
+import { signalName } from './signals.js';
+import { ProcessDir, readExit, readStarted, sizeOf, writeStored, type ExitFile, type StoredProcess } from './store.js';
+
+/** Paths and limits the supervisor needs; resolved by createSupervisor. */
+export interface SupervisorOptions {
+  root: string;
+  wrapper: string | undefined;
+  maxRunning: number;
+  log: Logger;
+  /** How often re-adopted processes (no longer our children) are checked. */
+  pollMs?: number;
+}
+
+/**
+ * Event payloads. `spawned` fires when a command starts running, and for each process re-adopted at
+ * startup (`adopted: true`); `ended` once per process with its final record; `removed` on removal.
+ */
+export interface SupervisorEvents {
+  spawned: [record: ProcessRecord, info: { adopted: boolean; stdoutPath: string; stderrPath: string }];
+  ended: [record: ProcessRecord];
+  removed: [processId: string];
+}
+
+/** State and lifecycle shared by the public supervisor; see the file comment. */
+export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
+  protected readonly entries = new Map<string, Entry>();
+  protected readonly queue: Entry[] = [];
+  protected readonly watched = new Set<Entry>();
+  protected running = 0;
+  protected seq = 0;
+  protected poll: NodeJS.Timeout | undefined;
+  protected stopping = false;
+
+  constructor(protected readonly opts: SupervisorOptions) {
+    super();
+  }
+
+  /** Ends a process with its ladder; implemented by the public supervisor (timeouts use it). */
+  protected abstract killEntry(e: Entry, req: KillRequest): Promise<ProcessRecord>;
+
+  /** Restores a stored process at daemon start: re-adopts, recovers its outcome, or requeues it. */
+  async restore(stored: StoredProcess): Promise<void> {
+    const e = new Entry(stored, new ProcessDir(path.join(this.opts.root, stored.record.process_id)));
+    this.entries.set(stored.record.process_id, e);
+    this.seq = Math.max(this.seq, stored.seq);
+    if (stored.record.status === 'queued') {
+      this.queue.push(e);
+      return;
+    }
+    if (stored.record.status !== 'running') return;
+    this.running++;
+    if (stored.record.pid === null) {
+      // The daemon died mid-launch: the wrapper may have started the command all the same.
+      let st = await readStarted(e.pd);
+      if (st === undefined && wrapperFor(e.pd.dir)) {
+        for (let i = 0; i < 100 && st === undefined && wrapperFor(e.pd.dir); i++) {
+          await new Promise((r) => setTimeout(r, 20));
+          st = await readStarted(e.pd);
+        }
+      }
+      if (st !== undefined) {
+        stored.record.pid = st.pid;
+        Object.assign(stored, { pid_start: st.pidStart, wrapper_pid: st.wrapperPid, wrapper_start: st.wrapperStart });
+        this.persist(e);
+      } else {
+        // It never ran (no wrapper, nothing recorded): back in the queue, in its original place.
+        this.running--;
+        stored.record.status = 'queued';
+        stored.record.started_at = null;
+        const at = this.queue.findIndex((q) => q.stored.seq > stored.seq);
+        this.queue.splice(at < 0 ? this.queue.length : at, 0, e);
+        this.persist(e);
+        return;
+      }
+    }
+    if (stored.wrapper_pid !== null && stored.wrapper_start !== null && isAlive(stored.wrapper_pid, stored.wrapper_start)) {
+      this.adopt(e, 'wrapper');
+      return;
+    }
+    this.wrapperGone(e);
+  }
+
+  /** Starts queued processes while there is room (after restore, and whenever one ends). */
+  drainQueue(): void {
+    while (!this.stopping && this.running < this.opts.maxRunning && this.queue.length > 0) {
+      const e = this.queue.shift()!;
+      this.start(e, true).catch((err: unknown) => {
+        if (!(err instanceof CommandError)) this.opts.log.error(`starting queued process ${e.record.process_id}`, err);
+      });
+    }
+  }
+
+  /**
+   * Launches `e`. Everything before the first await runs synchronously, so `starting` is set (and
+   * the slot taken) the moment this is called. A queued process is persisted as `running` (pid
+   * null) before its launch, so a daemon dying mid-launch never starts it twice.
+   */
+  protected async start(e: Entry, fromQueue = false): Promise<void> {
+    const rec = e.record;
+    this.running++;
+    rec.status = 'running';
+    rec.started_at = new Date().toISOString();
+    let done!: () => void;
+    e.starting = new Promise((r) => (done = r));
+    try {
+      if (fromQueue) this.persist(e);
+      if (this.opts.wrapper === undefined) throw new LaunchError('the process wrapper claude-daemon-wrap is missing; rebuild with `node scripts/build.mjs` (needs a C compiler)');
+      const env = e.stored.env === null ? process.env : { ...process.env, ...e.stored.env };
+      const l = await launch({ mkdir: !e.stored.has_stdin, wrapper: this.opts.wrapper, dir: e.pd.dir, cmd: rec.cmd, cwd: rec.cwd, env, hasStdin: e.stored.has_stdin });
+      rec.pid = l.pid;
+      Object.assign(e.stored, { wrapper_pid: l.wrapperPid, wrapper_start: l.wrapperStart, pid_start: l.pidStart });
+      e.child = l.child;
+      l.exited.then(() => this.wrapperGone(e)).catch((err: unknown) => this.opts.log.error('after a wrapper exit', err));
+      this.persist(e);
+      this.armTimeout(e);
+      this.emit('spawned', this.view(e), { adopted: false, stdoutPath: e.pd.output('stdout'), stderrPath: e.pd.output('stderr') });
+    } catch (err) {
+      if (!(err instanceof LaunchError)) throw err;
+      this.finish(e, { status: 'failed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: err.message });
+      throw new CommandError('SPAWN_FAILED', `cannot start ${JSON.stringify(rec.cmd[0])}: ${err.message}; the record stays with status failed`);
+    } finally {
+      e.starting = undefined;
+      done();
+    }
+  }
+
+  protected adopt(e: Entry, mode: WatchMode): void {
+    e.watch = mode;
+    this.watched.add(e);
+    this.armTimeout(e);
+    this.poll ??= setInterval(() => this.pollWatched(), this.opts.pollMs ?? 100).unref();
+    this.emit('spawned', this.view(e), { adopted: true, stdoutPath: e.pd.output('stdout'), stderrPath: e.pd.output('stderr') });
+  }
+
+  protected pollWatched(): void {
+    for (const e of this.watched) {
+      const s = e.stored;
+      const alive = e.watch === 'wrapper' ? isAlive(s.wrapper_pid!, s.wrapper_start!) : s.record.pid !== null && isAlive(s.record.pid, s.pid_start!);
+      if (alive) continue;
+      this.watched.delete(e);
+      this.wrapperGone(e, e.watch === 'cmd');
+    }
+    if (this.watched.size === 0 && this.poll !== undefined) {
+      clearInterval(this.poll);
+      this.poll = undefined;
+    }
+  }
+
+  /** The wrapper is gone: read what it recorded; else keep watching the command, else `lost`. */
+  protected wrapperGone(e: Entry, cmdGone = false): void {
+    e.child = undefined;
+    if (e.ended) return;
+    const ex = readExit(e.pd);
+    if (ex !== undefined) {
+      this.finish(e, outcome(ex));
+      return;
+    }
+    const s = e.stored;
+    if (!cmdGone && s.record.pid !== null && s.pid_start !== null && isAlive(s.record.pid, s.pid_start)) {
+      this.opts.log.warn(`process ${s.record.process_id}: its wrapper died; watching the command itself (its outcome will be unknown)`);
+      this.adopt(e, 'cmd');
+      return;
+    }
+    const reason = s.record.pid === null
+      ? 'the daemon stopped while starting it; no outcome was recorded'
+      : 'it ended while unwatched and its wrapper recorded no outcome (the wrapper was killed?)';
+    this.finish(e, { status: 'lost', exit_code: null, signal: null, ended_at_ms: Date.now(), reason });
+  }
+
+  protected finish(e: Entry, o: Outcome): void {
+    if (e.ended) return;
+    const rec = e.record;
+    if (rec.status === 'running') this.running--;
+    this.watched.delete(e);
+    if (e.timeoutTimer) clearTimeout(e.timeoutTimer);
+    rec.status = o.status;
+    rec.exit_code = o.exit_code;
+    rec.signal = o.signal;
+    rec.ended_at = new Date(o.ended_at_ms).toISOString();
+    rec.duration_ms = rec.started_at === null ? null : Math.max(0, o.ended_at_ms - Date.parse(rec.started_at));
+    rec.reason = o.reason ?? rec.reason;
+    rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
+    rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
+    this.persist(e);
+    e.notifyEnded();
+    this.emit('ended', rec);
+    this.drainQueue();
+  }
+
+  protected armTimeout(e: Entry): void {
+    const t = e.record.timeout_s;
+    if (t === null || e.record.started_at === null || this.stopping) return;
+    const left = Date.parse(e.record.started_at) + t * 1000 - Date.now();
+    e.timeoutTimer = setTimeout(() => {
+      void this.killEntry(e, { reason: `timeout_s (${t} s) reached` }).catch(() => undefined);
+    }, Math.max(0, left)).unref();
+  }
+
+  /**
+   * Writes the record now (atomically, synchronously: a record is a few hundred bytes, and on the
+   * spawn path two thread-pool round trips cost more latency than the write itself). Failures are
+   * logged, never thrown: the in-memory record stays authoritative while the daemon lives.
+   */
+  protected persist(e: Entry): void {
+    if (e.persistTimer !== undefined) {
+      clearTimeout(e.persistTimer);
+      e.persistTimer = undefined;
+    }
+    if (this.entries.get(e.record.process_id) !== e) return;
+    try {
+      writeStored(e.pd, e.stored);
+    } catch (err) {
+      this.opts.log.error(`persisting process ${e.record.process_id}`, err);
+    }
+  }
+
+  /** Persists within 100 ms, coalescing bursts (the claude observer updates on every stream event). */
+  protected persistSoon(e: Entry): void {
+    e.persistTimer ??= setTimeout(() => this.persist(e), 100).unref();
+  }
+
+  /** The record with live figures (sizes, duration) filled in for a running process. */
+  protected view(e: Entry): ProcessRecord {
+    const rec = e.record;
+    if (rec.status !== 'running' || rec.started_at === null) return rec;
+    rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
+    rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
+    rec.duration_ms = Date.now() - Date.parse(rec.started_at);
+    return rec;
+  }
+
+  protected entry(id: string): Entry {
+    const e = this.entries.get(id);
+    if (e === undefined) throw new CommandError('PROCESS_NOT_FOUND', `no process with id ${JSON.stringify(id)}; list_processes shows the known ones`);
+    return e;
+  }
+
+  protected newId(): string {
+    for (;;) {
+      const id = `p-${randomBytes(4).toString('hex')}`;
+      if (!this.entries.has(id)) return id;
+    }
+  }
+}
+
+/** How a process ended, as finish() records it. */
+export interface Outcome {
+  status: ProcessStatus;
+  exit_code: number | null;
+  signal: string | null;
+  ended_at_ms: number;
+  reason?: string;
+}
+
+/** The record fields for what the wrapper wrote in `exit`. */
+export function outcome(ex: ExitFile): Outcome {
+  if (ex.signal !== null) return { status: 'killed', exit_code: null, signal: signalName(ex.signal), ended_at_ms: ex.ended_at_ms };
+  if (ex.exit_code !== null) return { status: 'exited', exit_code: ex.exit_code, signal: null, ended_at_ms: ex.ended_at_ms };
+  return { status: 'lost', exit_code: null, signal: null, ended_at_ms: ex.ended_at_ms, reason: 'the wrapper could not collect the exit status' };
+}

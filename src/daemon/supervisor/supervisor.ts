@@ -1,0 +1,198 @@
+/**
+ * The process supervisor: spawns commands through the native wrapper, queues them beyond
+ * `maxRunning`, ends them with a tree kill, answers waits, and persists every record before it is
+ * acknowledged. Other domains build on it through documented hooks: `spawn(spec)`, the `spawned`
+ * and `ended` events, `updateClaude`, `addKillPlanner` and `addTotals`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ListProcessesResult, ProcessRecord, ProcessStatus, RemoveProcessResult, WaitResult } from '../../protocol/schemas/processes.js';
+import { CommandError } from '../command-error.js';
+import type { ShutdownOptions } from '../services.js';
+import { Entry } from './entry.js';
+import { defaultLadder, runLadder, type KillPlanner, type KillRequest } from './kill.js';
+import { Lifecycle } from './lifecycle.js';
+import { ProcessDir, type StoredProcess } from './store.js';
+
+export type { SupervisorEvents, SupervisorOptions } from './lifecycle.js';
+
+/** What a spawn asks for; `spawn_process`'s parameters, plus an initial `claude` object. */
+export interface SpawnSpec {
+  cmd: string[];
+  process_id?: string | undefined;
+  cwd?: string | undefined;
+  env?: Record<string, string> | undefined;
+  stdin?: string | undefined;
+  timeout_s?: number | undefined;
+  name?: string | undefined;
+  /** Stored with the record from the start (the claude observer's object). */
+  claude?: Record<string, unknown> | undefined;
+}
+
+/** Adds figures to `list_processes` totals (the claude domain sums `total_cost_usd`). */
+export type TotalsContributor = (records: readonly ProcessRecord[], totals: Record<string, number>) => void;
+
+/** See the file comment; one per daemon. */
+export class ProcessSupervisor extends Lifecycle {
+  private readonly planners: KillPlanner[] = [];
+  private readonly totalsContributors: TotalsContributor[] = [];
+
+  /** Starts a command (or queues it); resolves with its record once the record is on disk. */
+  async spawn(spec: SpawnSpec): Promise<ProcessRecord> {
+    if (this.stopping) throw new CommandError('SHUTTING_DOWN', 'the daemon is shutting down; start it again and retry');
+    const id = spec.process_id ?? this.newId();
+    if (this.entries.has(id)) throw new CommandError('PROCESS_EXISTS', `a process with id ${JSON.stringify(id)} already exists; choose another process_id or remove_process it first`);
+    const now = new Date().toISOString();
+    const stored: StoredProcess = {
+      version: 1,
+      record: {
+        process_id: id, pid: null, status: 'queued', cmd: spec.cmd, cwd: path.resolve(spec.cwd ?? process.cwd()), name: spec.name ?? null,
+        exit_code: null, signal: null, created_at: now, started_at: null, ended_at: null, duration_ms: null,
+        stdout_bytes: 0, stderr_bytes: 0, timeout_s: spec.timeout_s ?? null, reason: null,
+        ...(spec.claude !== undefined ? { claude: spec.claude } : {}),
+      },
+      seq: ++this.seq, env: spec.env ?? null, has_stdin: spec.stdin !== undefined,
+      wrapper_pid: null, wrapper_start: null, pid_start: null,
+    };
+    const e = new Entry(stored, new ProcessDir(path.join(this.opts.root, id)));
+    this.entries.set(id, e);
+    if (spec.stdin !== undefined) {
+      // Otherwise the wrapper creates the directory itself, sparing the daemon a round trip.
+      try {
+        await fs.promises.mkdir(e.pd.dir, { mode: 0o700, recursive: true });
+        await fs.promises.writeFile(e.pd.stdin, spec.stdin, { mode: 0o600 });
+      } catch (err) {
+        this.entries.delete(id);
+        throw err;
+      }
+    }
+    if (this.running >= this.opts.maxRunning) {
+      fs.mkdirSync(e.pd.dir, { mode: 0o700, recursive: true });
+      this.queue.push(e);
+      this.persist(e);
+      return e.record;
+    }
+    await this.start(e);
+    return e.record;
+  }
+
+  /** The record of `id`, or PROCESS_NOT_FOUND. */
+  get(id: string): ProcessRecord {
+    return this.view(this.entry(id));
+  }
+
+  /** The record of `id`, or undefined. */
+  find(id: string): ProcessRecord | undefined {
+    const e = this.entries.get(id);
+    return e && this.view(e);
+  }
+
+  /** Where a process's captured stream lives (it may not exist yet while queued). */
+  outputPath(id: string, stream: 'stdout' | 'stderr'): string {
+    return this.entry(id).pd.output(stream);
+  }
+
+  /** Records (optionally of one status) and counts by status over all records. */
+  list(status?: ProcessStatus): ListProcessesResult {
+    const all: ProcessRecord[] = [];
+    const totals: Record<string, number> = { queued: 0, running: 0, exited: 0, killed: 0, failed: 0, lost: 0 };
+    for (const e of this.entries.values()) {
+      const r = this.view(e);
+      all.push(r);
+      totals[r.status] = (totals[r.status] ?? 0) + 1;
+    }
+    for (const c of this.totalsContributors) c(all, totals);
+    return { processes: status === undefined ? all : all.filter((r) => r.status === status), totals };
+  }
+
+  /**
+   * Ends a process with a tree kill. With `req.signal`: that signal, SIGKILL after `grace_s`.
+   * Without: the first registered KillPlanner that claims the process decides (claude runs get
+   * SIGINT first), else SIGTERM then SIGKILL. Resolves with the record once the process ended (or
+   * the ladder ran out). Ended processes are returned as they are; queued ones are dropped.
+   */
+  kill(id: string, req: KillRequest = {}): Promise<ProcessRecord> {
+    return this.killEntry(this.entry(id), req);
+  }
+
+  protected async killEntry(e: Entry, req: KillRequest): Promise<ProcessRecord> {
+    if (e.starting) await e.starting;
+    if (e.ended) return this.view(e);
+    if (e.record.status === 'queued') {
+      this.queue.splice(this.queue.indexOf(e), 1);
+      this.finish(e, { status: 'killed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: req.reason ?? 'killed while queued (it never ran)' });
+      return this.view(e);
+    }
+    let steps;
+    for (const p of this.planners) if ((steps = p(e, req))) break;
+    steps ??= defaultLadder(req);
+    // Recorded (and persisted) now, so a daemon restart mid-kill still knows why it ended.
+    e.record.reason ??= req.reason ?? `kill_process (${steps[0]?.signal ?? 'SIGTERM'})`;
+    this.persist(e);
+    await runLadder(e, steps);
+    return this.view(e);
+  }
+
+  /** Waits for the end of `id`, at most `timeoutS` seconds, or until `signal` aborts. */
+  async wait(id: string, timeoutS?: number, signal?: AbortSignal): Promise<WaitResult> {
+    const e = this.entry(id);
+    const done = await e.waitEnd(timeoutS === undefined ? Infinity : timeoutS * 1000, signal);
+    return done ? this.view(e) : { ...this.view(e), timed_out: true };
+  }
+
+  /** Forgets an ended process and deletes its directory; PROCESS_RUNNING while it may still run. */
+  async remove(id: string): Promise<RemoveProcessResult> {
+    const e = this.entry(id);
+    if (!e.ended) throw new CommandError('PROCESS_RUNNING', `process ${id} is ${e.record.status}; kill_process or wait_process it first`);
+    if (e.persistTimer) clearTimeout(e.persistTimer);
+    await fs.promises.rm(e.pd.dir, { recursive: true, force: true });
+    // Only now: until its directory is gone, the id stays taken (a new spawn must not reuse it).
+    this.entries.delete(id);
+    this.emit('removed', id);
+    return { removed: true, process_id: id };
+  }
+
+  /**
+   * The claude observer's hook: replaces the record's `claude` object and persists it soon (writes
+   * coalesce, so calling this for every stream event is fine). Unknown ids are ignored.
+   */
+  updateClaude(id: string, claude: Record<string, unknown>): void {
+    const e = this.entries.get(id);
+    if (e === undefined) return;
+    e.record.claude = claude;
+    this.persistSoon(e);
+  }
+
+  /** Registers a kill planner; earlier registrations are asked first. */
+  addKillPlanner(planner: KillPlanner): void {
+    this.planners.push(planner);
+  }
+
+  /** Registers a contributor to `list_processes` totals. */
+  addTotals(contributor: TotalsContributor): void {
+    this.totalsContributors.push(contributor);
+  }
+
+  /** Number of waits pending on `id` (for leak tests and diagnostics). */
+  waiters(id: string): number {
+    return this.entries.get(id)?.waiterCount ?? 0;
+  }
+
+  /**
+   * At daemon shutdown. By default children keep running (the next daemon re-adopts them) and
+   * queued processes stay queued. With `killProcesses`, queued ones are dropped and running ones
+   * killed (default ladder per process) before this resolves.
+   */
+  async stop(opts: ShutdownOptions): Promise<void> {
+    this.stopping = true;
+    for (const e of this.entries.values()) if (e.timeoutTimer) clearTimeout(e.timeoutTimer);
+    if (opts.killProcesses) {
+      const reason = 'daemon shutdown with kill_processes';
+      await Promise.all([...this.entries.values()].filter((e) => !e.ended).map((e) => this.kill(e.record.process_id, { reason }).catch(() => undefined)));
+    }
+    // Only now: the kills above rely on polling to see re-adopted processes end.
+    if (this.poll !== undefined) clearInterval(this.poll);
+    this.poll = undefined;
+    for (const e of this.entries.values()) if (e.persistTimer) this.persist(e);
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * A local stand-in for the Anthropic Messages API, so the real `claude` CLI runs in tests with no
+ * network. Plain node:http, no dependencies. The reply is scripted by markers in the prompt text
+ * (the latest user text the request carries), so one server serves every case of a test file:
+ *
+ * - default: streams `MOCK REPLY: <prompt>`.
+ * - `MOCK_500`: answers HTTP 500 (an `api_error`).
+ * - `MOCK_TOOL:<shell command>|`: first answers a Bash `tool_use` running the command; once the
+ *   request carries the tool_result, streams `MOCK REPLY: tool said <result>`.
+ * - `MOCK_SLOW:<ms>`: streams the default reply in 10 deltas spread over that many milliseconds.
+ * - `MOCK_HANG`: starts the message, sends one delta, then never finishes (until `close()`).
+ * - `MOCK_RECALL`: replies with how many user turns the conversation holds (for resume tests).
+ *
+ * Every request is recorded (method, path, headers, parsed body, the prompt it matched).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** One request the mock received. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: MessagesBody | undefined;
+  /** The prompt text the reply was chosen from ('' for non-messages requests). */
+  prompt: string;
+}
+
+/** The parts of a Messages API request body the mock reads. */
+export interface MessagesBody {
+  model?: string;
+  stream?: boolean;
+  messages?: Array<{ role: string; content: string | ContentBlock[] }>;
+}
+
+type ContentBlock = { type: string; text?: string; content?: unknown; tool_use_id?: string } & Record<string, unknown>;
+
+/** A running mock. */
+export interface MockAnthropic {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  /** Requests to /v1/messages whose prompt contains `marker`. */
+  messagesMatching(marker: string): RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/** Starts the mock on 127.0.0.1 on a free port. */
+export async function startMockAnthropic(): Promise<MockAnthropic> {
+  const requests: RecordedRequest[] = [];
+  let seq = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body: MessagesBody | undefined;
+      try {
+        body = chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as MessagesBody) : undefined;
+      } catch {
+        body = undefined;
+      }
+      const url = req.url ?? '/';
+      const isMessages = req.method === 'POST' && url.startsWith('/v1/messages') && !url.startsWith('/v1/messages/count_tokens');
+      const prompt = isMessages && body ? latestUserText(body) : '';
+      requests.push({ method: req.method ?? '', path: url, headers: req.headers, body, prompt });
+      if (!isMessages) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(req.method === 'HEAD' ? undefined : '{}');
+        return;
+      }
+      answer(body ?? {}, prompt, ++seq, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    messagesMatching: (marker) => requests.filter((r) => r.body !== undefined && r.prompt.includes(marker)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The text of the last user message that has text (tool_result turns carry the original prompt earlier). */
+function latestUserText(body: MessagesBody): string {
+  const msgs = body.messages ?? [];
+  for (let i = msgs.length - 1; i >= 0; i--) {
+    const m = msgs[i]!;
+    if (m.role !== 'user') continue;
+    const text = textOf(m.content);
+    if (text !== '') return text;
+  }
+  return '';
+}
+
+/** Text blocks of a message, minus the CLI's injected <system-reminder> blocks. */
+function textOf(content: string | ContentBlock[]): string {
+  if (typeof content === 'string') return content;
+  return content
+    .filter((b) => b.type === 'text' && typeof b.text === 'string' && !b.text.startsWith('<system-reminder>'))
+    .map((b) => b.text as string)
+    .join('\n')
+    .trim();
+}
+
+/** The tool_result text of the last user message, if it is a tool result turn. */
+function lastToolResult(body: MessagesBody): string | undefined {
+  const last = body.messages?.at(-1);
+  if (!last || last.role !== 'user' || typeof last.content === 'string') return undefined;
+  const block = last.content.find((b) => b.type === 'tool_result');
+  if (!block) return undefined;
+  const c = block.content;
+  if (typeof c === 'string') return c;
+  if (Array.isArray(c)) return (c as ContentBlock[]).map((b) => b.text ?? '').join('');
+  return '';
+}
+
+function answer(body: MessagesBody, prompt: string, seq: number, res: http.ServerResponse): void {
+  const model = body.model ?? 'claude-mock';
+  if (prompt.includes('MOCK_500')) {
+    res.writeHead(500, { 'content-type': 'application/json', 'request-id': `req_mock_${seq}` });
+    res.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'mock: internal server error' } }));
+    return;
+  }
+  const tool = /MOCK_TOOL:([^|]*)\|/.exec(prompt);
+  if (tool) {
+    const result = lastToolResult(body);
+    if (result === undefined) return streamToolUse(res, model, seq, tool[1]!.trim());
+    return streamText(res, model, seq, `MOCK REPLY: tool said ${result}`, 0, false);
+  }
+  if (prompt.includes('MOCK_RECALL')) {
+    const turns = (body.messages ?? []).filter((m) => m.role === 'user' && textOf(m.content) !== '').length;
+    return streamText(res, model, seq, `MOCK REPLY: recall ${turns} user turns`, 0, false);
+  }
+  const slow = /MOCK_SLOW:(\d+)/.exec(prompt);
+  return streamText(res, model, seq, `MOCK REPLY: ${prompt}`, slow ? Number(slow[1]) : 0, prompt.includes('MOCK_HANG'));
+}
+
+function sse(res: http.ServerResponse, event: string, data: object): void {
+  res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
+}
+
+function startMessage(res: http.ServerResponse, model: string, seq: number): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': `req_mock_${seq}` });
+  sse(res, 'message_start', {
+    message: {
+      id: `msg_mock_${seq}`,
+      type: 'message',
+      role: 'assistant',
+      model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: 100, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    },
+  });
+}
+
+function endMessage(res: http.ServerResponse, stopReason: string, outputTokens: number): void {
+  sse(res, 'message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } });
+  sse(res, 'message_stop', {});
+  res.end();
+}
+
+function streamText(res: http.ServerResponse, model: string, seq: number, text: string, overMs: number, hang: boolean): void {
+  startMessage(res, model, seq);
+  sse(res, 'content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+  const parts = overMs > 0 || hang ? 10 : 2;
+  const size = Math.ceil(text.length / parts);
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
+  if (hang) {
+    sse(res, 'content_block_delta', { index: 0, delta: { type: 'text_delta', text: pieces[0] ?? '' } });
+    return; // Never ends; close() tears the socket down.
+  }
+  let i = 0;
+  const next = (): void => {
+    if (res.destroyed) return;
+    if (i < pieces.length) {
+      sse(res, 'content_block_delta', { index: 0, delta: { type: 'text_delta', text: pieces[i++]! } });
+      if (overMs > 0) setTimeout(next, overMs / parts);
+      else next();
+      return;
+    }
+    sse(res, 'content_block_stop', { index: 0 });
+    endMessage(res, 'end_turn', 12);
+  };
+  next();
+}
+
+function streamToolUse(res: http.ServerResponse, model: string, seq: number, command: string): void {
+  startMessage(res, model, seq);
+  const input = JSON.stringify({ command, description: 'mock tool call' });
+  sse(res, 'content_block_start', { index: 0, content_block: { type: 'tool_use', id: `toolu_mock_${seq}`, name: 'Bash', input: {} } });
+  const half = Math.floor(input.length / 2);
+  sse(res, 'content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: input.slice(0, half) } });
+  sse(res, 'content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: input.slice(half) } });
+  sse(res, 'content_block_stop', { index: 0 });
+  endMessage(res, 'tool_use', 20);
+}
+
+/** Where the real CLI is installed by `npm ci` (the devDependency @anthropic-ai/claude-code). */
+export const CLAUDE_BIN_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules', '.bin', 'claude');
+
+/**
+ * The real CLI's path, or a thrown error saying how to install it: tests that need the real CLI
+ * fail loudly instead of skipping.
+ */
+export function requireClaudeBin(): string {
+  try {
+    fs.accessSync(CLAUDE_BIN_PATH, fs.constants.X_OK);
+    return CLAUDE_BIN_PATH;
+  } catch {
+    throw new Error(
+      `the real claude CLI is missing at ${CLAUDE_BIN_PATH}: run \`npm ci\` (it installs the devDependency ` +
+        '@anthropic-ai/claude-code and its native binary; check that install scripts are allowed)',
+    );
+  }
+}
+
+/**
+ * Environment that makes the real CLI run offline against `mock`: a throwaway HOME and TMPDIR under
+ * `dir`, no telemetry, updater, error reports or other outside traffic, and no retries (an API error
+ * would otherwise take ~3 minutes of backoff). Also sets CLAUDE_BIN for the daemon.
+ */
+export function offlineClaudeEnv(mock: { url: string }, dir?: string): Record<string, string> {
+  const bin = requireClaudeBin();
+  const base = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cd-claude-'));
+  const home = path.join(base, 'claude-home');
+  const tmp = path.join(base, 'claude-tmp');
+  fs.mkdirSync(home, { recursive: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  return {
+    ANTHROPIC_BASE_URL: mock.url,
+    ANTHROPIC_API_KEY: 'sk-test-mock',
+    HOME: home,
+    TMPDIR: tmp,
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    CLAUDE_CODE_MAX_RETRIES: '0',
+    API_TIMEOUT_MS: '30000',
+    DISABLE_TELEMETRY: '1',
+    DISABLE_AUTOUPDATER: '1',
+    DISABLE_ERROR_REPORTING: '1',
+    CLAUDE_BIN: bin,
+  };
+}
+
+// Standalone: `node --import tsx test/helpers/mock-anthropic.ts` prints the port and serves until killed.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const mock = await startMockAnthropic();
+  process.stdout.write(`${mock.port}\n`);
+}
