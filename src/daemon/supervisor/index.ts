@@ -25,10 +25,11 @@ export async function createSupervisor(config: DaemonConfig, log: Logger): Promi
   const wrapper = findWrapper();
   if (wrapper === undefined) log.warn('process wrapper claude-daemon-wrap not found: spawns will fail; rebuild with `node scripts/build.mjs` (needs a C compiler)');
   const sup = new ProcessSupervisor({ root, wrapper, maxRunning: config.maxRunning, log });
+  const t0 = Date.now();
   const stored = loadAll(root, (m) => log.warn(m));
   await Promise.all(stored.map((s) => sup.restore(s)));
   sup.drainQueue();
   const counts = sup.list().totals;
-  if (stored.length > 0) log.info(`restored ${stored.length} process records (running ${counts['running']}, queued ${counts['queued']})`);
+  if (stored.length > 0) log.info(`restored ${stored.length} process records in ${Date.now() - t0} ms (running ${counts['running']}, queued ${counts['queued']})`);
   return sup;
 }

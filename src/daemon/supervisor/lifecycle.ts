@@ -67,8 +67,9 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     if (stored.record.pid === null) {
       // The daemon died mid-launch: the wrapper may have started the command all the same.
       let st = await readStarted(e.pd);
+      // A wrapper for this directory exists: it is about to write `started` (give it 2 s).
       if (st === undefined && wrapperFor(e.pd.dir)) {
-        for (let i = 0; i < 100 && st === undefined && wrapperFor(e.pd.dir); i++) {
+        for (let i = 0; i < 100 && st === undefined; i++) {
           await new Promise((r) => setTimeout(r, 20));
           st = await readStarted(e.pd);
         }
@@ -88,11 +89,9 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
         return;
       }
     }
-    if (stored.wrapper_pid !== null && stored.wrapper_start !== null && isAlive(stored.wrapper_pid, stored.wrapper_start)) {
-      this.adopt(e, 'wrapper');
-      return;
-    }
-    this.wrapperGone(e);
+    if (stored.wrapper_pid !== null && stored.wrapper_start !== null && isAlive(stored.wrapper_pid, stored.wrapper_start)) this.adopt(e, 'wrapper');
+    else this.wrapperGone(e);
+    if (!e.ended) this.emit('spawned', this.view(e), { adopted: true, stdoutPath: e.pd.output('stdout'), stderrPath: e.pd.output('stderr') });
   }
 
   /** Starts queued processes while there is room (after restore, and whenever one ends). */
@@ -130,23 +129,30 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       this.armTimeout(e);
       this.emit('spawned', this.view(e), { adopted: false, stdoutPath: e.pd.output('stdout'), stderrPath: e.pd.output('stderr') });
     } catch (err) {
+      // Whatever went wrong, the slot is released and the record says so.
+      const message = err instanceof Error ? err.message : String(err);
+      this.finish(e, { status: 'failed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: message });
       if (!(err instanceof LaunchError)) throw err;
-      this.finish(e, { status: 'failed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: err.message });
-      throw new CommandError('SPAWN_FAILED', `cannot start ${JSON.stringify(rec.cmd[0])}: ${err.message}; the record stays with status failed`);
+      throw new CommandError('SPAWN_FAILED', `cannot start ${JSON.stringify(rec.cmd[0])}: ${message}; the record stays with status failed`);
     } finally {
       e.starting = undefined;
       done();
     }
   }
 
+  /**
+   * Watches a process that is not (or no longer) our child by polling /proc: after a restart its
+   * wrapper's parent is pid 1, so no SIGCHLD reaches us. `cmd` mode is the fallback when the
+   * wrapper died but the command lives on.
+   */
   protected adopt(e: Entry, mode: WatchMode): void {
     e.watch = mode;
     this.watched.add(e);
     this.armTimeout(e);
     this.poll ??= setInterval(() => this.pollWatched(), this.opts.pollMs ?? 100).unref();
-    this.emit('spawned', this.view(e), { adopted: true, stdoutPath: e.pd.output('stdout'), stderrPath: e.pd.output('stderr') });
   }
 
+  /** One polling round over adopted processes; a zombie counts as ended. */
   protected pollWatched(): void {
     for (const e of this.watched) {
       const s = e.stored;
@@ -205,6 +211,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected armTimeout(e: Entry): void {
     const t = e.record.timeout_s;
     if (t === null || e.record.started_at === null || this.stopping) return;
+    if (e.timeoutTimer) clearTimeout(e.timeoutTimer);
     const left = Date.parse(e.record.started_at) + t * 1000 - Date.now();
     e.timeoutTimer = setTimeout(() => {
       void this.killEntry(e, { reason: `timeout_s (${t} s) reached` }).catch(() => undefined);
