@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { pingOnce, runCli, startTestDaemon } from '../helpers/daemon.js';
+import { FIXTURES, pingOnce, runCli, startTestDaemon } from '../helpers/daemon.js';
+import { RawConn } from '../helpers/raw.js';
 import { waitFor } from '../helpers/wait.js';
 
 const NOBODY = 65534;
@@ -127,6 +128,81 @@ test('a second daemon on a live socket is refused and the first keeps serving', 
     assert.match(r.stderr, /already running/);
     await waitFor(() => pingOnce(d.socket), { what: 'the first daemon to still answer' });
     assert.equal(d.proc.exitCode, null);
+  } finally {
+    await d.stop();
+  }
+});
+
+/** Every file and directory under `dir`, relative, sorted (for "nothing appeared" checks). */
+function tree(dir: string): string[] {
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
+}
+
+test('process ids cannot escape their directory, on every command that takes one', async () => {
+  const d = await startTestDaemon();
+  try {
+    const outside = path.join(os.tmpdir(), `cd-escape-${process.pid}`);
+    const hostile = [
+      '../x', '../../x', '/etc', '/etc/passwd', outside, '.', '..', './x', 'a/b', 'a\\b', 'a\0b', '\0', 'x'.repeat(65), '', ' ', 'é', 'a b', '~', '$(id)',
+      `../${path.basename(d.dir)}`,
+    ];
+    const before = { home: tree(d.home), dir: tree(d.dir), tmp: fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('cd-escape')) };
+    const conn = await RawConn.open(d.socket);
+    const fake = path.join(FIXTURES, 'fake-claude', 'claude');
+    const commands: Array<[string, (id: string) => Record<string, unknown>]> = [
+      ['spawn_process', (id) => ({ cmd: ['true'], process_id: id })],
+      ['process_info', (id) => ({ process_id: id })],
+      ['read_output', (id) => ({ process_id: id })],
+      ['read_output', (id) => ({ process_id: id, stream: 'stderr', encoding: 'base64' })],
+      ['kill_process', (id) => ({ process_id: id, signal: 'SIGKILL' })],
+      ['wait_process', (id) => ({ process_id: id, timeout_s: 0 })],
+      ['remove_process', (id) => ({ process_id: id })],
+      ['spawn_claude', (id) => ({ prompt: 'hi', process_id: id, env: { CLAUDE_BIN: fake } })],
+      ['claude_result', (id) => ({ process_id: id })],
+    ];
+    for (const [command, params] of commands) {
+      for (const id of hostile) {
+        const r = await conn.request({ command, ...params(id) });
+        assert.equal(r.success, false, `${command} ${JSON.stringify(id)} was accepted: ${JSON.stringify(r)}`);
+        // claude_result only looks the id up (no path is built from it): not found is the right answer.
+        const ok = command === 'claude_result' ? ['INVALID_PARAMS', 'PROCESS_NOT_FOUND'] : ['INVALID_PARAMS'];
+        assert.ok(ok.includes(r.code!), `${command} ${JSON.stringify(id)}: ${r.code} ${String(r.error)}`);
+      }
+    }
+    conn.close();
+    assert.ok(await pingOnce(d.socket));
+    // Nothing was created, in the state directory or beside it.
+    assert.deepEqual(tree(d.home).filter((p) => !p.startsWith('daemon.log')), before.home.filter((p) => !p.startsWith('daemon.log')));
+    assert.deepEqual(tree(d.dir).filter((p) => !p.startsWith(`home${path.sep}daemon.log`)), before.dir.filter((p) => !p.startsWith(`home${path.sep}daemon.log`)));
+    assert.deepEqual(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('cd-escape')), before.tmp);
+    assert.equal(fs.existsSync(path.join(d.home, 'record.json')), false);
+  } finally {
+    await d.stop();
+  }
+});
+
+test('arguments and environment reach the child literally, never through a shell', async () => {
+  const d = await startTestDaemon();
+  try {
+    const c = await d.client();
+    const canary = path.join(d.dir, 'pwned');
+    const nasty = [
+      `$(touch ${canary})`, `\`touch ${canary}\``, `; touch ${canary}`, `| touch ${canary}`, `&& touch ${canary}`, `\ntouch ${canary}\n`,
+      '*', '/*', '~', '$HOME', '${PATH}', "'single'", '"double"', '\\', '-n', '--', '', ' lead and trail ', 'tab\there', 'é€😀', '\r\n', '>out', '<in', '#', '!', '%s%n',
+    ];
+    const env: Record<string, string> = {};
+    nasty.forEach((v, i) => (env[`NASTY_${i}`] = v));
+    const names = Object.keys(env).join(' ');
+    const r = await c.spawnProcess({ cmd: [path.join(FIXTURES, 'echo-argv.sh'), ...nasty], env: { ...env, ECHO_VARS: names }, cwd: d.dir });
+    const w = await c.waitProcess({ process_id: r.process_id, timeout_s: 30 });
+    assert.equal(w.exit_code, 0, (await c.readOutput({ process_id: r.process_id, stream: 'stderr' })).data);
+    const out = Buffer.from((await c.readOutput({ process_id: r.process_id, encoding: 'base64', max_bytes: 1 << 20 })).data, 'base64');
+    const expected = Buffer.from([...nasty, ...nasty].map((s) => `${s}\0`).join(''), 'utf8');
+    assert.deepEqual(out, expected);
+    assert.equal(fs.existsSync(canary), false, 'a shell ran one of the arguments');
+    assert.deepEqual(fs.readdirSync(d.dir).sort(), ['daemon.sock', 'home', 'modules']);
+    // The record keeps the argv as given.
+    assert.deepEqual((await c.processInfo(r.process_id)).cmd.slice(1), nasty);
   } finally {
     await d.stop();
   }

@@ -41,6 +41,8 @@ export class ProcessSupervisor extends Lifecycle {
   async spawn(spec: SpawnSpec): Promise<ProcessRecord> {
     if (this.stopping) throw new CommandError('SHUTTING_DOWN', 'the daemon is shutting down; start it again and retry');
     const id = spec.process_id ?? this.newId();
+    // Hooks are called by other domains too: the id names a directory, so check it here as well.
+    if (!isSafeId(id)) throw new CommandError('INVALID_PARAMS', `process_id ${JSON.stringify(id)} must be 1-64 characters of A-Z a-z 0-9 . _ - and not "." or ".."`);
     if (this.entries.has(id)) throw new CommandError('PROCESS_EXISTS', `a process with id ${JSON.stringify(id)} already exists; choose another process_id or remove_process it first`);
     const now = new Date().toISOString();
     const stored: StoredProcess = {
@@ -195,4 +197,9 @@ export class ProcessSupervisor extends Lifecycle {
     this.poll = undefined;
     for (const e of this.entries.values()) if (e.persistTimer) this.persist(e);
   }
+}
+
+/** True for an id that is safe as one path component (the protocol's ProcessId rule). */
+export function isSafeId(id: string): boolean {
+  return /^[A-Za-z0-9._-]{1,64}$/.test(id) && id !== '.' && id !== '..';
 }

@@ -4,7 +4,7 @@
  * a client can read `record.claude.total_cost_usd` without checking which phase the run is in.
  */
 import { z } from 'zod';
-import type { ProcessRecord } from './processes.js';
+import { ProcessId, type ProcessRecord } from './processes.js';
 
 /** Progress of a run as read from its stream: `stalled` is sticky once the stall watchdog fired. */
 export type ClaudeRunState = 'starting' | 'working' | 'done' | 'stalled';
@@ -50,10 +50,8 @@ const stringList = z.array(nonEmpty);
 /** `spawn_claude`: one option per claude flag; the daemon builds the argv (see argv.ts). */
 export const SpawnClaudeParams = z.object({
   prompt: z.string().min(1, 'must be a non-empty string'),
-  process_id: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9._-]')
-    .optional(),
+  /** The same rule as spawn_process (the id names a directory: "." and ".." are refused). */
+  process_id: ProcessId.optional(),
   cwd: nonEmpty.optional(),
   env: z.record(z.string(), z.string()).optional(),
   name: z.string().optional(),
