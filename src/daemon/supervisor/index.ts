@@ -8,8 +8,9 @@ import path from 'node:path';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { findWrapper } from './launch.js';
-import { loadAll } from './store.js';
-import { ProcessSupervisor } from './supervisor.js';
+import { recoverOrphan } from './recover.js';
+import { loadAll, trashDir } from './store.js';
+import { isSafeId, ProcessSupervisor } from './supervisor.js';
 
 export { ProcessSupervisor, type SpawnSpec, type SupervisorEvents, type TotalsContributor } from './supervisor.js';
 export type { KillPlanner, KillRequest, KillStep } from './kill.js';
@@ -26,7 +27,18 @@ export async function createSupervisor(config: DaemonConfig, log: Logger): Promi
   if (wrapper === undefined) log.warn('process wrapper claude-daemon-wrap not found: spawns will fail; rebuild with `node scripts/build.mjs` (needs a C compiler)');
   const sup = new ProcessSupervisor({ root, wrapper, maxRunning: config.maxRunning, log });
   const t0 = Date.now();
-  const stored = loadAll(root, (m) => log.warn(m));
+  // What a removal moved aside but did not get to delete before the previous daemon died.
+  fs.rmSync(trashDir(root), { recursive: true, force: true });
+  const { stored, orphans } = loadAll(root, (m) => log.warn(m));
+  let seq = stored.at(-1)?.seq ?? 0;
+  for (const name of orphans) {
+    if (!isSafeId(name) || !fs.statSync(path.join(root, name), { throwIfNoEntry: false })?.isDirectory()) {
+      log.warn(`ignoring ${path.join(root, name)}: not a process directory`);
+      continue;
+    }
+    const s = await recoverOrphan(root, name, ++seq, log).catch((err: unknown) => log.error(`recovering ${name}`, err));
+    if (s) stored.push(s);
+  }
   await Promise.all(stored.map((s) => sup.restore(s)));
   sup.drainQueue();
   const counts = sup.list().totals;

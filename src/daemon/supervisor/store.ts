@@ -50,6 +50,15 @@ export async function readStarted(pd: ProcessDir): Promise<StartedFile | undefin
   }
 }
 
+/**
+ * Where removals move a process directory before deleting it (beside `root`, never inside it: any
+ * name inside is a valid process id). The rename is atomic, so a daemon killed mid-removal leaves
+ * either the whole directory or none of it; the next start empties the trash.
+ */
+export function trashDir(root: string): string {
+  return `${root}-trash`;
+}
+
 /** Paths of one process's files. */
 export class ProcessDir {
   constructor(readonly dir: string) {}
@@ -97,15 +106,19 @@ export function readExit(pd: ProcessDir): ExitFile | undefined {
   }
 }
 
-/** Loads every stored record under `root`; unreadable ones are reported, not fatal. */
-export function loadAll(root: string, warn: (msg: string) => void): StoredProcess[] {
+/**
+ * Loads every stored record under `root`; unreadable ones are reported, not fatal. Directories with
+ * no record.json at all are returned in `orphans` (see recover.ts: the daemon died mid-spawn).
+ */
+export function loadAll(root: string, warn: (msg: string) => void): { stored: StoredProcess[]; orphans: string[] } {
   let names: string[];
   try {
     names = fs.readdirSync(root);
   } catch {
-    return [];
+    return { stored: [], orphans: [] };
   }
   const out: StoredProcess[] = [];
+  const orphans: string[] = [];
   for (const name of names) {
     const file = path.join(root, name, 'record.json');
     try {
@@ -113,14 +126,11 @@ export function loadAll(root: string, warn: (msg: string) => void): StoredProces
       if (v.version !== 1 || v.record?.process_id !== name) throw new Error('unexpected shape');
       out.push(v);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        warn(`ignoring ${path.join(root, name)}: no record.json (the daemon died while creating it)`);
-      } else {
-        warn(`ignoring ${file}: ${(err as Error).message}`);
-      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') orphans.push(name);
+      else warn(`ignoring ${file}: ${(err as Error).message}`);
     }
   }
-  return out.sort((a, b) => a.seq - b.seq);
+  return { stored: out.sort((a, b) => a.seq - b.seq), orphans };
 }
 
 /** Current size of a file, 0 when it does not exist yet. */

@@ -4,6 +4,7 @@
  * acknowledged. Other domains build on it through documented hooks: `spawn(spec)`, the `spawned`
  * and `ended` events, `updateClaude`, `addKillPlanner` and `addTotals`.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ListProcessesResult, ProcessRecord, ProcessStatus, RemoveProcessResult, WaitResult } from '../../protocol/schemas/processes.js';
@@ -12,7 +13,7 @@ import type { ShutdownOptions } from '../services.js';
 import { Entry } from './entry.js';
 import { defaultLadder, runLadder, type KillPlanner, type KillRequest } from './kill.js';
 import { Lifecycle } from './lifecycle.js';
-import { ProcessDir, type StoredProcess } from './store.js';
+import { ProcessDir, trashDir, type StoredProcess } from './store.js';
 
 export type { SupervisorEvents, SupervisorOptions } from './lifecycle.js';
 
@@ -147,9 +148,20 @@ export class ProcessSupervisor extends Lifecycle {
     const e = this.entry(id);
     if (!e.ended) throw new CommandError('PROCESS_RUNNING', `process ${id} is ${e.record.status}; kill_process or wait_process it first`);
     if (e.persistTimer) clearTimeout(e.persistTimer);
-    await fs.promises.rm(e.pd.dir, { recursive: true, force: true });
+    // Moved aside first (atomic), so a daemon killed mid-removal never leaves half a directory.
+    const trash = path.join(trashDir(this.opts.root), `${id}.${randomBytes(4).toString('hex')}`);
+    try {
+      await fs.promises.rename(e.pd.dir, trash);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await fs.promises.mkdir(trashDir(this.opts.root), { recursive: true, mode: 0o700 });
+      await fs.promises.rename(e.pd.dir, trash).catch((err2: NodeJS.ErrnoException) => {
+        if (err2.code !== 'ENOENT') throw err2;
+      });
+    }
     // Only now: until its directory is gone, the id stays taken (a new spawn must not reuse it).
     this.entries.delete(id);
+    await fs.promises.rm(trash, { recursive: true, force: true });
     this.emit('removed', id);
     return { removed: true, process_id: id };
   }
