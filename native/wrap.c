@@ -2,12 +2,17 @@
  * claude-daemon-wrap: the tiny process that stands between the daemon and one command, so the
  * command's outcome is recorded even when the daemon is dead (SIGKILLed, restarted, upgraded).
  *
- * usage: claude-daemon-wrap DIR CWD STDIN -- CMD [ARGS...]
+ * usage: claude-daemon-wrap DIR CWD STDIN [-p CGROUP MAX | -n MAX] -- CMD [ARGS...]
  *   DIR    the process's state directory; the wrapper creates DIR/stdout and DIR/stderr (0600) and
  *          writes DIR/exit (atomically: DIR/exit.tmp then rename) once CMD has ended.
  *   CWD    directory CMD runs in ("" = inherit).
  *   STDIN  "1": CMD reads DIR/stdin (written by the daemon beforehand); "0": /dev/null;
  *          "m": /dev/null, and the wrapper creates DIR (0700) first (saves the daemon a mkdir).
+ *   -p CGROUP MAX  limit CMD's whole tree to MAX processes/threads: the wrapper creates the pids
+ *          cgroup directory CGROUP with pids.max = MAX, CMD joins it before exec (so nothing it
+ *          forks can escape), and the wrapper removes it once CMD has ended (if it is empty).
+ *   -n MAX         fallback without cgroups: RLIMIT_NPROC = MAX for CMD (counts every process of
+ *          the user, and root ignores it).
  *
  * Protocol with the daemon, on the wrapper's stdout (a pipe), exactly one line:
  *   "ok <cmd pid> <cmd starttime> <wrapper starttime> <wrapper pid>\n"  CMD runs (exec succeeded);
@@ -35,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -102,12 +108,48 @@ struct child_failure {
   char stage[16];
 };
 
+/* Writes a short string into an existing file (a cgroup control file); 0 or an errno. */
+static int write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  ssize_t n = write(fd, text, strlen(text));
+  int e = n < 0 ? errno : 0;
+  close(fd);
+  return e;
+}
+
 int main(int argc, char **argv) {
-  if (argc < 6 || strcmp(argv[4], "--") != 0) return fail(EINVAL, "usage");
+  if (argc < 6) return fail(EINVAL, "usage");
   const char *dir = argv[1];
   const char *cwd = argv[2];
   int has_stdin = argv[3][0] == '1';
-  char **cmd = argv + 5;
+  const char *cgroup = NULL;
+  const char *max_pids = NULL;
+  int rlimit_nproc = 0;
+  int at = 4;
+  if (strcmp(argv[at], "-p") == 0 && argc > at + 3) {
+    cgroup = argv[at + 1];
+    max_pids = argv[at + 2];
+    at += 3;
+  } else if (strcmp(argv[at], "-n") == 0 && argc > at + 2) {
+    max_pids = argv[at + 1];
+    rlimit_nproc = 1;
+    at += 2;
+  }
+  if (at + 1 >= argc || strcmp(argv[at], "--") != 0) return fail(EINVAL, "usage");
+  char **cmd = argv + at + 1;
+  char procs[4096];
+  if (cgroup != NULL) {
+    if (snprintf(procs, sizeof procs, "%s/cgroup.procs", cgroup) >= (int)sizeof procs) return fail(ENAMETOOLONG, "pids-limit");
+    char maxfile[4096];
+    snprintf(maxfile, sizeof maxfile, "%s/pids.max", cgroup);
+    if (mkdir(cgroup, 0700) < 0 && errno != EEXIST) return fail(errno, "pids-limit");
+    int e = write_file(maxfile, max_pids);
+    if (e != 0) {
+      rmdir(cgroup);
+      return fail(e, "pids-limit");
+    }
+  }
 
   struct sigaction ign;
   memset(&ign, 0, sizeof ign);
@@ -145,7 +187,16 @@ int main(int argc, char **argv) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (cwd[0] != 0 && chdir(cwd) < 0) {
+    char self[32];
+    snprintf(self, sizeof self, "%d\n", (int)getpid());
+    struct rlimit rl;
+    rl.rlim_cur = rl.rlim_max = max_pids != NULL ? strtoul(max_pids, NULL, 10) : 0;
+    if (cgroup != NULL && (f.err = write_file(procs, self)) != 0) {
+      strcpy(f.stage, "pids-limit");
+    } else if (rlimit_nproc && setrlimit(RLIMIT_NPROC, &rl) < 0) {
+      f.err = errno;
+      strcpy(f.stage, "pids-limit");
+    } else if (cwd[0] != 0 && chdir(cwd) < 0) {
       f.err = errno;
       strcpy(f.stage, "cwd");
     } else if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) {
@@ -177,6 +228,7 @@ int main(int argc, char **argv) {
   if (got == (ssize_t)sizeof f) {
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
     }
+    if (cgroup != NULL) rmdir(cgroup);
     f.stage[sizeof f.stage - 1] = 0;
     return fail(f.err, f.stage);
   }
@@ -215,6 +267,8 @@ int main(int argc, char **argv) {
   }
   while (waitpid(-1, NULL, WNOHANG) > 0) {
   }
+  /* Fails (EBUSY) while descendants of CMD live on; the daemon retries at remove_process. */
+  if (cgroup != NULL) rmdir(cgroup);
 
   char rec[160];
   if (!have)

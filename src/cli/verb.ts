@@ -13,6 +13,7 @@ export interface StartOptions {
   modulesDir?: string;
   maxLineBytes?: number;
   maxRunning?: number;
+  maxPids?: number;
   logToStderr?: boolean;
 }
 

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { resolveHome, resolveModulesDir, resolveSocketPath } from '../protocol/paths.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../protocol/framing.js';
+import { DEFAULT_MAX_PIDS } from './supervisor/pids-limit.js';
 
 /**
  * Hidden tuning knob (not a `start` flag): how long a client may leave over ~1 MiB of replies unread
@@ -28,6 +29,8 @@ export interface DaemonConfig {
   maxInFlightPerConnection: number;
   /** Most children running at once; beyond it spawns are queued. `Infinity` means no limit. */
   maxRunning: number;
+  /** Most processes/threads in one child's tree (a fork bomb stops there); see supervisor/pids-limit.ts. */
+  maxPids: number;
   /** Log to stderr as well as the log file (foreground mode). */
   logToStderr: boolean;
 }
@@ -39,6 +42,7 @@ export interface DaemonOptions {
   modulesDir?: string;
   maxLineBytes?: number;
   maxRunning?: number;
+  maxPids?: number;
   logToStderr?: boolean;
 }
 
@@ -53,6 +57,7 @@ export function resolveConfig(opts: DaemonOptions, env: NodeJS.ProcessEnv = proc
     stuckClientMs: positiveIntEnv(env, STUCK_CLIENT_ENV) ?? 30_000,
     maxInFlightPerConnection: 1024,
     maxRunning: opts.maxRunning ?? Infinity,
+    maxPids: opts.maxPids ?? DEFAULT_MAX_PIDS,
     logToStderr: opts.logToStderr ?? true,
   };
 }

@@ -11,13 +11,14 @@ const READY_TIMEOUT_MS = 15_000;
 
 /** `start`: runs the daemon in this process, or with --detach in the background until it answers. */
 export const verb: Verb = {
-  usage: 'start [--socket PATH] [--home DIR] [--modules-dir DIR] [--max-running N] [--max-line-bytes N] [--detach]',
+  usage: 'start [--socket PATH] [--home DIR] [--modules-dir DIR] [--max-running N] [--max-pids N] [--max-line-bytes N] [--detach]',
   description: 'Starts the daemon. In the foreground it logs to stderr and to daemon.log in its state directory; --detach returns once the daemon answers ping and prints its pid and socket.',
   help: [
     '  --socket PATH       socket path (else $CLAUDE_DAEMON_SOCKET, else /tmp/claude_daemon.sock)',
     '  --home DIR          state directory (else $CLAUDE_DAEMON_HOME, else $XDG_STATE_HOME/claude-daemon or ~/.local/state/claude-daemon)',
     '  --modules-dir DIR   modules directory (else $CLAUDE_MODULES_DIR, else ./claude_modules)',
     '  --max-running N     run at most N processes at once; more are queued (default: no limit)',
+    '  --max-pids N        at most N processes/threads in each child\'s tree, e.g. a fork bomb (default 4096; a pids cgroup per child where writable, see `ping`)',
     '  --max-line-bytes N  longest request line accepted (default 1048576)',
     '  --detach            run in the background',
   ],
@@ -25,6 +26,7 @@ export const verb: Verb = {
     home: { type: 'string' },
     'modules-dir': { type: 'string' },
     'max-running': { type: 'string' },
+    'max-pids': { type: 'string' },
     'max-line-bytes': { type: 'string' },
     detach: { type: 'boolean' },
   },
@@ -53,6 +55,8 @@ function startOptions(ctx: VerbContext): StartOptions {
   if (typeof ctx.values['modules-dir'] === 'string') opts.modulesDir = ctx.values['modules-dir'];
   const maxRunning = positiveInt(ctx.values['max-running'], '--max-running');
   if (maxRunning !== undefined) opts.maxRunning = maxRunning;
+  const maxPids = positiveInt(ctx.values['max-pids'], '--max-pids');
+  if (maxPids !== undefined) opts.maxPids = maxPids;
   const maxLine = positiveInt(ctx.values['max-line-bytes'], '--max-line-bytes');
   if (maxLine !== undefined) opts.maxLineBytes = maxLine;
   return opts;

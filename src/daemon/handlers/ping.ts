@@ -15,6 +15,7 @@ export const ping: Handler<'ping'> = (params, { services }) => {
     socket: services.config.socketPath,
     home: services.config.home,
     modules_dir: services.config.modulesDir,
+    pids_limit: { max: services.processes.pidsLimit.max, mechanism: services.processes.pidsLimit.mechanism },
   };
   if (params.gc === true) collectGarbage();
   if (params.stats !== true && params.gc !== true) return base;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { findWrapper } from './launch.js';
+import { detectPidsLimit } from './pids-limit.js';
 import { recoverOrphan } from './recover.js';
 import { loadAll, trashDir } from './store.js';
 import { isSafeId, ProcessSupervisor } from './supervisor.js';
@@ -25,7 +26,9 @@ export async function createSupervisor(config: DaemonConfig, log: Logger): Promi
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
   const wrapper = findWrapper();
   if (wrapper === undefined) log.warn('process wrapper claude-daemon-wrap not found: spawns will fail; rebuild with `node scripts/build.mjs` (needs a C compiler)');
-  const sup = new ProcessSupervisor({ root, wrapper, maxRunning: config.maxRunning, log });
+  const pidsLimit = detectPidsLimit(config.maxPids, root, log);
+  log.info(`children are limited to ${pidsLimit.max} processes/threads each (${pidsLimit.mechanism})`);
+  const sup = new ProcessSupervisor({ root, wrapper, maxRunning: config.maxRunning, pidsLimit, log });
   const t0 = Date.now();
   // What a removal moved aside but did not get to delete before the previous daemon died.
   fs.rmSync(trashDir(root), { recursive: true, force: true });

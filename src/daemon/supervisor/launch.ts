@@ -32,6 +32,8 @@ export interface LaunchSpec {
   cwd: string;
   env: NodeJS.ProcessEnv;
   hasStdin: boolean;
+  /** Wrapper options for the per-process pids limit (pids-limit.ts), placed before `--`. */
+  limitArgs: string[];
   /** The wrapper creates `dir` (0700) itself; false when the daemon already made it. */
   mkdir: boolean;
 }
@@ -58,7 +60,7 @@ export function launch(spec: LaunchSpec): Promise<Launched> {
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn(spec.wrapper, [spec.dir, spec.cwd, spec.hasStdin ? '1' : spec.mkdir ? 'm' : '0', '--', ...spec.cmd], {
+      child = spawn(spec.wrapper, [spec.dir, spec.cwd, spec.hasStdin ? '1' : spec.mkdir ? 'm' : '0', ...spec.limitArgs, '--', ...spec.cmd], {
         detached: true,
         stdio: ['ignore', 'pipe', 'ignore'],
         env: spec.env,

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { Entry, type WatchMode } from './entry.js';
 import type { KillRequest } from './kill.js';
 import { launch, LaunchError } from './launch.js';
+import { wrapperLimitArgs, type PidsLimit } from './pids-limit.js';
 import { isAlive, wrapperFor } from './proc.js';
 import { signalName } from './signals.js';
 import { ProcessDir, readExit, readStarted, sizeOf, writeStored, type ExitFile, type StoredProcess } from './store.js';
@@ -21,6 +22,8 @@ export interface SupervisorOptions {
   root: string;
   wrapper: string | undefined;
   maxRunning: number;
+  /** The per-process limit on processes/threads (pids-limit.ts). */
+  pidsLimit: PidsLimit;
   log: Logger;
   /** How often re-adopted processes (no longer our children) are checked. */
   pollMs?: number;
@@ -120,7 +123,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       if (fromQueue) this.persist(e);
       if (this.opts.wrapper === undefined) throw new LaunchError('the process wrapper claude-daemon-wrap is missing; rebuild with `node scripts/build.mjs` (needs a C compiler)');
       const env = e.stored.env === null ? process.env : { ...process.env, ...e.stored.env };
-      const l = await launch({ mkdir: !e.stored.has_stdin, wrapper: this.opts.wrapper, dir: e.pd.dir, cmd: rec.cmd, cwd: rec.cwd, env, hasStdin: e.stored.has_stdin });
+      const l = await launch({ mkdir: !e.stored.has_stdin, wrapper: this.opts.wrapper, dir: e.pd.dir, cmd: rec.cmd, cwd: rec.cwd, env, hasStdin: e.stored.has_stdin, limitArgs: wrapperLimitArgs(this.opts.pidsLimit, rec.process_id) });
       rec.pid = l.pid;
       Object.assign(e.stored, { wrapper_pid: l.wrapperPid, wrapper_start: l.wrapperStart, pid_start: l.pidStart });
       e.child = l.child;

@@ -13,6 +13,7 @@ import type { ShutdownOptions } from '../services.js';
 import { Entry } from './entry.js';
 import { defaultLadder, runLadder, type KillPlanner, type KillRequest } from './kill.js';
 import { Lifecycle } from './lifecycle.js';
+import { releaseCgroup, type PidsLimit } from './pids-limit.js';
 import { ProcessDir, trashDir, type StoredProcess } from './store.js';
 
 export type { SupervisorEvents, SupervisorOptions } from './lifecycle.js';
@@ -159,6 +160,7 @@ export class ProcessSupervisor extends Lifecycle {
         if (err2.code !== 'ENOENT') throw err2;
       });
     }
+    releaseCgroup(this.opts.pidsLimit, id);
     // Only now: until its directory is gone, the id stays taken (a new spawn must not reuse it).
     this.entries.delete(id);
     await fs.promises.rm(trash, { recursive: true, force: true });
@@ -185,6 +187,11 @@ export class ProcessSupervisor extends Lifecycle {
   /** Registers a contributor to `list_processes` totals. */
   addTotals(contributor: TotalsContributor): void {
     this.totalsContributors.push(contributor);
+  }
+
+  /** The per-process limit on processes/threads that applies to children (reported by `ping`). */
+  get pidsLimit(): PidsLimit {
+    return this.opts.pidsLimit;
   }
 
   /** Number of waits pending on `id` (for leak tests and diagnostics). */

@@ -29,6 +29,12 @@ export interface PingResult {
   socket: string;
   home: string;
   modules_dir: string;
+  /**
+   * The per-process limit on processes/threads of a child's tree (`start --max-pids`) and how it is
+   * enforced: `cgroup-v1`/`cgroup-v2` (a pids cgroup per child), `rlimit` (RLIMIT_NPROC, per user),
+   * or `none` (root without a writable pids cgroup).
+   */
+  pids_limit?: { max: number; mechanism: 'cgroup-v1' | 'cgroup-v2' | 'rlimit' | 'none' };
   /** Present when the request asked for `stats` or `gc`. */
   memory?: MemoryStats;
   /** True when a full GC ran before `memory` was measured. */

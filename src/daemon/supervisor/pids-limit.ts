@@ -1,0 +1,115 @@
+/**
+ * The per-process limit on processes and threads (a fork bomb stops at it instead of taking the
+ * machine). Best mechanism first, chosen once at daemon start by trying it:
+ * - `cgroup-v1` / `cgroup-v2`: each command gets its own pids cgroup
+ *   (`<pids hierarchy>/<daemon's cgroup>/claude-daemon-<uid>/<id>.<hash of the state dir>`) with
+ *   pids.max = N; the wrapper creates it and the command joins it before exec, so its whole tree,
+ *   setsid'd or not, counts against N. The wrapper removes it when the command ends (the daemon
+ *   retries at remove_process when descendants outlived the command).
+ * - `rlimit`: RLIMIT_NPROC = N for the command. Weaker: it counts every process of the user, not
+ *   of the tree, and root ignores it; used only where cgroups are not writable and we are not root.
+ * - `none`: root without a writable pids cgroup.
+ * `ping` reports which one applies.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+
+/** The default limit: generous for any real workload (claude plus its tool shells), fatal to a bomb. */
+export const DEFAULT_MAX_PIDS = 4096;
+
+/** Which limit applies to children, as `ping` reports it. */
+export interface PidsLimit {
+  mechanism: 'cgroup-v1' | 'cgroup-v2' | 'rlimit' | 'none';
+  max: number;
+  /** Directory under which per-process cgroups are created (cgroup mechanisms only). */
+  base?: string;
+  /** Distinguishes daemons on different state directories sharing `base`. */
+  tag?: string;
+}
+
+/** Chooses the mechanism by trying each (see the file comment). */
+export function detectPidsLimit(max: number, root: string, log: Logger): PidsLimit {
+  const tag = createHash('sha1').update(root).digest('hex').slice(0, 8);
+  const uid = process.getuid?.() ?? 0;
+  for (const v of ['cgroup-v1', 'cgroup-v2'] as const) {
+    const base = cgroupBase(v, uid);
+    if (base === undefined) continue;
+    try {
+      fs.mkdirSync(base, { recursive: true, mode: 0o755 });
+      if (v === 'cgroup-v2') enableV2Pids(base);
+      const probe = path.join(base, `probe.${process.pid}`);
+      fs.mkdirSync(probe);
+      try {
+        fs.writeFileSync(path.join(probe, 'pids.max'), String(max));
+      } finally {
+        fs.rmdirSync(probe);
+      }
+      return { mechanism: v, max, base, tag };
+    } catch (err) {
+      log.info(`pids limit: ${v} at ${base} is not usable (${(err as Error).message})`);
+    }
+  }
+  if (uid !== 0) return { mechanism: 'rlimit', max };
+  log.warn('no writable pids cgroup and running as root: children run without a process-count limit');
+  return { mechanism: 'none', max };
+}
+
+/** The wrapper's options for one process (inserted before its `--`). */
+export function wrapperLimitArgs(limit: PidsLimit, id: string): string[] {
+  if (limit.base !== undefined) return ['-p', cgroupOf(limit, id), String(limit.max)];
+  if (limit.mechanism === 'rlimit') return ['-n', String(limit.max)];
+  return [];
+}
+
+/** Removes a process's cgroup if it is still there and empty (after its tree has ended). */
+export function releaseCgroup(limit: PidsLimit, id: string): void {
+  if (limit.base === undefined) return;
+  try {
+    fs.rmdirSync(cgroupOf(limit, id));
+  } catch {
+    // Gone already (the wrapper removed it), or still busy with survivors: nothing to do.
+  }
+}
+
+/** The pids cgroup directory of process `id`. */
+export function cgroupOf(limit: PidsLimit, id: string): string {
+  return path.join(limit.base!, `${id}.${limit.tag}`);
+}
+
+/** `<mount of the hierarchy><this process's cgroup in it>/claude-daemon-<uid>`, or undefined. */
+function cgroupBase(v: 'cgroup-v1' | 'cgroup-v2', uid: number): string | undefined {
+  let mountinfo: string;
+  let own: string;
+  try {
+    mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+    own = fs.readFileSync('/proc/self/cgroup', 'utf8');
+  } catch {
+    return undefined;
+  }
+  let mount: string | undefined;
+  for (const line of mountinfo.split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (pre === undefined || post === undefined) continue;
+    const [fstype, , options] = post.split(' ');
+    const point = pre.split(' ')[4];
+    if (v === 'cgroup-v1' && fstype === 'cgroup' && options?.split(',').includes('pids')) mount = point;
+    if (v === 'cgroup-v2' && fstype === 'cgroup2') mount = point;
+    if (mount !== undefined) break;
+  }
+  if (mount === undefined) return undefined;
+  const rel = own
+    .split('\n')
+    .map((l) => l.split(':'))
+    .find(([, ctl]) => (v === 'cgroup-v1' ? (ctl ?? '').split(',').includes('pids') : ctl === ''))?.[2];
+  if (rel === undefined) return undefined;
+  return path.join(mount.replace(/\\040/g, ' '), rel, `claude-daemon-${uid}`);
+}
+
+/** cgroup v2 needs the controller enabled for the children of `base`. */
+function enableV2Pids(base: string): void {
+  const controllers = fs.readFileSync(path.join(base, 'cgroup.controllers'), 'utf8').split(/\s+/);
+  if (!controllers.includes('pids')) throw new Error('the pids controller is not enabled here');
+  fs.writeFileSync(path.join(base, 'cgroup.subtree_control'), '+pids');
+}
