@@ -7,6 +7,8 @@ import path from 'node:path';
 import { resolveHome, resolveModulesDir, resolveSocketPath } from '../protocol/paths.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../protocol/framing.js';
 
+/** Per-module-version memory cap unless `--module-memory-mb` says otherwise. */
+export const DEFAULT_MODULE_MEMORY_MB = 256;
 
 /** Everything the daemon needs to know about where and how to run. */
 export interface DaemonConfig {
@@ -25,6 +27,8 @@ export interface DaemonConfig {
   maxRunning: number;
   /** Log to stderr as well as the log file (foreground mode). */
   logToStderr: boolean;
+  /** Memory cap of each module version in MB: the worker's V8 heap, or python3's data segment. */
+  moduleMemoryMb: number;
 }
 
 /** The flags `claude-daemon start` accepts; all optional. */
@@ -35,6 +39,7 @@ export interface DaemonOptions {
   maxLineBytes?: number;
   maxRunning?: number;
   logToStderr?: boolean;
+  moduleMemoryMb?: number;
 }
 
 /** Applies the documented precedence: flag, then environment, then default. */
@@ -49,5 +54,6 @@ export function resolveConfig(opts: DaemonOptions, env: NodeJS.ProcessEnv = proc
     maxInFlightPerConnection: 1024,
     maxRunning: opts.maxRunning ?? Infinity,
     logToStderr: opts.logToStderr ?? true,
+    moduleMemoryMb: opts.moduleMemoryMb ?? DEFAULT_MODULE_MEMORY_MB,
   };
 }
