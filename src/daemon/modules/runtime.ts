@@ -118,6 +118,11 @@ export abstract class Runtime {
   protected received(msg: FromRuntime): void {
     switch (msg.t) {
       case 'ready':
+        if (msg.functions.length === 0) {
+          // Most often a save caught half written (or emptied first by the editor): never serve it.
+          this.received({ t: 'load_error', message: 'the module exports no functions (export at least one; dispose is a hook, not a callable, and Python names starting with _ are private)' });
+          return;
+        }
         this.functions = msg.functions;
         this.files = msg.files ?? [];
         this.loadWaiter?.resolve();
