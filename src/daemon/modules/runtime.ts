@@ -76,7 +76,7 @@ export abstract class Runtime {
 
   /** Runs one function with a deadline; settles with its JSON value or a CommandError. */
   call(fn: string, args: unknown[], kwargs: Record<string, unknown> | undefined, timeoutMs: number): Promise<unknown> {
-    if (this.ended) return Promise.reject(new CommandError(this.endReason?.code ?? 'MODULE_CRASHED', this.endReason?.message ?? `module '${this.name}' is not running`));
+    if (!this.usable) return Promise.reject(new CommandError('MODULE_CRASHED', this.endReason?.message ?? `module '${this.name}' is not running`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -107,11 +107,25 @@ export abstract class Runtime {
     if (error !== undefined) throw new Error(error);
   }
 
-  /** Ends the runtime now; pending calls fail with `code`. */
+  /** False from the moment the runtime is being ended: no new call may start on it. */
+  get usable(): boolean {
+    return !this.ended && this.endReason === undefined;
+  }
+
+  /** Ends the runtime now; pending calls fail with `code`. The owner hears of it at once. */
   kill(code: ErrorCode, message: string, planned: boolean): void {
     if (this.ended) return;
     this.endReason ??= { code, message, planned };
+    // Termination completes asynchronously; the owner must stop routing calls here right now.
+    this.notifyEnd(this.endReason);
     this.terminate();
+  }
+
+  private notified = false;
+  private notifyEnd(info: EndInfo): void {
+    if (this.notified) return;
+    this.notified = true;
+    this.onEnd?.(info);
   }
 
   /** For subclasses: a message from the runtime arrived. */
@@ -168,7 +182,7 @@ export abstract class Runtime {
     this.loadWaiter = undefined;
     this.disposeWaiter?.(undefined);
     for (const id of [...this.pending.keys()]) this.settle(id, undefined, new CommandError(info.code, info.message));
-    this.onEnd?.(info);
+    this.notifyEnd(info);
   }
 
   private settle(id: number, value: unknown, err: Error | undefined): void {

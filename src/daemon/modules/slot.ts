@@ -71,7 +71,7 @@ export class ModuleSlot {
     // Take the serving version and count the call on it in one synchronous step, so a swap can
     // never retire a version between choosing it and starting the call on it.
     let rt = this.serving;
-    for (let tries = 0; !(rt && rt === this.serving && !rt.ended); tries++) {
+    for (let tries = 0; !(rt && rt === this.serving && rt.usable); tries++) {
       if (tries > 5) throw new CommandError('MODULE_CRASHED', `module '${this.name}' keeps crashing while it starts; see last_error in list_modules`);
       await this.runtimeForCall();
       rt = this.serving;
@@ -179,7 +179,7 @@ export class ModuleSlot {
   private runtimeForCall(): Promise<Runtime> {
     if (this.unloaded) return Promise.reject(new CommandError('MODULE_NOT_LOADED', `module '${this.name}' is not loaded; load it with load_module`));
     const rt = this.serving;
-    if (rt && !rt.ended) return Promise.resolve(rt);
+    if (rt && rt.usable) return Promise.resolve(rt);
     return this.restart(rt);
   }
 
@@ -193,7 +193,7 @@ export class ModuleSlot {
         if (this.respawning === p) this.respawning = undefined;
         if (this.serving !== crashed || this.unloaded) {
           void rt.retire('superseded').catch(() => undefined);
-          if (this.serving && !this.serving.ended) return this.serving;
+          if (this.serving && this.serving.usable) return this.serving;
           throw new CommandError('MODULE_NOT_LOADED', `module '${this.name}' is not loaded`);
         }
         this.attach(rt);
