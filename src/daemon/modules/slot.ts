@@ -130,12 +130,15 @@ export class ModuleSlot {
     if (this.unloaded) throw new CommandError('MODULE_NOT_LOADED', `module '${this.name}' was unloaded`);
     let started: { rt: Runtime; snap: Snapshot };
     try {
+      const t0 = performance.now();
       const snap = await this.deps.build(this.name, this.snap);
       if (!force && this.snap && this.serving && snap.hash === this.snap.hash) {
         this.lastError = undefined;
         return this.info();
       }
+      const t1 = performance.now();
       started = await this.deps.start(snap);
+      this.deps.log.debug(`built in ${(t1 - t0).toFixed(1)} ms, started in ${(performance.now() - t1).toFixed(1)} ms`);
     } catch (err) {
       if (this.version > 0) {
         this.lastError = err instanceof Error ? err.message : String(err);

@@ -51,6 +51,8 @@ export async function buildSnapshot(name: string, file: ModuleFile, clientEntry:
       platform: 'node',
       target: 'node20',
       sourcemap: 'inline',
+      // Stacks need only the mappings; the sources themselves are on disk beside the module.
+      sourcesContent: false,
       // Sources in the map are relative to the output's directory: the one the snapshot is written to.
       outfile: path.join(snapshotDir, `${name}.mjs`),
       metafile: true,
