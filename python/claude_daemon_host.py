@@ -127,6 +127,7 @@ def run_call(msg):
     if fn_name.startswith("_") or not callable(fn):
         send({"t": "error", "id": call_id, "code": "FUNCTION_NOT_FOUND", "message": "no function '%s'" % fn_name})
         return
+    out_of_memory = False
     try:
         result = fn(*msg.get("args", []), **(msg.get("kwargs") or {}))
         if inspect.isawaitable(result):
@@ -136,8 +137,8 @@ def run_call(msg):
 
             result = asyncio.run(wait())
     except MemoryError:
-        send({"t": "error", "id": call_id, "code": "MODULE_CRASHED", "message": "the module ran out of memory (cap %s MB) and was restarted from its last good version" % os.environ.get("CLAUDE_DAEMON_MODULE_MEMORY_MB", "?")})
-        os._exit(70)
+        # Reported after the except block, once the traceback (and the memory its frames hold) is gone.
+        out_of_memory = True
     except SystemExit as e:
         send({"t": "error", "id": call_id, "code": "MODULE_CRASHED", "message": "the module called sys.exit(%s) and was restarted from its last good version" % (e.code,)})
         os._exit(e.code if isinstance(e.code, int) else 1)
@@ -146,6 +147,10 @@ def run_call(msg):
         text = "".join(traceback.format_exception(type(e), e, tb)).rstrip()
         send({"t": "error", "id": call_id, "code": "FUNCTION_ERROR", "message": text})
         return
+    if out_of_memory:
+        cap = os.environ.get("CLAUDE_DAEMON_MODULE_MEMORY_MB", "?")
+        send({"t": "error", "id": call_id, "code": "MODULE_CRASHED", "message": "the module ran out of memory (cap %s MB) and was restarted from its last good version" % cap})
+        os._exit(70)
     try:
         text = json.dumps(result, allow_nan=False)
     except (TypeError, ValueError) as e:

@@ -98,6 +98,15 @@ test('Python: a runaway call times out and the module is back; sys.exit and os._
   assert.equal(await c.callFunction('pywild', 'count'), 1);
 });
 
+test('Python: exhausting memory is contained by the cap (MODULE_CRASHED) and the module is restarted', async () => {
+  writeInPlace(d.modulesDir, 'pyhog.py', 'def ok():\n    return "ok"\n\ndef hog():\n    keep = []\n    while True:\n        keep.append(bytearray(1 << 20))\n');
+  assert.equal(await c.callFunction('pyhog', 'ok'), 'ok');
+  const e = await daemonError(c.callFunction('pyhog', 'hog', [], { timeoutS: 60 }));
+  assert.equal(e.code, 'MODULE_CRASHED');
+  assert.match(e.message, /out of memory/);
+  assert.equal(await c.callFunction('pyhog', 'ok'), 'ok');
+});
+
 test('Python: print() goes to the daemon log tagged with the module name, not into the reply stream', async () => {
   writeInPlace(d.modulesDir, 'pyprint.py', 'def talk():\n    print("py-said-hello")\n    return "quiet"\n');
   assert.equal(await c.callFunction('pyprint', 'talk'), 'quiet');

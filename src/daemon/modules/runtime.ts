@@ -59,7 +59,10 @@ export abstract class Runtime {
   protected waitLoaded(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.kill('MODULE_LOAD_FAILED', `module '${this.name}' did not finish loading within ${LOAD_TIMEOUT_MS / 1000} s (a loop or a wait at top level?)`, true);
+        const message = `module '${this.name}' did not finish loading within ${LOAD_TIMEOUT_MS / 1000} s (a loop or a wait at top level?)`;
+        this.loadWaiter = undefined;
+        reject(new CommandError('MODULE_LOAD_FAILED', message));
+        this.kill('MODULE_LOAD_FAILED', message, true);
       }, LOAD_TIMEOUT_MS);
       this.loadWaiter = {
         resolve: () => {
