@@ -34,6 +34,8 @@ export class ModuleSlot {
   lastError: string | undefined;
   unloaded = false;
   private serving: Runtime | undefined;
+  /** The serving version's functions, kept for listing while it restarts after a crash. */
+  private lastFunctions: ModuleInfo['functions'] = [];
   private respawning: Promise<Runtime> | undefined;
   private readonly retiring = new Set<Runtime>();
   private chain: Promise<unknown> = Promise.resolve();
@@ -123,8 +125,6 @@ export class ModuleSlot {
     if (this.lastError !== undefined) e.last_error = this.lastError;
     return e;
   }
-
-  private lastFunctions: ModuleInfo['functions'] = [];
 
   private async doLoad(force: boolean): Promise<ModuleInfo> {
     if (this.unloaded) throw new CommandError('MODULE_NOT_LOADED', `module '${this.name}' was unloaded`);
