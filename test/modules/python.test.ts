@@ -98,6 +98,16 @@ test('Python: a runaway call times out and the module is back; sys.exit and os._
   assert.equal(await c.callFunction('pywild', 'count'), 1);
 });
 
+test('Python: dispose() runs on the old version when it is replaced', async () => {
+  const marker = path.join(d.dir, 'py-disposed.txt');
+  const src = (v: number): string => `def version():\n    return ${v}\n\ndef dispose():\n    with open(${JSON.stringify(marker)}, "a") as f:\n        f.write("v${v}\\n")\n`;
+  writeInPlace(d.modulesDir, 'pydisp.py', src(1));
+  await c.loadModule('pydisp');
+  writeInPlace(d.modulesDir, 'pydisp.py', src(2));
+  await c.loadModule('pydisp');
+  await waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === 'v1\n', { what: 'python dispose of v1' });
+});
+
 test('Python: exhausting memory is contained by the cap (MODULE_CRASHED) and the module is restarted', async () => {
   writeInPlace(d.modulesDir, 'pyhog.py', 'def ok():\n    return "ok"\n\ndef hog():\n    keep = []\n    while True:\n        keep.append(bytearray(1 << 20))\n');
   assert.equal(await c.callFunction('pyhog', 'ok'), 'ok');

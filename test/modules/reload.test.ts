@@ -144,6 +144,14 @@ test("a helper file's change reloads its importer (TypeScript and Python)", asyn
   writeAtomic(d.modulesDir, 'helpers/value.ts', 'export const VALUE = "two";\n');
   await answers('importer', 'two', 'importer reloaded after its helper changed');
 
+  // A helper outside the modules directory is watched too.
+  fs.mkdirSync(path.join(d.dir, 'shared'), { recursive: true });
+  writeInPlace(d.dir, 'shared/far.ts', 'export const FAR = 1;\n');
+  writeInPlace(d.modulesDir, 'farimporter.ts', "import { FAR } from '../shared/far';\nexport function version() { return FAR; }\n");
+  assert.equal(await c.callFunction('farimporter', 'version'), 1);
+  writeInPlace(d.dir, 'shared/far.ts', 'export const FAR = 2;\n');
+  await answers('farimporter', 2, 'importer reloaded after a helper outside the modules directory changed');
+
   writeInPlace(d.modulesDir, 'pyhelper.py', 'VALUE = "one"\n');
   writeInPlace(d.modulesDir, 'pyimporter.py', 'import pyhelper\n\ndef version():\n    return pyhelper.VALUE\n');
   assert.equal(await c.callFunction('pyimporter', 'version'), 'one');
