@@ -114,7 +114,13 @@ try {
   console.log(`  floor: esbuild alone p50 ${ms(pct(floorBuild, 50))} + import into a booted worker p50 ${ms(pct(floorImport, 50))} = ${ms(floor)}`);
   console.log(`  load_module p50 = ${(pct(loads, 50) / floor).toFixed(2)}x floor`);
 
-  // 3. RSS across many reloads.
+  // 3. RSS across many reloads. Back-to-back reloads keep up to three workers resident (serving,
+  // retiring, booting spare), so "before" is taken after a warm-up that reaches that steady state.
+  for (let i = 1; i <= 50; i++) {
+    fs.writeFileSync(file, bigModule(9000 + i));
+    await c.loadModule('bench');
+  }
+  await new Promise((r) => setTimeout(r, 1000));
   const before = rssMb(pid);
   const t0 = performance.now();
   for (let i = 1; i <= RELOADS; i++) {

@@ -19,10 +19,17 @@ import sys
 import threading
 import traceback
 
-# The protocol keeps a private duplicate of fd 1; fd 1 itself then points at stderr.
+# The protocol keeps private duplicates of fds 0 and 1 (not inherited by subprocesses); fd 1 then
+# points at stderr and fd 0 at /dev/null, so neither the module nor a subprocess it starts can read
+# the daemon's requests or write into the replies.
 _proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+_proto_in = os.fdopen(os.dup(0), "r", encoding="utf-8")
 os.dup2(2, 1)
+_devnull = os.open(os.devnull, os.O_RDONLY)
+os.dup2(_devnull, 0)
+os.close(_devnull)
 sys.stdout = sys.stderr
+sys.stdin = open(os.devnull, "r")
 _lock = threading.Lock()
 _module = None
 
@@ -177,7 +184,7 @@ def main():
     limit_memory()
     if not load(sys.argv[1], sys.argv[2]):
         os._exit(1)
-    for line in sys.stdin:
+    for line in _proto_in:
         try:
             msg = json.loads(line)
         except ValueError:

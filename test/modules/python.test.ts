@@ -12,7 +12,8 @@ import { daemonError, writeAtomic, writeInPlace } from './util.js';
 let d: TestDaemon;
 let c: DaemonClient;
 before(async () => {
-  d = await startTestDaemon();
+  // A small memory cap keeps the out-of-memory test quick.
+  d = await startTestDaemon({ args: ['--module-memory-mb', '96'] });
   c = await d.client();
 });
 after(async () => {
@@ -113,14 +114,20 @@ test('Python: exhausting memory is contained by the cap (MODULE_CRASHED) and the
   assert.equal(await c.callFunction('pyhog', 'ok'), 'ok');
   const e = await daemonError(c.callFunction('pyhog', 'hog', [], { timeoutS: 60 }));
   assert.equal(e.code, 'MODULE_CRASHED');
-  assert.match(e.message, /out of memory/);
+  assert.match(e.message, /out of memory \(cap 96 MB\)/);
   assert.equal(await c.callFunction('pyhog', 'ok'), 'ok');
 });
 
-test('Python: print() goes to the daemon log tagged with the module name, not into the reply stream', async () => {
-  writeInPlace(d.modulesDir, 'pyprint.py', 'def talk():\n    print("py-said-hello")\n    return "quiet"\n');
+test('Python: print() and subprocess output go to the daemon log tagged with the module name; a subprocess cannot read the requests', async () => {
+  writeInPlace(
+    d.modulesDir,
+    'pyprint.py',
+    'import subprocess\n\ndef talk():\n    print("py-said-hello")\n    subprocess.run(["echo", "sub-echo-line"], check=True)\n    return "quiet"\n\ndef reads_stdin():\n    return subprocess.run(["cat"], capture_output=True, timeout=5).stdout.decode()\n',
+  );
   assert.equal(await c.callFunction('pyprint', 'talk'), 'quiet');
-  await waitFor(() => /\[modules:pyprint\] py-said-hello/.test(d.log()), { what: 'tagged print in the log' });
+  await waitFor(() => /\[modules:pyprint\] py-said-hello/.test(d.log()) && /\[modules:pyprint\] sub-echo-line/.test(d.log()), { what: 'tagged output in the log' });
+  assert.equal(await c.callFunction('pyprint', 'reads_stdin'), '');
+  assert.equal(await c.callFunction('pyprint', 'talk'), 'quiet');
 });
 
 test('Python: a module talks back through the shipped client (ping, call_function of another module)', async () => {

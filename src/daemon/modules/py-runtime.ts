@@ -22,6 +22,9 @@ export interface PythonSettings {
 
 let interpreter: Promise<string> | undefined;
 
+/** How long after python3 exits its last output may still be read before the end is reported. */
+const EXIT_GRACE_MS = 200;
+
 /**
  * The real python3 binary. Shims such as pyenv's add ~90 ms to every start, so the path is asked
  * once and the interpreter is then started directly.
@@ -58,10 +61,14 @@ export class PyRuntime extends Runtime {
     });
     child.stdin?.on('error', () => undefined);
     child.on('error', (err) => log.warn(`python3: ${err.message}`));
-    child.on('close', (code, signal) => {
+    const end = (code: number | null, signal: NodeJS.Signals | null): void => {
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       this.reportEnd({ code: 'MODULE_CRASHED', message: `the python3 process of module '${this.name}' ${how}; it was restarted from its last good version` });
-    });
+    };
+    // 'close' comes after the last output is read (the reason for a crash is often in it), but a
+    // grandchild holding the pipes open would delay it forever: 'exit' plus a short grace bounds it.
+    child.on('close', end);
+    child.on('exit', (code, signal) => setTimeout(() => end(code, signal), EXIT_GRACE_MS).unref());
   }
 
   /** Starts python3 on the module file; MODULE_LOAD_FAILED with file:line if it fails to import. */

@@ -93,7 +93,7 @@ export abstract class Runtime {
 
   /** Calls the module's `dispose()` (bounded), then ends the runtime. */
   async retire(why: string): Promise<void> {
-    if (this.ended) return;
+    if (!this.usable) return;
     const error = await new Promise<string | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(`dispose() did not finish within ${DISPOSE_TIMEOUT_MS / 1000} s`), DISPOSE_TIMEOUT_MS);
       this.disposeWaiter = (e) => {
@@ -164,6 +164,9 @@ export abstract class Runtime {
       case 'error': {
         const fn = this.pending.get(msg.id)?.fn ?? '?';
         this.settle(msg.id, undefined, new CommandError(msg.code, msg.code === 'FUNCTION_ERROR' ? `${this.name}.${fn} threw: ${msg.message}` : msg.message));
+        // The runtime said it is going down (out of memory, sys.exit): no call may be routed to it
+        // in the moment before its exit is seen, so it is ended (and restarted) right now.
+        if (msg.code === 'MODULE_CRASHED') this.kill('MODULE_CRASHED', msg.message, false);
         return;
       }
       case 'disposed':
