@@ -14,6 +14,7 @@ export interface StartOptions {
   maxLineBytes?: number;
   maxRunning?: number;
   logToStderr?: boolean;
+  moduleMemoryMb?: number;
 }
 
 /** The daemon entry, injected by bin.ts so the CLI never imports daemon code. */

@@ -13,6 +13,9 @@ import { DEFAULT_MAX_LINE_BYTES } from '../protocol/framing.js';
  */
 export const STUCK_CLIENT_ENV = 'CLAUDE_DAEMON_STUCK_CLIENT_MS';
 
+/** Per-module-version memory cap unless `--module-memory-mb` says otherwise. */
+export const DEFAULT_MODULE_MEMORY_MB = 256;
+
 /** Everything the daemon needs to know about where and how to run. */
 export interface DaemonConfig {
   socketPath: string;
@@ -30,6 +33,8 @@ export interface DaemonConfig {
   maxRunning: number;
   /** Log to stderr as well as the log file (foreground mode). */
   logToStderr: boolean;
+  /** Memory cap of each module version in MB: the worker's V8 heap, or python3's data segment. */
+  moduleMemoryMb: number;
 }
 
 /** The flags `claude-daemon start` accepts; all optional. */
@@ -40,6 +45,7 @@ export interface DaemonOptions {
   maxLineBytes?: number;
   maxRunning?: number;
   logToStderr?: boolean;
+  moduleMemoryMb?: number;
 }
 
 /** Applies the documented precedence: flag, then environment, then default. */
@@ -54,6 +60,7 @@ export function resolveConfig(opts: DaemonOptions, env: NodeJS.ProcessEnv = proc
     maxInFlightPerConnection: 1024,
     maxRunning: opts.maxRunning ?? Infinity,
     logToStderr: opts.logToStderr ?? true,
+    moduleMemoryMb: opts.moduleMemoryMb ?? DEFAULT_MODULE_MEMORY_MB,
   };
 }
 

@@ -19,6 +19,7 @@ export const verb: Verb = {
     '  --modules-dir DIR   modules directory (else $CLAUDE_MODULES_DIR, else ./claude_modules)',
     '  --max-running N     run at most N processes at once; more are queued (default: no limit)',
     '  --max-line-bytes N  longest request line accepted (default 1048576)',
+    '  --module-memory-mb N  memory cap of each module version in MB (default 256)',
     '  --detach            run in the background',
   ],
   options: {
@@ -26,6 +27,7 @@ export const verb: Verb = {
     'modules-dir': { type: 'string' },
     'max-running': { type: 'string' },
     'max-line-bytes': { type: 'string' },
+    'module-memory-mb': { type: 'string' },
     detach: { type: 'boolean' },
   },
   async run(ctx) {
@@ -55,6 +57,8 @@ function startOptions(ctx: VerbContext): StartOptions {
   if (maxRunning !== undefined) opts.maxRunning = maxRunning;
   const maxLine = positiveInt(ctx.values['max-line-bytes'], '--max-line-bytes');
   if (maxLine !== undefined) opts.maxLineBytes = maxLine;
+  const moduleMemory = positiveInt(ctx.values['module-memory-mb'], '--module-memory-mb');
+  if (moduleMemory !== undefined) opts.moduleMemoryMb = moduleMemory;
   return opts;
 }
 
