@@ -13,7 +13,9 @@ let d: TestDaemon;
 let c: DaemonClient;
 before(async () => {
   // A small memory cap keeps the out-of-memory test quick.
-  d = await startTestDaemon({ args: ['--module-memory-mb', '96'] });
+  // `claude` on the daemon's PATH is the fake stand-in, so a module's spawn_claude_process(['claude', ...]) really runs.
+  const fakeClaudeDir = path.join(ROOT, 'test', 'fixtures', 'fake-claude');
+  d = await startTestDaemon({ args: ['--module-memory-mb', '96'], env: { PATH: `${fakeClaudeDir}:${process.env['PATH'] ?? ''}` } });
   c = await d.client();
 });
 after(async () => {
@@ -138,11 +140,12 @@ test('Python: a module talks back through the shipped client (ping, call_functio
     'from client import call_function, ping, spawn_claude_process, DaemonError\n\ndef relay(name):\n    return {"pid": ping()["pid"], "greeting": call_function("greeter", "hello", [name])}\n\ndef spawn():\n    try:\n        return {"record": spawn_claude_process(["claude", "-p", "analyze"])}\n    except DaemonError as e:\n        return {"code": e.code}\n',
   );
   assert.deepEqual(await c.callFunction('pyback', 'relay', ['Bea']), { pid: d.proc.pid, greeting: 'Hello, Bea!' });
-  // spawn_process is the process-supervision issue's command: until it is in this daemon the request
-  // still reaches it (UNKNOWN_COMMAND); once it is, the reply is the process record.
-  const r = await c.callFunction<{ code?: string; record?: { cmd: string[] } }>('pyback', 'spawn');
-  if (r.code !== undefined) assert.equal(r.code, 'UNKNOWN_COMMAND');
-  else assert.deepEqual(r.record?.cmd.slice(1), ['-p', 'analyze']);
+  // The original design's call, as written: the daemon runs it and the module gets the record back.
+  const r = await c.callFunction<{ code?: string; record?: { cmd: string[]; process_id: string } }>('pyback', 'spawn');
+  assert.equal(r.code, undefined, `spawn_claude_process failed: ${r.code ?? ''}`);
+  assert.deepEqual(r.record?.cmd, ['claude', '-p', 'analyze']);
+  const ended = await c.waitProcess({ process_id: r.record.process_id, timeout_s: 30 });
+  assert.equal(ended.status, 'exited');
 });
 
 test('the Python client works on its own and sends the original design\'s requests', async () => {

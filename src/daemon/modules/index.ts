@@ -49,16 +49,20 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
   const pool = new WorkerPool({ entry: pkg.workerEntry, env, memoryMb: config.moduleMemoryMb });
   const slots = new Map<string, ModuleSlot>();
 
-  const watcher = new ModuleWatcher(
-    dir,
-    (file) => {
-      const owner = moduleNameOfFile(dir, file);
-      for (const slot of slots.values()) {
-        if (slot.name === owner || slot.snap?.inputs.includes(file)) slot.scheduleReload();
-      }
-    },
-    log,
-  );
+  // The watcher (chokidar and its scan) starts with the first load: until a module is loaded there
+  // is nothing to reload, and a daemon that only supervises processes stays smaller.
+  let watcher: ModuleWatcher | undefined;
+  const ensureWatcher = (): ModuleWatcher =>
+    (watcher ??= new ModuleWatcher(
+      dir,
+      (file) => {
+        const owner = moduleNameOfFile(dir, file);
+        for (const slot of slots.values()) {
+          if (slot.name === owner || slot.snap?.inputs.includes(file)) slot.scheduleReload();
+        }
+      },
+      log,
+    ));
 
   const start = async (snap: Snapshot, slotLog: Logger): Promise<{ rt: Runtime; snap: Snapshot }> => {
     if (snap.language === 'python') {
@@ -96,8 +100,9 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
     const slot = slotFor(name);
     try {
       const info = await slot.load(force);
-      watcher.watchFiles(slot.snap?.inputs ?? []);
-      await Promise.race([watcher.ready, new Promise((r) => setTimeout(r, WATCHER_READY_WAIT_MS).unref())]);
+      const w = ensureWatcher();
+      w.watchFiles(slot.snap?.inputs ?? []);
+      await Promise.race([w.ready, new Promise((r) => setTimeout(r, WATCHER_READY_WAIT_MS).unref())]);
       return info;
     } catch (err) {
       // A module that never loaded is not listed; one that did keeps serving (and shows last_error).
@@ -134,7 +139,7 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
       return { module: name, unloaded: true, version: slot.version };
     },
     async stop() {
-      await watcher.close();
+      await watcher?.close();
       await Promise.all([...slots.values()].map((s) => s.stop()));
       slots.clear();
       await pool.stop();
