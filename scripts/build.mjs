@@ -16,6 +16,24 @@ const entryPoints = ['src/bin.ts', 'src/index.ts']
   .concat(['src/daemon/modules/worker-entry.ts'].filter((f) => existsSync(path.join(root, f))))
   .map((f) => path.join(root, f));
 
+// zod re-exports all of its ~40 message locales (366 KB, a third of the daemon's code) although it
+// only ever uses English; the daemon's resident memory is a spawn-rate cost (every fork copies its
+// page tables), so the locale index is replaced by one that exports only `en`.
+const englishOnlyZod = {
+  name: 'english-only-zod',
+  setup(b) {
+    b.onResolve({ filter: /locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${path.sep}node_modules${path.sep}zod${path.sep}`)
+        ? { path: path.resolve(path.dirname(args.importer), '..', 'locales', 'en.js'), namespace: 'zod-en' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: path.dirname(args.path),
+    }));
+  },
+};
+
 await build({
   entryPoints,
   outdir: dist,
@@ -29,6 +47,7 @@ await build({
   // doubled the daemon's start-up. Everything else stays external. (The CLI's static graph never
   // reaches zod either way; test/core/architecture.test.ts checks it.)
   external: Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((name) => name !== 'zod'),
+  plugins: [englishOnlyZod],
   sourcemap: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',

@@ -15,6 +15,7 @@ export interface StartOptions {
   maxRunning?: number;
   maxPids?: number;
   logToStderr?: boolean;
+  moduleMemoryMb?: number;
 }
 
 /** The daemon entry, injected by bin.ts so the CLI never imports daemon code. */

@@ -14,6 +14,9 @@ import { DEFAULT_MAX_PIDS } from './supervisor/pids-limit.js';
  */
 export const STUCK_CLIENT_ENV = 'CLAUDE_DAEMON_STUCK_CLIENT_MS';
 
+/** Per-module-version memory cap unless `--module-memory-mb` says otherwise. */
+export const DEFAULT_MODULE_MEMORY_MB = 256;
+
 /** Everything the daemon needs to know about where and how to run. */
 export interface DaemonConfig {
   socketPath: string;
@@ -33,6 +36,8 @@ export interface DaemonConfig {
   maxPids: number;
   /** Log to stderr as well as the log file (foreground mode). */
   logToStderr: boolean;
+  /** Memory cap of each module version in MB: the worker's V8 heap, or python3's data segment. */
+  moduleMemoryMb: number;
 }
 
 /** The flags `claude-daemon start` accepts; all optional. */
@@ -44,6 +49,7 @@ export interface DaemonOptions {
   maxRunning?: number;
   maxPids?: number;
   logToStderr?: boolean;
+  moduleMemoryMb?: number;
 }
 
 /** Applies the documented precedence: flag, then environment, then default. */
@@ -59,6 +65,7 @@ export function resolveConfig(opts: DaemonOptions, env: NodeJS.ProcessEnv = proc
     maxRunning: opts.maxRunning ?? Infinity,
     maxPids: opts.maxPids ?? DEFAULT_MAX_PIDS,
     logToStderr: opts.logToStderr ?? true,
+    moduleMemoryMb: opts.moduleMemoryMb ?? DEFAULT_MODULE_MEMORY_MB,
   };
 }
 

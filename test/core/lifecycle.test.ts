@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pingOnce, runCli, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { RawConn } from '../helpers/raw.js';
 import { waitFor } from '../helpers/wait.js';
 import { connect } from '../../src/index.js';
 
@@ -144,4 +145,17 @@ test('a socket directory that does not exist, or a --home that is a file, is ref
   assert.equal(r2.code, 1, r2.stderr);
   assert.match(r2.stderr, /cannot create the state directory/);
   assert.equal(fs.existsSync(path.join(dir, 'd.sock')), false);
+});
+
+test('a "__proto__" key cannot smuggle parameters in through the prototype', async () => {
+  const d = await startTestDaemon();
+  const exited = exitOf(d);
+  const raw = await RawConn.open(d.socket);
+  raw.send('{"command":"shutdown","id":"p","__proto__":{"kill_processes":"yes"}}\n');
+  const [r] = await raw.waitReplies(1);
+  // Had the nested object become the prototype, kill_processes would have been seen (and rejected).
+  assert.equal(r!.success, true, JSON.stringify(r));
+  assert.deepEqual(r!.result, { shutting_down: true, kill_processes: false });
+  assert.equal((await exited).code, 0);
+  raw.close();
 });

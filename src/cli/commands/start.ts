@@ -20,6 +20,7 @@ export const verb: Verb = {
     '  --max-running N     run at most N processes at once; more are queued (default: no limit)',
     '  --max-pids N        at most N processes/threads in each child\'s tree, e.g. a fork bomb (default 4096; a pids cgroup per child where writable, see `ping`)',
     '  --max-line-bytes N  longest request line accepted (default 1048576)',
+    '  --module-memory-mb N  memory cap of each module version in MB (default 256)',
     '  --detach            run in the background',
   ],
   options: {
@@ -28,6 +29,7 @@ export const verb: Verb = {
     'max-running': { type: 'string' },
     'max-pids': { type: 'string' },
     'max-line-bytes': { type: 'string' },
+    'module-memory-mb': { type: 'string' },
     detach: { type: 'boolean' },
   },
   async run(ctx) {
@@ -59,6 +61,8 @@ function startOptions(ctx: VerbContext): StartOptions {
   if (maxPids !== undefined) opts.maxPids = maxPids;
   const maxLine = positiveInt(ctx.values['max-line-bytes'], '--max-line-bytes');
   if (maxLine !== undefined) opts.maxLineBytes = maxLine;
+  const moduleMemory = positiveInt(ctx.values['module-memory-mb'], '--module-memory-mb');
+  if (moduleMemory !== undefined) opts.moduleMemoryMb = moduleMemory;
   return opts;
 }
 

@@ -1,17 +1,149 @@
 /**
- * The module host's entry (filled in by the modules issue): loads, reloads and calls the agent's
- * modules in isolated workers.
+ * The module host: the daemon's entry to the agent's hot-reloaded modules. It owns one slot per
+ * module name (see slot.ts for the reload semantics), starts versions in worker threads or python3
+ * processes, and turns file-system changes into reloads of exactly the modules that depend on them.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ParamsOut } from '../../protocol/commands.js';
+import type { ListModulesResult, ModuleInfo, UnloadModuleResult } from '../../protocol/schemas/modules.js';
+import { CommandError } from '../command-error.js';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import { JsRuntime } from './js-runtime.js';
+import { checkModuleName, moduleNameOfFile, resolveModuleFile } from './names.js';
+import { packageFiles } from './package-root.js';
+import { PyRuntime } from './py-runtime.js';
+import type { Runtime } from './runtime.js';
+import { ModuleSlot, type SlotDeps } from './slot.js';
+import { buildSnapshot, pythonSnapshot, type Snapshot } from './snapshot.js';
+import { ModuleWatcher } from './watcher.js';
+import { WorkerPool } from './worker-pool.js';
+
+/** Default deadline of one call when the request gives no `timeout_s`. */
+export const DEFAULT_CALL_TIMEOUT_S = 30;
+/** How long a load waits for the watcher to be ready, so saves right after it are never missed. */
+const WATCHER_READY_WAIT_MS = 3_000;
 
 /** The module host as the rest of the daemon sees it. */
 export interface ModuleHost {
+  /** Loads or reloads (always a new version). */
+  load(name: string): Promise<ModuleInfo>;
+  /** Calls a function, loading the module first if needed. */
+  call(params: ParamsOut<'call_function'>): Promise<unknown>;
+  list(): ListModulesResult;
+  unload(name: string): Promise<UnloadModuleResult>;
   /** At daemon shutdown: dispose and terminate every module version. */
   stop(): Promise<void>;
 }
 
-/** Creates the module host for this daemon's modules directory. */
-export async function createModuleHost(_config: DaemonConfig, _log: Logger): Promise<ModuleHost> {
-  return { stop: async () => undefined };
+/** Creates the module host for this daemon's modules directory (created when missing). */
+export async function createModuleHost(config: DaemonConfig, log: Logger): Promise<ModuleHost> {
+  const dir = config.modulesDir;
+  fs.mkdirSync(dir, { recursive: true });
+  const snapshotDir = path.join(config.home, 'module-snapshots');
+  fs.rmSync(snapshotDir, { recursive: true, force: true });
+  fs.mkdirSync(snapshotDir, { recursive: true, mode: 0o700 });
+  const pkg = packageFiles();
+  const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_DAEMON_SOCKET: config.socketPath };
+  const pool = new WorkerPool({ entry: pkg.workerEntry, env, memoryMb: config.moduleMemoryMb });
+  const slots = new Map<string, ModuleSlot>();
+
+  // The watcher (chokidar and its scan) starts with the first load: until a module is loaded there
+  // is nothing to reload, and a daemon that only supervises processes stays smaller.
+  let watcher: ModuleWatcher | undefined;
+  const ensureWatcher = (): ModuleWatcher =>
+    (watcher ??= new ModuleWatcher(
+      dir,
+      (file) => {
+        const owner = moduleNameOfFile(dir, file);
+        for (const slot of slots.values()) {
+          if (slot.name === owner || slot.snap?.inputs.includes(file)) slot.scheduleReload();
+        }
+      },
+      log,
+    ));
+
+  const start = async (snap: Snapshot, slotLog: Logger): Promise<{ rt: Runtime; snap: Snapshot }> => {
+    if (snap.language === 'python') {
+      const rt = await PyRuntime.start(snap, { host: pkg.pythonHost, pythonDir: pkg.pythonDir, env, memoryMb: config.moduleMemoryMb }, slotLog);
+      // The interpreter reports which local files it imported: they join the hash and the watch list.
+      const full = pythonSnapshot(snap.name, { path: snap.source, language: 'python' }, rt.files.length > 0 ? rt.files : snap.inputs);
+      return { rt, snap: full };
+    }
+    const rt = await JsRuntime.start(snap, pool, snapshotDir, slotLog);
+    pool.refill();
+    return { rt, snap };
+  };
+
+  const slotFor = (name: string): ModuleSlot => {
+    let slot = slots.get(name);
+    if (!slot || slot.unloaded) {
+      const slotLog = log.child(name);
+      const deps: SlotDeps = {
+        log: slotLog,
+        build: async (n, previous) => {
+          const file = resolveModuleFile(dir, n);
+          if (file.language === 'python') return pythonSnapshot(n, file, previous?.source === file.path ? previous.inputs : [file.path]);
+          return buildSnapshot(n, file, pkg.clientEntry, snapshotDir);
+        },
+        start: (snap) => start(snap, slotLog),
+      };
+      slot = new ModuleSlot(name, deps);
+      slots.set(name, slot);
+    }
+    return slot;
+  };
+
+  const load = async (name: string, force: boolean): Promise<ModuleInfo> => {
+    checkModuleName(name);
+    const slot = slotFor(name);
+    try {
+      const info = await slot.load(force);
+      const w = ensureWatcher();
+      w.watchFiles(slot.snap?.inputs ?? []);
+      await Promise.race([w.ready, new Promise((r) => setTimeout(r, WATCHER_READY_WAIT_MS).unref())]);
+      return info;
+    } catch (err) {
+      // A module that never loaded is not listed; one that did keeps serving (and shows last_error).
+      if (slot.version === 0 && slots.get(name) === slot) slots.delete(name);
+      throw err;
+    }
+  };
+
+  return {
+    load: (name) => load(name, true),
+    async call(p) {
+      checkModuleName(p.module_name);
+      let slot = slots.get(p.module_name);
+      if (!slot || slot.version === 0) {
+        await load(p.module_name, false);
+        slot = slots.get(p.module_name);
+        if (!slot) throw new CommandError('MODULE_NOT_LOADED', `module '${p.module_name}' was unloaded while it was loading`);
+      }
+      const timeoutMs = Math.round((p.timeout_s ?? DEFAULT_CALL_TIMEOUT_S) * 1000);
+      return slot.call(p.function_name, p.args ?? [], p.kwargs, timeoutMs);
+    },
+    list: () => ({
+      modules: [...slots.values()]
+        .filter((s) => s.version > 0)
+        .map((s) => s.entry())
+        .sort((a, b) => a.module.localeCompare(b.module)),
+    }),
+    async unload(name) {
+      checkModuleName(name);
+      const slot = slots.get(name);
+      if (!slot || slot.version === 0) throw new CommandError('MODULE_NOT_LOADED', `module '${name}' is not loaded; loaded modules: ${[...slots.values()].filter((s) => s.version > 0).map((s) => s.name).join(', ') || '(none)'}`);
+      slots.delete(name);
+      slot.unload();
+      return { module: name, unloaded: true, version: slot.version };
+    },
+    async stop() {
+      await watcher?.close();
+      await Promise.all([...slots.values()].map((s) => s.stop()));
+      slots.clear();
+      await pool.stop();
+      fs.rmSync(snapshotDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,0 +1,57 @@
+import { printJson } from '../output.js';
+import { UsageError, type Verb } from '../verb.js';
+
+/** `call MODULE FUNCTION [ARGS...]`: each arg is JSON when it parses as JSON, else a string. */
+export const verb: Verb = {
+  usage: "call MODULE FUNCTION [ARGS...] [--kwargs '{...}'] [--timeout S] [--json]",
+  description: 'Calls a function of a module (loading the module first if needed) and prints its return value: a string as is, anything else as JSON.',
+  help: [
+    '  ARGS              each is parsed as JSON when it is valid JSON (42, true, [1,2], {"a":1}, "\\"quoted\\""), else passed as a string',
+    "  --kwargs JSON     keyword arguments (Python) / one last object argument (TypeScript, JavaScript)",
+    '  --timeout S       fail with CALL_TIMEOUT after S seconds (default 30); the module is then restarted',
+    '  --json            print the return value as JSON even when it is a string',
+    '',
+    'example: claude-daemon call example hello Claude',
+    'use -- before arguments that start with a dash: claude-daemon call m f -- -5',
+  ],
+  options: { kwargs: { type: 'string' }, timeout: { type: 'string' } },
+  positionals: true,
+  async run(ctx) {
+    const [moduleName, functionName, ...rawArgs] = ctx.positionals;
+    if (moduleName === undefined || functionName === undefined) throw new UsageError('give a module and a function name');
+    const args = rawArgs.map(parseArg);
+    const options: { kwargs?: Record<string, unknown>; timeoutS?: number } = {};
+    const kw = ctx.values['kwargs'];
+    if (typeof kw === 'string') options.kwargs = parseKwargs(kw);
+    const t = ctx.values['timeout'];
+    if (typeof t === 'string') {
+      const s = Number(t);
+      if (!(s > 0)) throw new UsageError(`--timeout takes a positive number of seconds, not '${t}'`);
+      options.timeoutS = s;
+    }
+    const result = await (await ctx.client()).callFunction(moduleName, functionName, args, options);
+    if (typeof result === 'string' && !ctx.json) ctx.out.stdout(result.endsWith('\n') ? result : result + '\n');
+    else printJson(ctx.out, result);
+    return 0;
+  },
+};
+
+/** JSON when it is valid JSON, else the text itself: `42` is a number, `Claude` a string. */
+function parseArg(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function parseKwargs(text: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--kwargs must be a JSON object, e.g. '{"name": "x"}'`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`--kwargs must be a JSON object, e.g. '{"name": "x"}'`);
+  return v as Record<string, unknown>;
+}

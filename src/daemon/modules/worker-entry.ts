@@ -1,0 +1,88 @@
+/**
+ * The code that runs inside each module version's worker thread. It boots before it knows which
+ * module it will host (so a spare can be started ahead of a reload), imports exactly one snapshot,
+ * then serves calls until the daemon terminates it. Everything the module does (timers, globals,
+ * sockets) dies with this thread, which is what makes a reload a clean slate.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { FromRuntime, ToRuntime } from './messages.js';
+import { describeError, firstLocation, paramNames } from './describe.js';
+
+process.setSourceMapsEnabled(true);
+
+const port = parentPort;
+if (!port) throw new Error('worker-entry runs only as a worker thread of the claude-daemon module host');
+
+let mod: Record<string, unknown> | undefined;
+
+const send = (msg: FromRuntime): void => port.postMessage(msg);
+
+port.on('message', (msg: ToRuntime) => {
+  if (msg.t === 'load') void load(msg.url);
+  else if (msg.t === 'call') void call(msg.id, msg.fn, msg.args, msg.kwargs);
+  else if (msg.t === 'dispose') void dispose();
+});
+send({ t: 'booted' });
+
+async function load(url: string): Promise<void> {
+  try {
+    mod = (await import(url)) as Record<string, unknown>;
+  } catch (err) {
+    const where = firstLocation(err, []);
+    send({ t: 'load_error', message: `${where ? where + ': ' : ''}threw while loading: ${describeError(err)}` });
+    return;
+  }
+  const functions = Object.entries(mod)
+    .filter(([name, v]) => typeof v === 'function' && name !== 'dispose')
+    .map(([name, v]) => ({ name, params: paramNames(v as () => unknown) }));
+  send({ t: 'ready', functions });
+}
+
+async function call(id: number, fn: string, args: unknown[], kwargs: Record<string, unknown> | undefined): Promise<void> {
+  const f = mod?.[fn];
+  if (typeof f !== 'function') {
+    send({ t: 'error', id, code: 'FUNCTION_NOT_FOUND', message: `no function '${fn}'` });
+    return;
+  }
+  let value: unknown;
+  try {
+    const extra = kwargs !== undefined && Object.keys(kwargs).length > 0 ? [kwargs] : [];
+    value = await (f as (...a: unknown[]) => unknown)(...args, ...extra);
+  } catch (err) {
+    send({ t: 'error', id, code: 'FUNCTION_ERROR', message: describeError(err) });
+    return;
+  }
+  let json: string;
+  try {
+    json = strictJson(value);
+  } catch (err) {
+    send({ t: 'error', id, code: 'RESULT_NOT_SERIALIZABLE', message: `${fn} returned a value that is not JSON: ${(err as Error).message}` });
+    return;
+  }
+  send({ t: 'result', id, json });
+}
+
+async function dispose(): Promise<void> {
+  const d = mod?.['dispose'];
+  let error: string | undefined;
+  if (typeof d === 'function') {
+    try {
+      await (d as () => unknown)();
+    } catch (err) {
+      error = describeError(err);
+    }
+  }
+  send(error === undefined ? { t: 'disposed' } : { t: 'disposed', error });
+}
+
+/** JSON.stringify that refuses what it would otherwise drop or mangle silently. */
+function strictJson(value: unknown): string {
+  const json = JSON.stringify(value === undefined ? null : value, (key, v: unknown) => {
+    const at = key === '' ? 'the result' : `key '${key}'`;
+    if (typeof v === 'function' || typeof v === 'symbol') throw new TypeError(`${typeof v} at ${at}`);
+    if (typeof v === 'bigint') throw new TypeError(`bigint at ${at} (convert it to a string or number)`);
+    if (v instanceof Map || v instanceof Set) throw new TypeError(`${v instanceof Map ? 'Map' : 'Set'} at ${at} (convert it to an object or array)`);
+    return v;
+  });
+  return json;
+}
