@@ -1,12 +1,15 @@
 /**
  * Leaks: many short cycles must leave the daemon's descriptors, heap in use (after a GC) and RSS
- * flat. Uses the harness in test/helpers/load.ts (`measureCycles`); spawn/wait/remove and module-call
- * cycles (issue 6's 10,000 of each) plug in the same way once those commands exist: one test each,
- * passing their cycle function.
+ * flat. Uses the harness in test/helpers/load.ts (`measureCycles`): 10,000 connection cycles and
+ * 10,000 spawn/wait/remove cycles and 10,000 module calls (a few in flight at once), each after a
+ * warm-up.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { connect } from '../../src/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { measureCycles, mib, type LeakFigures } from '../helpers/load.js';
 
@@ -54,4 +57,53 @@ function connectionCycle(socket: string, i: number): Promise<void> {
 
 test('10,000 connection cycles leave descriptors, heap and RSS flat', async () => {
   assertFlat('10,000 connections', await measureCycles(d.socket, d.proc.pid!, { count: 10_000, concurrency: 50 }, (i) => connectionCycle(d.socket, i)));
+});
+
+test('10,000 spawn/wait/remove cycles leave descriptors, heap and RSS flat, and nothing on disk', async () => {
+  const c = await connect({ socketPath: d.socket });
+  try {
+    const t0 = Date.now();
+    const f = await measureCycles(d.socket, d.proc.pid!, { count: 10_000, concurrency: 8, warmup: 1_000 }, async () => {
+      const r = await c.spawnProcess({ cmd: ['true'] });
+      const w = await c.waitProcess({ process_id: r.process_id, timeout_s: 60 });
+      assert.equal(w.exit_code, 0);
+      await c.removeProcess(r.process_id);
+    });
+    console.log(`11,000 spawn/wait/remove cycles (1,000 of them warm-up) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    assertFlat('10,000 spawn/wait/remove', f);
+    assert.deepEqual((await c.listProcesses()).processes, []);
+    assert.deepEqual(fs.readdirSync(path.join(d.home, 'processes')), []);
+    const trash = path.join(d.home, 'processes-trash');
+    assert.deepEqual(fs.existsSync(trash) ? fs.readdirSync(trash) : [], []);
+    // No zombie children of the daemon.
+    const zombies = fs.readdirSync('/proc').filter((n) => {
+      if (!/^\d+$/.test(n)) return false;
+      try {
+        const st = fs.readFileSync(`/proc/${n}/stat`, 'latin1');
+        const fields = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        return fields[0] === 'Z' && Number(fields[1]) === d.proc.pid;
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(zombies, []);
+  } finally {
+    c.close();
+  }
+});
+
+test('10,000 module calls leave descriptors, heap and RSS flat', async () => {
+  fs.writeFileSync(path.join(d.modulesDir, 'leak_probe.ts'), 'export function echo(x: unknown, n: number): unknown {\n  return { x, n, pad: "y".repeat(n % 500) };\n}\n');
+  const c = await connect({ socketPath: d.socket });
+  try {
+    const t0 = Date.now();
+    const f = await measureCycles(d.socket, d.proc.pid!, { count: 10_000, concurrency: 16, warmup: 60_000 }, async (i) => {
+      const r = await c.callFunction<{ x: unknown; n: number; pad: string }>('leak_probe', 'echo', [{ i }, i]);
+      assert.equal(r.n, i);
+    });
+    console.log(`70,000 module calls (60,000 of them warm-up) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    assertFlat('10,000 module calls', f);
+  } finally {
+    c.close();
+  }
 });
