@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { findWrapper } from './launch.js';
-import { detectPidsLimit } from './pids-limit.js';
+import { detectPidsLimit, sweepCgroups } from './pids-limit.js';
 import { recoverOrphan } from './recover.js';
 import { loadAll, trashDir } from './store.js';
 import { isSafeId, ProcessSupervisor } from './supervisor.js';
@@ -43,6 +43,7 @@ export async function createSupervisor(config: DaemonConfig, log: Logger): Promi
     if (s) stored.push(s);
   }
   await Promise.all(stored.map((s) => sup.restore(s)));
+  sweepCgroups(pidsLimit, new Set(sup.list('running').processes.map((p) => p.process_id)));
   sup.drainQueue();
   const counts = sup.list().totals;
   if (stored.length > 0) log.info(`restored ${stored.length} process records in ${Date.now() - t0} ms (running ${counts['running']}, queued ${counts['queued']})`);

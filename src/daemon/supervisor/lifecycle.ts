@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import { Entry, type WatchMode } from './entry.js';
 import type { KillRequest } from './kill.js';
 import { launch, LaunchError } from './launch.js';
-import { wrapperLimitArgs, type PidsLimit } from './pids-limit.js';
+import { releaseCgroup, wrapperLimitArgs, type PidsLimit } from './pids-limit.js';
 import { isAlive, wrapperFor } from './proc.js';
 import { signalName } from './signals.js';
 import { ProcessDir, readExit, readStarted, sizeOf, writeStored, type ExitFile, type StoredProcess } from './store.js';
@@ -206,6 +206,8 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
     this.persist(e);
+    // Usually gone already (the wrapper removes it); not when the wrapper died or survivors lived on.
+    releaseCgroup(this.opts.pidsLimit, rec.process_id);
     e.notifyEnded();
     this.emit('ended', rec);
     this.drainQueue();

@@ -73,6 +73,29 @@ export function releaseCgroup(limit: PidsLimit, id: string): void {
   }
 }
 
+/**
+ * At start: removes this daemon's cgroups that no running process owns (left when descendants
+ * outlived their command and the process was never removed). Busy ones stay (rmdir refuses them).
+ */
+export function sweepCgroups(limit: PidsLimit, running: ReadonlySet<string>): void {
+  if (limit.base === undefined) return;
+  const suffix = `.${limit.tag}`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(limit.base);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.endsWith(suffix) || running.has(name.slice(0, -suffix.length))) continue;
+    try {
+      fs.rmdirSync(path.join(limit.base, name));
+    } catch {
+      // Still busy: a survivor lives on in it.
+    }
+  }
+}
+
 /** The pids cgroup directory of process `id`. */
 export function cgroupOf(limit: PidsLimit, id: string): string {
   return path.join(limit.base!, `${id}.${limit.tag}`);
