@@ -7,7 +7,8 @@
  * - every acknowledged kill left its process ended, every acknowledged removal stays removed;
  * - every record on disk parses and names its directory, and the daemon ignored none;
  * - an unacknowledged spawn may be known or not, but if known it is as sound as the others.
- * The kill moment is random, so nothing here depends on timing: whatever the moment, the checks hold.
+ * The kill moment is random (after a random number of replies, plus up to 30 ms), so nothing here
+ * depends on timing: whatever the moment, the checks hold.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -151,11 +152,15 @@ test(`${ROUNDS} SIGKILLs at random moments during spawns, kills and removals los
     // The burst: new printers and sleepers, kills of earlier sleepers, removals of settled ones.
     const ops: Promise<unknown>[] = [];
     // A reply received is an acknowledgement; a request cut off by the kill is not (and not an error).
+    let replies = 0;
+    let onReplyCount: (() => void) | undefined;
     const acked = <T>(p: Promise<T>, onReply: (r: T) => unknown): Promise<void> =>
       p.then(
         (r) => {
           onReply(r);
           acks++;
+          replies++;
+          onReplyCount?.();
         },
         () => undefined,
       );
@@ -189,8 +194,17 @@ test(`${ROUNDS} SIGKILLs at random moments during spawns, kills and removals los
         ops.push(acked(pick().removeProcess(id), () => (k.removeAcked = true)));
       }
     }
-    const delay = rand() * 250;
-    await new Promise((r) => setTimeout(r, delay));
+    // The moment: after a random number of this burst's replies (so the spread of acknowledged and
+    // cut-off operations does not depend on the machine's speed), plus a random 0-30 ms.
+    const target = Math.floor(rand() * (ops.length + 1));
+    await new Promise<void>((resolve) => {
+      onReplyCount = () => {
+        if (replies >= target) resolve();
+      };
+      onReplyCount();
+      void Promise.allSettled(ops).then(() => resolve());
+    });
+    await new Promise((r) => setTimeout(r, rand() * 30));
     const exited = new Promise((r) => d.proc.once('exit', r));
     d.proc.kill('SIGKILL');
     await exited;
