@@ -117,8 +117,10 @@ test('a save is picked up within 300 ms', async () => {
     times.push(Date.now() - t0);
   }
   times.sort((a, b) => a - b);
-  // The median, so one slow moment on a loaded machine does not fail the test.
-  assert.ok(times[2]! < 300, `reload times ${times.join(', ')} ms`);
+  // The fastest of five: outside load only adds to a reload's time, so a mechanism slower than
+  // 300 ms (a long debounce, polling) fails here, while a busy machine does not. bench/modules.bench.ts
+  // reports the real distribution.
+  assert.ok(times[0]! < 300, `reload times ${times.join(', ')} ms`);
 });
 
 test('a save that leaves the content unchanged does nothing', async () => {
@@ -159,32 +161,32 @@ test("a helper file's change reloads its importer (TypeScript and Python)", asyn
   await answers('pyimporter', 'two', 'python importer reloaded after its helper changed');
 });
 
-/** inotify watches the daemon holds (chokidar uses one per watched directory on Linux). */
-function inotifyWatches(pid: number): number {
-  let n = 0;
+/** Inodes of the directories and files the daemon watches through inotify (its fdinfo lists one per watch). */
+function watchedInodes(pid: number): Set<number> {
+  const inodes = new Set<number>();
   for (const fd of fs.readdirSync(`/proc/${pid}/fdinfo`)) {
     try {
-      n += (fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').match(/^inotify wd:/gm) ?? []).length;
+      for (const m of fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').matchAll(/^inotify wd:\S+ ino:([0-9a-f]+)/gm)) inodes.add(parseInt(m[1]!, 16));
     } catch {
       // fd closed meanwhile
     }
   }
-  return n;
+  return inodes;
 }
 
 test('the watcher does not watch node_modules (but does watch other subdirectories)', async () => {
   const pid = d.proc.pid!;
-  const marker = async (v: number): Promise<void> => {
-    writeInPlace(d.modulesDir, 'marker2.ts', versioned(v));
-    if (v === 1) await c.loadModule('marker2');
-    else await answers('marker2', v, `marker v${v}`);
-  };
-  await marker(1);
-  const before = inotifyWatches(pid);
-  for (let i = 0; i < 10; i++) fs.mkdirSync(path.join(d.modulesDir, 'node_modules', `pkg${i}`, 'lib'), { recursive: true });
-  await marker(2);
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal(inotifyWatches(pid), before, 'directories under node_modules must not be watched');
-  for (let i = 0; i < 10; i++) fs.mkdirSync(path.join(d.modulesDir, 'src', `dir${i}`), { recursive: true });
-  await waitFor(() => inotifyWatches(pid) >= before + 10, { what: 'new ordinary subdirectories to be watched' });
+  writeInPlace(d.modulesDir, 'marker2.ts', versioned(1));
+  await c.loadModule('marker2');
+  const nm = Array.from({ length: 10 }, (_, i) => path.join(d.modulesDir, 'node_modules', `pkg${i}`, 'lib'));
+  for (const dir of nm) fs.mkdirSync(dir, { recursive: true });
+  // Ordinary directories created after node_modules: once the watcher has picked these up, it has
+  // seen node_modules too, so the negative check below needs no sleep.
+  const src = Array.from({ length: 10 }, (_, i) => path.join(d.modulesDir, 'src', `dir${i}`));
+  for (const dir of src) fs.mkdirSync(dir, { recursive: true });
+  const ino = (p: string): number => fs.statSync(p).ino;
+  await waitFor(() => src.every((dir) => watchedInodes(pid).has(ino(dir))), { what: 'new ordinary subdirectories to be watched' });
+  const watched = watchedInodes(pid);
+  const nmDirs = [path.join(d.modulesDir, 'node_modules'), ...nm, ...nm.map((dir) => path.dirname(dir))];
+  assert.deepEqual(nmDirs.filter((dir) => watched.has(ino(dir))), [], 'directories under node_modules must not be watched');
 });
