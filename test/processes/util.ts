@@ -1,5 +1,6 @@
 /** Helpers shared by the process tests: waiting for a fixture to say "ready", probing pids. */
 import fs from 'node:fs';
+import { listProcs } from '../helpers/proc.js';
 import path from 'node:path';
 import type { DaemonClient } from '../../src/index.js';
 import { FIXTURES } from '../helpers/daemon.js';
@@ -26,18 +27,9 @@ export function alive(pid: number): boolean {
 
 /** Children of `ppid` in zombie state. */
 export function zombieChildren(ppid: number): number[] {
-  const out: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === ppid && f[0] === 'Z') out.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return out;
+  return listProcs()
+    .filter((p) => p.ppid === ppid && p.state === 'Z')
+    .map((p) => p.pid);
 }
 
 /** Number of open descriptors of `pid`. */

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
 import { FIXTURES, pingOnce, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { listProcs } from '../helpers/proc.js';
 import { waitFor } from '../helpers/wait.js';
 
 const MAX_PIDS = 24;
@@ -25,18 +26,9 @@ after(async () => {
 
 /** Processes whose process group is `pgid` (the bomb never leaves its group). */
 function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) === pgid && f[0] !== 'Z') out.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return out;
+  return listProcs()
+    .filter((p) => p.pgrp === pgid && p.state !== 'Z')
+    .map((p) => p.pid);
 }
 
 /** The pids cgroup directory a process is in (cgroup v1 or v2), from /proc/PID/cgroup and mountinfo. */
