@@ -59,5 +59,12 @@ if (existsSync(tsc)) execFileSync(process.execPath, [tsc, '-p', path.join(root, 
 
 const wrapperSrc = path.join(root, 'native', 'wrap.c');
 if (existsSync(wrapperSrc)) {
-  execFileSync('cc', ['-O2', '-Wall', '-o', path.join(dist, 'claude-daemon-wrap'), wrapperSrc], { stdio: 'inherit' });
+  try {
+    execFileSync(process.env['CC'] || 'cc', ['-O2', '-Wall', '-o', path.join(dist, 'claude-daemon-wrap'), wrapperSrc], { stdio: 'inherit' });
+  } catch (err) {
+    // Without the wrapper the daemon still starts (ping, modules), and spawns fail with a message
+    // saying how to fix it; failing `npm ci` here would leave nothing usable at all.
+    process.stderr.write(`\nclaude-daemon: could not compile native/wrap.c (${err.message.split('\n')[0]}).\n` +
+      'Processes cannot be spawned until it is built: install a C compiler (Debian: apt-get install gcc libc6-dev), then run `npm run build`.\n\n');
+  }
 }
