@@ -159,7 +159,10 @@ export class ModuleSlot {
     this.respawning = undefined;
     this.crashes = [];
     if (old) this.retire(old);
-    this.deps.log.info(`v${this.version} serving (${started.rt.functions.map((f) => f.name).join(', ')})`);
+    const names = started.rt.functions.map((f) => f.name);
+    // A module may export hundreds of functions; the log line names a few (list_modules has them all).
+    const shown = names.length > 12 ? `${names.slice(0, 12).join(', ')}, … ${names.length - 12} more` : names.join(', ');
+    this.deps.log.info(`v${this.version} serving (${shown})`);
     return this.info();
   }
 
