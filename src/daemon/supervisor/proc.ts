@@ -159,12 +159,19 @@ export function wrapperFor(dir: string): boolean {
   for (const name of names) {
     const c = name.charCodeAt(0);
     if (c < 48 || c > 57) continue;
-    try {
-      const args = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      if (args[0]?.endsWith('claude-daemon-wrap') && args[1] === dir) return true;
-    } catch {
-      // gone
-    }
+    const args = cmdline(Number(name));
+    if (args[0]?.endsWith('claude-daemon-wrap') && args[1] === dir) return true;
   }
   return false;
+}
+
+/** A process's argv from /proc ([] when it is gone or unreadable). */
+export function cmdline(pid: number): string[] {
+  try {
+    const parts = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (parts.at(-1) === '') parts.pop();
+    return parts;
+  } catch {
+    return [];
+  }
 }

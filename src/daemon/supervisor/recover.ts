@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
-import { isAlive, wrapperFor } from './proc.js';
+import { cmdline, isAlive, wrapperFor } from './proc.js';
 import { ProcessDir, readStarted, writeStored, type StartedFile, type StoredProcess } from './store.js';
 
 /** Rebuilds and writes the record of `name` (see the file comment), or deletes the directory. */
@@ -64,16 +64,6 @@ function commandOf(st: StartedFile): { cmd: string[]; cwd: string } {
     if (argv.length > 0) return { cmd: argv, cwd };
   }
   return { cmd: ['(unknown: the daemon died while starting it, and the command has ended)'], cwd: '/' };
-}
-
-function cmdline(pid: number): string[] {
-  try {
-    const parts = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (parts.at(-1) === '') parts.pop();
-    return parts;
-  } catch {
-    return [];
-  }
 }
 
 /** When the wrapper wrote `started` (close to the command's start). */
