@@ -198,6 +198,25 @@ export function fdCount(pid: number): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
 }
 
+/**
+ * The daemon's descriptor count once it has stopped changing (the same over 5 polls, 200 ms): a
+ * connection that a client just closed leaves the daemon's table a moment later, so a count taken
+ * at once may include it and inflate every baseline computed from it.
+ */
+export async function settledFdCount(pid: number): Promise<number> {
+  let last = -1;
+  let same = 0;
+  return waitFor(
+    () => {
+      const now = fdCount(pid);
+      same = now === last ? same + 1 : 0;
+      last = now;
+      return same >= 4 ? now : undefined;
+    },
+    { intervalMs: 50, what: 'daemon descriptors to settle' },
+  );
+}
+
 /** Resident set size and its peak so far (VmHWM) of a process, in bytes (Linux /proc). */
 export function rssOf(pid: number): { rss: number; peak: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -292,16 +311,7 @@ export async function measureCycles(
     await waitFor(() => fdCount(pid) <= target, { timeoutMs: 10_000 }).catch(() => undefined);
     return fdCount(pid);
   };
-  let last = -1;
-  const fdsBefore = await waitFor(
-    () => {
-      const now = fdCount(pid);
-      const stable = now === last;
-      last = now;
-      return stable ? now : undefined;
-    },
-    { intervalMs: 50, what: 'daemon descriptors to settle after the warm-up' },
-  );
+  const fdsBefore = await settledFdCount(pid);
   const memBefore = await daemonMemory(socket, true);
   await runMany(opts.count, warmup);
   const fdsAfter = await settled(fdsBefore);
