@@ -25,11 +25,14 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Children of `ppid` in zombie state. */
-export function zombieChildren(ppid: number): number[] {
-  return listProcs()
-    .filter((p) => p.ppid === ppid && p.state === 'Z')
-    .map((p) => p.pid);
+/**
+ * Zombies left by the daemon or by its launcher (the wrapper in `--server` mode, the parent of
+ * every wrapper): either leaking one would pile up a zombie per spawn.
+ */
+export function zombiesUnder(daemonPid: number): number[] {
+  const procs = listProcs();
+  const launchers = procs.filter((p) => p.ppid === daemonPid && fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').endsWith('--server\0')).map((p) => p.pid);
+  return procs.filter((p) => (p.ppid === daemonPid || launchers.includes(p.ppid)) && p.state === 'Z').map((p) => p.pid);
 }
 
 /** Number of open descriptors of `pid`. */

@@ -1,9 +1,8 @@
 /**
  * The supervisor's in-memory view of one process: its stored record plus what only a live daemon
- * has (the wrapper's ChildProcess, timers, waiters). Waiters live in a Set and remove themselves on
+ * has (timers, waiters, how it is watched). Waiters live in a Set and remove themselves on
  * timeout or abort, so thousands of short waits on a long-running process leave nothing behind.
  */
-import type { ChildProcess } from 'node:child_process';
 import { ENDED_STATUSES } from '../../protocol/schemas/processes.js';
 import type { ProcessDir, StoredProcess } from './store.js';
 
@@ -12,7 +11,6 @@ export type WatchMode = 'wrapper' | 'cmd';
 
 /** One process known to the supervisor. */
 export class Entry {
-  child: ChildProcess | undefined;
   /** Set while the command is being launched; kill and remove wait for it. */
   starting: Promise<void> | undefined;
   timeoutTimer: NodeJS.Timeout | undefined;

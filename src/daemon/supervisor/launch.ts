@@ -1,22 +1,30 @@
 /**
- * Starting one command through the native wrapper (native/wrap.c). Node forks the daemon once, for
- * the wrapper; the wrapper opens the output files, forks and execs the command, reports one line and
- * then holds no pipe to us. The daemon never touches the command's output.
+ * Starting one command through the native wrapper (native/wrap.c). The daemon never forks: a small
+ * launcher process (the wrapper binary in `--server` mode, started once) forks and execs one
+ * wrapper per command on request, so a spawn costs the fork of a tiny process instead of copying
+ * the page tables of the ~50 MiB daemon on its event-loop thread. The wrapper opens the output
+ * files, forks and execs the command, reports one line and then holds no pipe to us. The daemon
+ * never touches the command's output.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** How a launched wrapper's watch ended: reaped by the launcher, or the launcher itself died. */
+export type WrapperEnd = 'reaped' | 'unwatched';
+
 /** What the wrapper reported once the command was running. */
 export interface Launched {
-  child: ChildProcess;
   pid: number;
   pidStart: number;
   wrapperPid: number;
   wrapperStart: number;
-  /** Resolves when the wrapper has exited (and was reaped by Node, so it leaves no zombie). */
-  exited: Promise<void>;
+  /**
+   * Resolves `reaped` when the wrapper has exited (reaped by the launcher, so it leaves no zombie),
+   * or `unwatched` when the launcher died first: the wrapper lives on and must be polled.
+   */
+  exited: Promise<WrapperEnd>;
 }
 
 /** The command could not start; `reason` is the OS's word for why, e.g. `exec: No such file or directory (ENOENT)`. */
@@ -44,7 +52,7 @@ export interface LaunchSpec {
  */
 export function findWrapper(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const explicit = env['CLAUDE_DAEMON_WRAP'];
-  if (explicit) return explicit;
+  if (explicit) return path.resolve(explicit);
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     for (const candidate of [path.join(dir, 'claude-daemon-wrap'), path.join(dir, 'dist', 'claude-daemon-wrap')]) {
@@ -55,62 +63,164 @@ export function findWrapper(env: NodeJS.ProcessEnv = process.env): string | unde
   return undefined;
 }
 
-/** Spawns the wrapper and resolves once the command runs, or rejects with LaunchError. */
-export function launch(spec: LaunchSpec): Promise<Launched> {
-  return new Promise((resolve, reject) => {
-    let child: ChildProcess;
-    try {
-      child = spawn(spec.wrapper, [spec.dir, spec.cwd, spec.hasStdin ? '1' : spec.mkdir ? 'm' : '0', ...spec.limitArgs, '--', ...spec.cmd], {
-        detached: true,
-        stdio: ['ignore', 'pipe', 'ignore'],
-        env: spec.env,
-      });
-    } catch (err) {
-      reject(new LaunchError(`cannot run the wrapper ${spec.wrapper}: ${(err as Error).message}`));
-      return;
+interface Pending {
+  resolve: (l: Launched) => void;
+  reject: (e: Error) => void;
+  pid?: number;
+}
+
+/**
+ * One launcher process and the bookkeeping of its replies (see the frame format in wrap.c). Lines
+ * of one wrapper may arrive before the launcher's `f` line naming its pid; they wait in `early`.
+ */
+class Launcher {
+  private readonly child: ChildProcess;
+  private seq = 0;
+  private buf = '';
+  private dead = false;
+  private readonly bySeq = new Map<number, Pending>();
+  private readonly byPid = new Map<number, Pending>();
+  private readonly early = new Map<number, string>();
+  private readonly exits = new Map<number, (end: WrapperEnd) => void>();
+
+  constructor(
+    readonly wrapper: string,
+    private readonly onDeath: () => void,
+  ) {
+    this.child = spawn(wrapper, ['--server'], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+    this.child.on('error', (err: NodeJS.ErrnoException) => this.die(`cannot run the process wrapper ${wrapper} (${err.code ?? err.message}); rebuild with \`node scripts/build.mjs\` (needs a C compiler)`));
+    this.child.on('exit', (code, signal) => this.die(`the process launcher exited (${signal ?? `code ${code}`})`));
+    this.child.stdin!.on('error', () => undefined); // EPIPE when it died; 'exit' says so.
+    this.child.stdout!.setEncoding('latin1').on('data', (d: string) => this.onData(d));
+    // The launcher must never keep the daemon (or a test process) alive by itself.
+    this.child.unref();
+    this.unrefStreams();
+  }
+
+  launch(spec: LaunchSpec): Promise<Launched> {
+    const argv = [spec.wrapper, spec.dir, spec.cwd, spec.hasStdin ? '1' : spec.mkdir ? 'm' : '0', ...spec.limitArgs, '--', ...spec.cmd];
+    const env = Object.entries(spec.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+    const nul = [...argv, ...env].find((s) => s.includes('\0'));
+    if (nul !== undefined) return Promise.reject(new LaunchError(`${JSON.stringify(nul.slice(0, 40))} contains a NUL byte, which no argument or environment entry can hold`));
+    if (this.dead) return Promise.reject(new LaunchError('the process launcher is not running'));
+    const seq = ++this.seq;
+    const body = [String(seq), String(argv.length), ...argv, ...env].join('\0') + '\0';
+    return new Promise<Launched>((resolve, reject) => {
+      this.bySeq.set(seq, { resolve, reject });
+      this.refStreams();
+      this.child.stdin!.write(`${Buffer.byteLength(body)}\n${body}`);
+    });
+  }
+
+  private onData(d: string): void {
+    this.buf += d;
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      this.onLine(line);
     }
-    // The wrapper must never keep the daemon alive; its 'exit' still arrives while the daemon serves.
-    child.unref();
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    let line = '';
-    let settled = false;
-    const settle = (err: Error | undefined, value?: Launched): void => {
-      if (settled) return;
-      settled = true;
-      if (err) reject(err);
-      else resolve(value!);
-    };
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      settle(new LaunchError(`cannot run the process wrapper ${spec.wrapper} (${err.code ?? err.message}); rebuild with \`node scripts/build.mjs\` (needs a C compiler)`));
-    });
-    const out = child.stdout!;
-    out.setEncoding('latin1');
-    out.on('data', (d: string) => {
-      line += d;
-      const nl = line.indexOf('\n');
-      if (nl >= 0) parse(line.slice(0, nl));
-    });
-    out.on('end', () => parse(line));
-    const parse = (text: string): void => {
-      if (settled) return;
-      const parts = text.split(' ');
-      if (parts[0] === 'ok' && parts.length >= 4) {
-        settle(undefined, { child, pid: Number(parts[1]), pidStart: Number(parts[2]), wrapperPid: child.pid!, wrapperStart: Number(parts[3]), exited });
-        out.destroy();
-      } else if (parts[0] === 'err') {
-        const errno = Number(parts[1]);
-        const stage = parts[2] ?? '?';
-        const message = parts.slice(3).join(' ');
-        settle(new LaunchError(`${stage}: ${message}${errnoName(errno)}`));
-      } else {
-        settle(new LaunchError(`the process wrapper ended without reporting (${JSON.stringify(text.slice(0, 200))})`));
+  }
+
+  private onLine(line: string): void {
+    const parts = line.split(' ');
+    if (parts[0] === 'f') {
+      const p = this.bySeq.get(Number(parts[1]));
+      if (p === undefined) return;
+      this.bySeq.delete(Number(parts[1]));
+      const pid = Number(parts[2]);
+      if (!pid) return this.settle(p, new LaunchError(`cannot fork the process wrapper: errno ${parts[3] ?? '?'}${errnoName(Number(parts[3]))}`));
+      p.pid = pid;
+      this.byPid.set(pid, p);
+      const early = this.early.get(pid);
+      if (early !== undefined) {
+        this.early.delete(pid);
+        this.onReport(pid, early);
       }
-    };
-  });
+    } else if (parts[0] === 'x') {
+      const pid = Number(parts[1]);
+      this.early.delete(pid);
+      const p = this.byPid.get(pid);
+      if (p) this.onReport(pid, ''); // Exited without a word.
+      // A later turn of the loop, as a child's 'exit' event would be: the spawn that reported `ok`
+      // in the same chunk is acknowledged as running before its end is recorded.
+      const done = this.exits.get(pid);
+      this.exits.delete(pid);
+      if (done) setImmediate(() => done('reaped'));
+    } else {
+      const pid = Number(parts[0]);
+      const rest = parts.slice(1).join(' ');
+      if (this.byPid.has(pid)) this.onReport(pid, rest);
+      else this.early.set(pid, rest);
+    }
+  }
+
+  /** The wrapper's own line: `ok PID START WSTART WPID` or `err ERRNO STAGE MESSAGE`. */
+  private onReport(wpid: number, text: string): void {
+    const p = this.byPid.get(wpid)!;
+    this.byPid.delete(wpid);
+    const parts = text.split(' ');
+    if (parts[0] === 'ok' && parts.length >= 4) {
+      const exited = new Promise<WrapperEnd>((r) => this.exits.set(wpid, r));
+      this.settle(p, undefined, { pid: Number(parts[1]), pidStart: Number(parts[2]), wrapperPid: wpid, wrapperStart: Number(parts[3]), exited });
+    } else if (parts[0] === 'err') {
+      const errno = Number(parts[1]);
+      this.settle(p, new LaunchError(`${parts[2] ?? '?'}: ${parts.slice(3).join(' ')}${errnoName(errno)}`));
+    } else {
+      this.settle(p, new LaunchError(`the process wrapper ended without reporting (${JSON.stringify(text.slice(0, 200))})`));
+    }
+  }
+
+  private settle(p: Pending, err: Error | undefined, value?: Launched): void {
+    if (err) p.reject(err);
+    else p.resolve(value!);
+    if (this.bySeq.size === 0 && this.byPid.size === 0) this.unrefStreams();
+  }
+
+  private die(why: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.onDeath();
+    const pending = [...this.bySeq.values(), ...this.byPid.values()];
+    this.bySeq.clear();
+    this.byPid.clear();
+    for (const p of pending) p.reject(new LaunchError(why));
+    for (const r of this.exits.values()) r('unwatched');
+    this.exits.clear();
+    this.child.stdin!.destroy();
+    this.child.stdout!.destroy();
+  }
+
+  private refStreams(): void {
+    (this.child.stdout as unknown as { ref?: () => void }).ref?.();
+  }
+
+  private unrefStreams(): void {
+    (this.child.stdin as unknown as { unref?: () => void }).unref?.();
+    (this.child.stdout as unknown as { unref?: () => void }).unref?.();
+  }
+}
+
+const launchers = new Map<string, Launcher>();
+
+/**
+ * Starts `spec.cmd` through its wrapper and resolves once the command runs, or rejects with
+ * LaunchError. The launcher for `spec.wrapper` is started on first use, and again after it died.
+ */
+export function launch(spec: LaunchSpec): Promise<Launched> {
+  let l = launchers.get(spec.wrapper);
+  if (l === undefined) {
+    const created = new Launcher(spec.wrapper, () => {
+      if (launchers.get(spec.wrapper) === created) launchers.delete(spec.wrapper);
+    });
+    l = created;
+    launchers.set(spec.wrapper, l);
+  }
+  return l.launch(spec);
 }
 
 function errnoName(n: number): string {
-  const names: Record<number, string> = { 2: 'ENOENT', 13: 'EACCES', 20: 'ENOTDIR', 8: 'ENOEXEC', 7: 'E2BIG', 12: 'ENOMEM' };
+  const names: Record<number, string> = { 2: 'ENOENT', 13: 'EACCES', 20: 'ENOTDIR', 8: 'ENOEXEC', 7: 'E2BIG', 12: 'ENOMEM', 11: 'EAGAIN' };
   const name = names[n];
   return name ? ` (${name})` : '';
 }

@@ -126,8 +126,8 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       const l = await launch({ mkdir: !e.stored.has_stdin, wrapper: this.opts.wrapper, dir: e.pd.dir, cmd: rec.cmd, cwd: rec.cwd, env, hasStdin: e.stored.has_stdin, limitArgs: wrapperLimitArgs(this.opts.pidsLimit, rec.process_id) });
       rec.pid = l.pid;
       Object.assign(e.stored, { wrapper_pid: l.wrapperPid, wrapper_start: l.wrapperStart, pid_start: l.pidStart });
-      e.child = l.child;
-      l.exited.then(() => this.wrapperGone(e)).catch((err: unknown) => this.opts.log.error('after a wrapper exit', err));
+      // Reaped: read its outcome now. Unwatched (the launcher died): poll the wrapper, as after a restart.
+      l.exited.then((end) => (end === 'reaped' ? this.wrapperGone(e) : this.adopt(e, 'wrapper'))).catch((err: unknown) => this.opts.log.error('after a wrapper exit', err));
       this.persist(e);
       this.armTimeout(e);
       this.emit('spawned', this.view(e), { adopted: false, stdoutPath: e.pd.output('stdout'), stderrPath: e.pd.output('stderr') });
@@ -172,7 +172,6 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
 
   /** The wrapper is gone: read what it recorded; else keep watching the command, else `lost`. */
   protected wrapperGone(e: Entry, cmdGone = false): void {
-    e.child = undefined;
     if (e.ended) return;
     const ex = readExit(e.pd);
     if (ex !== undefined) {
