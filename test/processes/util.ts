@@ -1,6 +1,5 @@
 /** Helpers shared by the process tests: waiting for a fixture to say "ready", probing pids. */
 import fs from 'node:fs';
-import { listProcs } from '../helpers/proc.js';
 import path from 'node:path';
 import type { DaemonClient } from '../../src/index.js';
 import { FIXTURES } from '../helpers/daemon.js';
@@ -23,16 +22,6 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * Zombies left by the daemon or by its launcher (the wrapper in `--server` mode, the parent of
- * every wrapper): either leaking one would pile up a zombie per spawn.
- */
-export function zombiesUnder(daemonPid: number): number[] {
-  const procs = listProcs();
-  const launchers = procs.filter((p) => p.ppid === daemonPid && fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').endsWith('--server\0')).map((p) => p.pid);
-  return procs.filter((p) => (p.ppid === daemonPid || launchers.includes(p.ppid)) && p.state === 'Z').map((p) => p.pid);
 }
 
 /** Number of open descriptors of `pid`. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
-import { fdCount, zombiesUnder } from './util.js';
+import { zombiesUnder } from '../helpers/proc.js';
+import { fdCount } from './util.js';
 
 let d: TestDaemon;
 before(async () => {

@@ -2,7 +2,7 @@
  * Booting a worker thread costs ~30 ms, most of a reload's latency; the module itself imports in a
  * few. So one worker is kept booted and idle, and a reload takes it instead of starting one cold.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 /** Settings every module worker shares. */
 export interface WorkerSettings {
@@ -54,6 +54,8 @@ export class WorkerPool {
 
   private boot(): Promise<Worker> {
     const { entry, env, memoryMb } = this.settings;
+    // Loaded on first use: an idle daemon with no module loaded never pays for worker_threads.
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     const w = new Worker(entry, { env, stdout: true, stderr: true, resourceLimits: { maxOldGenerationSizeMb: memoryMb } });
     w.unref();
     return new Promise((resolve, reject) => {
