@@ -39,9 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -51,12 +49,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wrap.h"
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
 /* Writes all of buf, retrying on EINTR and short writes. */
-static void write_all(int fd, const char *buf, size_t len) {
+void write_all(int fd, const char *buf, size_t len) {
   while (len > 0) {
     ssize_t n = write(fd, buf, len);
     if (n < 0) {
@@ -69,7 +69,7 @@ static void write_all(int fd, const char *buf, size_t len) {
 }
 
 /* Reports a failure before CMD ran, on the daemon pipe, and exits. */
-static int fail(int err, const char *stage) {
+int fail(int err, const char *stage) {
   char line[512];
   int n = snprintf(line, sizeof line, "%d err %d %s %s\n", (int)getpid(), err, stage, strerror(err));
   if (n > 0) write_all(1, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
@@ -120,152 +120,6 @@ static int write_file(const char *path, const char *text) {
   return e;
 }
 
-
-/*
- * Server mode (`claude-daemon-wrap --server`): the daemon's launcher. Forking the daemon itself for
- * every spawn copies the page tables of a ~50 MiB Node process on its event-loop thread; this
- * process is tiny, so its fork costs a fraction of that and the daemon never forks at all.
- *
- * Requests on stdin, one frame each: "<length>\n" then <length> bytes of NUL-terminated strings:
- *   SEQ ARGC ARGV[0..ARGC-1] ENV...   (ARGV[0] is the wrapper's path; ENV is the whole environment)
- * For each, it forks; the child starts a session of its own and execs ARGV with ENV, so the wrapper
- * runs exactly as if the daemon had spawned it (same argv in /proc, which restore relies on).
- * Lines on stdout (each under PIPE_BUF, so lines from the wrappers never interleave with ours):
- *   "f SEQ PID\n"           the wrapper was forked as PID (PID 0 and an errno: fork failed)
- *   "PID ok ..." / "PID err ..."  the wrapper's own report (see above); may precede its "f" line
- *   "x PID\n"               the wrapper PID has exited and was reaped here
- * At end of input (the daemon is gone) it exits; running wrappers are re-parented and go on.
- */
-static void serve_one(char *payload, size_t len, const sigset_t *oldmask) {
-  size_t count = 0;
-  for (size_t i = 0; i < len; i++)
-    if (payload[i] == 0) count++;
-  if (len == 0 || payload[len - 1] != 0 || count < 3) return;
-  char **fields = calloc(count, sizeof *fields);
-  if (fields == NULL) return;
-  size_t k = 0;
-  for (size_t i = 0; i < len; i += strlen(payload + i) + 1) fields[k++] = payload + i;
-  const char *seq = fields[0];
-  size_t argc = strtoul(fields[1], NULL, 10);
-  if (argc < 1 || argc + 2 > count) {
-    char line[64];
-    int n = snprintf(line, sizeof line, "f %.20s 0 %d\n", seq, EINVAL);
-    write_all(1, line, (size_t)n);
-    free(fields);
-    return;
-  }
-  /* ARGV and ENV, each copied into a NULL-terminated array of its own. */
-  size_t envc = count - 2 - argc;
-  char **args = calloc(argc + 1, sizeof *args);
-  char **child_env = calloc(envc + 1, sizeof *child_env);
-  if (args == NULL || child_env == NULL) {
-    free(args);
-    free(child_env);
-    free(fields);
-    return;
-  }
-  memcpy(args, fields + 2, argc * sizeof *args);
-  memcpy(child_env, fields + 2 + argc, envc * sizeof *child_env);
-  pid_t pid = fork();
-  if (pid == 0) {
-    sigprocmask(SIG_SETMASK, oldmask, NULL);
-    setsid();
-    int dn = open("/dev/null", O_RDWR);
-    if (dn >= 0) {
-      dup2(dn, 0);
-      dup2(dn, 2);
-      if (dn > 2) close(dn);
-    }
-    execve(args[0], args, child_env);
-    fail(errno, "wrapper");
-    _exit(127);
-  }
-  char line[64];
-  int n = pid < 0 ? snprintf(line, sizeof line, "f %.20s 0 %d\n", seq, errno) : snprintf(line, sizeof line, "f %.20s %d\n", seq, (int)pid);
-  write_all(1, line, (size_t)n);
-  free(args);
-  free(child_env);
-  free(fields);
-}
-
-static void reap_all(void) {
-  int st;
-  pid_t w;
-  while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
-    char line[32];
-    int n = snprintf(line, sizeof line, "x %d\n", (int)w);
-    write_all(1, line, (size_t)n);
-  }
-}
-
-static int serve(void) {
-  struct sigaction ign;
-  memset(&ign, 0, sizeof ign);
-  ign.sa_handler = SIG_IGN;
-  sigaction(SIGINT, &ign, NULL);
-  sigaction(SIGHUP, &ign, NULL);
-  sigaction(SIGPIPE, &ign, NULL);
-  sigset_t mask, oldmask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &mask, &oldmask);
-  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (sfd < 0) return 1;
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  if (buf == NULL) return 1;
-  for (;;) {
-    struct pollfd p[2] = {{.fd = 0, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-    if (poll(p, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (p[1].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-      }
-      reap_all();
-    }
-    if (p[0].revents == 0) continue;
-    if (cap - len < 4096) {
-      char *grown = realloc(buf, cap * 2);
-      if (grown == NULL) break;
-      buf = grown;
-      cap *= 2;
-    }
-    ssize_t got = read(0, buf + len, cap - len);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    len += (size_t)got;
-    size_t at = 0;
-    for (;;) {
-      char *nl = memchr(buf + at, '\n', len - at < 24 ? len - at : 24);
-      if (nl == NULL) {
-        if (len - at >= 24) goto out; /* not a frame header: the daemon is broken; stop */
-        break;
-      }
-      size_t body = strtoul(buf + at, NULL, 10);
-      size_t start = (size_t)(nl - buf) + 1;
-      if (len - start < body) {
-        /* Wait for the rest; make room for the whole frame at once. */
-        while (cap < (start - at) + body + 4096) {
-          char *grown = realloc(buf, cap * 2);
-          if (grown == NULL) goto out;
-          buf = grown;
-          cap *= 2;
-        }
-        break;
-      }
-      serve_one(buf + start, body, &oldmask);
-      at = start + body;
-    }
-    memmove(buf, buf + at, len - at);
-    len -= at;
-  }
-out:
-  reap_all();
-  return 0;
-}
 
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--server") == 0) return serve();

@@ -1,0 +1,13 @@
+/* What native/wrap.c (one command's wrapper) and native/serve.c (the launcher) share. */
+#ifndef CLAUDE_DAEMON_WRAP_H
+#define CLAUDE_DAEMON_WRAP_H
+#include <stddef.h>
+
+/* Writes all of buf, retrying on EINTR and short writes. */
+void write_all(int fd, const char *buf, size_t len);
+/* Reports "PID err ERRNO STAGE MESSAGE" on stdout (the daemon's pipe); returns 127. */
+int fail(int err, const char *stage);
+/* The launcher's loop (`claude-daemon-wrap --server`); returns the exit status. */
+int serve(void);
+
+#endif
