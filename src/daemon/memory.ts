@@ -3,8 +3,6 @@
  * these figures. A full GC on request is what turns "heap in use" into a leak signal (garbage not
  * yet collected is not a leak), and it must work without restarting the daemon under `--expose-gc`.
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import type { MemoryStats } from '../protocol/schemas/core.js';
 
 let gcFn: (() => void) | undefined;
@@ -16,8 +14,10 @@ let gcFn: (() => void) | undefined;
  */
 export function collectGarbage(): void {
   if (gcFn === undefined) {
-    v8.setFlagsFromString('--expose-gc');
-    gcFn = vm.runInNewContext('gc') as () => void;
+    // Loaded here, not at start: only leak tests and operators ever ask, and an idle daemon
+    // should not carry node:v8 and node:vm.
+    process.getBuiltinModule('node:v8').setFlagsFromString('--expose-gc');
+    gcFn = process.getBuiltinModule('node:vm').runInNewContext('gc') as () => void;
   }
   gcFn();
 }

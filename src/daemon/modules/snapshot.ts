@@ -6,7 +6,6 @@
  * snapshot can then live anywhere and still import exactly what the module would. For Python the
  * snapshot is the file itself plus the hash of what the interpreter loaded.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import type { build as esbuildBuild, Plugin } from 'esbuild';
 import type { ModuleLanguage } from '../../protocol/schemas/modules.js';
 import { CommandError } from '../command-error.js';
+import { sha256Hex } from '../lazy-crypto.js';
 import type { ModuleFile } from './names.js';
 
 /** One version's code, ready to start in a runtime. */
@@ -91,7 +91,7 @@ function readOrEmpty(p: string): string {
 }
 
 function sha(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return sha256Hex(text, 16);
 }
 
 /**

@@ -4,10 +4,10 @@
  * persisting records. Kept apart so each file reads as one concern.
  */
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { ProcessRecord, ProcessStatus } from '../../protocol/schemas/processes.js';
 import { CommandError } from '../command-error.js';
+import { randomHex } from '../lazy-crypto.js';
 import type { Logger } from '../log.js';
 import { Entry, type WatchMode } from './entry.js';
 import type { KillRequest } from './kill.js';
@@ -263,7 +263,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
 
   protected newId(): string {
     for (;;) {
-      const id = `p-${randomBytes(4).toString('hex')}`;
+      const id = `p-${randomHex(4)}`;
       if (!this.entries.has(id)) return id;
     }
   }

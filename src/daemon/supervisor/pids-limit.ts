@@ -11,7 +11,6 @@
  * - `none`: root without a writable pids cgroup.
  * `ping` reports which one applies.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
@@ -31,7 +30,7 @@ export interface PidsLimit {
 
 /** Chooses the mechanism by trying each (see the file comment). */
 export function detectPidsLimit(max: number, root: string, log: Logger): PidsLimit {
-  const tag = createHash('sha1').update(root).digest('hex').slice(0, 8);
+  const tag = fnv1a(root);
   const uid = process.getuid?.() ?? 0;
   for (const v of ['cgroup-v1', 'cgroup-v2'] as const) {
     const base = cgroupBase(v, uid);
@@ -135,4 +134,14 @@ function enableV2Pids(base: string): void {
   const controllers = fs.readFileSync(path.join(base, 'cgroup.controllers'), 'utf8').split(/\s+/);
   if (!controllers.includes('pids')) throw new Error('the pids controller is not enabled here');
   fs.writeFileSync(path.join(base, 'cgroup.subtree_control'), '+pids');
+}
+
+/**
+ * 32-bit FNV-1a of `text` as 8 hex digits: names this daemon's cgroups apart from another state
+ * directory's. Computed at every start, so it avoids loading node:crypto (see lazy-crypto.ts).
+ */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(text, 'utf8')) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
 }

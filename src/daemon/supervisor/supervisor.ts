@@ -4,11 +4,11 @@
  * acknowledged. Other domains build on it through documented hooks: `spawn(spec)`, the `spawned`
  * and `ended` events, `updateClaude`, `addKillPlanner` and `addTotals`.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ListProcessesResult, ProcessRecord, ProcessStatus, RemoveProcessResult, WaitResult } from '../../protocol/schemas/processes.js';
 import { CommandError } from '../command-error.js';
+import { randomHex } from '../lazy-crypto.js';
 import type { ShutdownOptions } from '../services.js';
 import { Entry } from './entry.js';
 import { defaultLadder, runLadder, type KillPlanner, type KillRequest } from './kill.js';
@@ -150,7 +150,7 @@ export class ProcessSupervisor extends Lifecycle {
     if (!e.ended) throw new CommandError('PROCESS_RUNNING', `process ${id} is ${e.record.status}; kill_process or wait_process it first`);
     if (e.persistTimer) clearTimeout(e.persistTimer);
     // Moved aside first (atomic), so a daemon killed mid-removal never leaves half a directory.
-    const trash = path.join(trashDir(this.opts.root), `${id}.${randomBytes(4).toString('hex')}`);
+    const trash = path.join(trashDir(this.opts.root), `${id}.${randomHex(4)}`);
     try {
       await fs.promises.rename(e.pd.dir, trash);
     } catch (err) {

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { ClaudeRunInfo } from '../../../protocol/schemas/claude.js';
 import { buildClaudeArgs, resolveClaudeBin } from '../../claude/argv.js';
 import { sessionOfArgv } from '../../claude/sessions.js';
 import { emptyClaudeInfo } from '../../claude/tracker.js';
 import { CommandError } from '../../command-error.js';
+import { randomHex } from '../../lazy-crypto.js';
 import type { Handler } from '../../registry.js';
 
 /**
@@ -35,7 +35,7 @@ export const spawnClaude: Handler<'spawn_claude'> = async (p, { services }) => {
 
 function newId(taken: (id: string) => boolean): string {
   for (;;) {
-    const id = `claude-${randomBytes(4).toString('hex')}`;
+    const id = `claude-${randomHex(4)}`;
     if (!taken(id)) return id;
   }
 }
