@@ -90,12 +90,9 @@ static void reap_all(void) {
 }
 
 int serve(void) {
-  struct sigaction ign;
-  memset(&ign, 0, sizeof ign);
-  ign.sa_handler = SIG_IGN;
-  sigaction(SIGINT, &ign, NULL);
-  sigaction(SIGHUP, &ign, NULL);
-  sigaction(SIGPIPE, &ign, NULL);
+  /* SIGTERM stays fatal: it is how an operator stops a launcher by hand. */
+  static const int launcher_ignores[] = {SIGINT, SIGHUP, SIGPIPE};
+  ignore_signals(launcher_ignores, sizeof launcher_ignores / sizeof *launcher_ignores);
   sigset_t mask, oldmask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);

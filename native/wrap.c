@@ -68,6 +68,14 @@ void write_all(int fd, const char *buf, size_t len) {
   }
 }
 
+/* Sets each of the n signals in sigs to SIG_IGN (kept across exec, reset by the wrapper for CMD). */
+void ignore_signals(const int *sigs, size_t n) {
+  struct sigaction ign;
+  memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  for (size_t i = 0; i < n; i++) sigaction(sigs[i], &ign, NULL);
+}
+
 /* Reports a failure before CMD ran, on the daemon pipe, and exits. */
 int fail(int err, const char *stage) {
   char line[512];
@@ -155,14 +163,8 @@ int main(int argc, char **argv) {
     }
   }
 
-  struct sigaction ign;
-  memset(&ign, 0, sizeof ign);
-  ign.sa_handler = SIG_IGN;
-  sigaction(SIGINT, &ign, NULL);
-  sigaction(SIGTERM, &ign, NULL);
-  sigaction(SIGHUP, &ign, NULL);
-  sigaction(SIGQUIT, &ign, NULL);
-  sigaction(SIGPIPE, &ign, NULL);
+  static const int wrapper_ignores[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+  ignore_signals(wrapper_ignores, sizeof wrapper_ignores / sizeof *wrapper_ignores);
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
   if (argv[3][0] == 'm' && mkdir(dir, 0700) < 0 && errno != EEXIST) return fail(errno, "state-dir");

@@ -7,6 +7,8 @@
 void write_all(int fd, const char *buf, size_t len);
 /* Reports "PID err ERRNO STAGE MESSAGE" on stdout (the daemon's pipe); returns 127. */
 int fail(int err, const char *stage);
+/* Sets each of the n signals in sigs to SIG_IGN. */
+void ignore_signals(const int *sigs, size_t n);
 /* The launcher's loop (`claude-daemon-wrap --server`); returns the exit status. */
 int serve(void);
 
