@@ -4,7 +4,7 @@
  * the new code throws) gives Python modules the same guarantees as workers: a broken file never
  * replaces a working one, and a runaway call is stopped by killing the process.
  */
-import type { ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { forEachLine } from './log-lines.js';
@@ -32,8 +32,6 @@ const EXIT_GRACE_MS = 200;
 function python(env: NodeJS.ProcessEnv): Promise<string> {
   interpreter ??= new Promise((resolve) => {
     const cmd = env['CLAUDE_DAEMON_PYTHON'] ?? 'python3';
-    // child_process is loaded on first use (see launch.ts).
-    const { execFile } = process.getBuiltinModule('node:child_process');
     execFile(cmd, ['-c', 'import sys; print(sys.executable)'], { env, timeout: 10_000 }, (err, stdout) => {
       const exe = stdout.trim();
       resolve(err || exe === '' ? cmd : exe);
@@ -77,7 +75,6 @@ export class PyRuntime extends Runtime {
   static async start(snap: Snapshot, settings: PythonSettings, log: Logger): Promise<PyRuntime> {
     const exe = await python(settings.env);
     const pythonPath = [settings.pythonDir, settings.env['PYTHONPATH']].filter((p) => p).join(path.delimiter);
-    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(exe, ['-u', settings.host, snap.source, snap.name], {
       cwd: path.dirname(snap.source),
       env: { ...settings.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: '1', CLAUDE_DAEMON_MODULE_MEMORY_MB: String(settings.memoryMb) },

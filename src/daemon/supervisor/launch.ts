@@ -6,7 +6,7 @@
  * files, forks and execs the command, reports one line and then holds no pipe to us. The daemon
  * never touches the command's output.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,8 +87,6 @@ class Launcher {
     readonly wrapper: string,
     private readonly onDeath: () => void,
   ) {
-    // Loaded on first use: a daemon that has spawned nothing does not carry child_process (~1 MiB).
-    const { spawn } = process.getBuiltinModule('node:child_process');
     this.child = spawn(wrapper, ['--server'], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
     this.child.on('error', (err: NodeJS.ErrnoException) => this.die(`cannot run the process wrapper ${wrapper} (${err.code ?? err.message}); rebuild with \`node scripts/build.mjs\` (needs a C compiler)`));
     this.child.on('exit', (code, signal) => this.die(`the process launcher exited (${signal ?? `code ${code}`})`));
