@@ -22,8 +22,9 @@
  * For each, it forks; the child starts a session of its own and execs ARGV with ENV, so the wrapper
  * runs exactly as if the daemon had spawned it (same argv in /proc, which restore relies on).
  * Lines on stdout (each under PIPE_BUF, so lines from the wrappers never interleave with ours):
- *   "f SEQ PID\n"           the wrapper was forked as PID (PID 0 and an errno: fork failed)
- *   "PID ok ..." / "PID err ..."  the wrapper's own report (see above); may precede its "f" line
+ *   "f SEQ PID\n"           the wrapper was forked as PID, written by the child itself first
+ *                           ("f SEQ 0 ERRNO" from the launcher: fork failed)
+ *   "PID ok ..." / "PID err ..."  the wrapper's own report (see wrap.c), always after its "f" line
  *   "x PID\n"               the wrapper PID has exited and was reaped here
  * At end of input (the daemon is gone) it exits; running wrappers are re-parented and go on.
  */
@@ -57,8 +58,14 @@ static void serve_one(char *payload, size_t len, const sigset_t *oldmask) {
   }
   memcpy(args, fields + 2, argc * sizeof *args);
   memcpy(child_env, fields + 2 + argc, envc * sizeof *child_env);
+  char line[64];
   pid_t pid = fork();
   if (pid == 0) {
+    /* The child, not the launcher, names its pid: the line is out before the wrapper can report,
+     * even if the launcher dies this instant, so the daemon never hears of a wrapper it cannot
+     * match to its request, and a request with no "f" line never forked (safe to send again). */
+    int fn = snprintf(line, sizeof line, "f %.20s %d\n", seq, (int)getpid());
+    write_all(1, line, (size_t)fn);
     sigprocmask(SIG_SETMASK, oldmask, NULL);
     setsid();
     int dn = open("/dev/null", O_RDWR);
@@ -71,9 +78,10 @@ static void serve_one(char *payload, size_t len, const sigset_t *oldmask) {
     fail(errno, "wrapper");
     _exit(127);
   }
-  char line[64];
-  int n = pid < 0 ? snprintf(line, sizeof line, "f %.20s 0 %d\n", seq, errno) : snprintf(line, sizeof line, "f %.20s %d\n", seq, (int)pid);
-  write_all(1, line, (size_t)n);
+  if (pid < 0) {
+    int n = snprintf(line, sizeof line, "f %.20s 0 %d\n", seq, errno);
+    write_all(1, line, (size_t)n);
+  }
   free(args);
   free(child_env);
   free(fields);

@@ -92,3 +92,45 @@ test('an argument or environment entry holding a NUL byte is refused with SPAWN_
   const ok = await c.spawnProcess({ cmd: ['true'] });
   assert.equal((await c.waitProcess({ process_id: ok.process_id })).exit_code, 0);
 });
+
+test('a launcher killed while spawns are in flight fails none of them, and nothing runs untracked', async () => {
+  const marker = `sleep 41.${process.pid}`; // unique to this run: strays of another run never count
+  const sleeping = (): number[] =>
+    listProcs()
+      .filter((p) => p.state !== 'Z')
+      .filter((p) => {
+        try {
+          return fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim() === marker;
+        } catch {
+          return false;
+        }
+      })
+      .map((p) => p.pid);
+  const first = await c.spawnProcess({ cmd: ['sh', '-c', `exec ${marker}`], process_id: 'inflight-0' });
+  const { launcher } = lineage(first.pid!);
+  // The launcher dies once a few of the 30 are acknowledged: the rest are then at every stage
+  // (queued in its pipe, forked, wrapper running, reported but not yet read).
+  let acked = 0;
+  const spawns = Array.from({ length: 30 }, (_, i) =>
+    c.spawnProcess({ cmd: ['sh', '-c', `exec ${marker}`], process_id: `inflight-${i + 1}` }).then(
+      (r) => {
+        if (++acked === 3) process.kill(launcher, 'SIGKILL');
+        return { ok: true as const, pid: r.pid };
+      },
+      (e: unknown) => ({ ok: false as const, code: e instanceof DaemonError ? e.code : String(e) }),
+    ),
+  );
+  const results = await Promise.all(spawns);
+  // None fails: a request the launcher never forked is sent to a new one; a forked wrapper still
+  // reports through the pipe it holds.
+  assert.deepEqual(results.filter((r) => !r.ok), []);
+  const tracked = [first.pid!, ...results.flatMap((r) => (r.ok ? [r.pid!] : []))];
+  // Every command running is one the daemon acknowledged (give the last execs a moment).
+  await waitFor(() => sleeping().length === tracked.length, { what: `${tracked.length} sleepers (have ${sleeping().length})` });
+  assert.deepEqual(sleeping().sort(), [...tracked].sort());
+  for (let i = 0; i <= 30; i++) {
+    const info = await c.processInfo(`inflight-${i}`);
+    if (info.status === 'running') await c.killProcess({ process_id: info.process_id, signal: 'SIGKILL' });
+  }
+  await waitFor(() => sleeping().length === 0, { what: 'every sleeper to end' });
+});

@@ -64,23 +64,31 @@ export function findWrapper(env: NodeJS.ProcessEnv = process.env): string | unde
 }
 
 interface Pending {
+  spec: LaunchSpec;
+  /** Launchers this request was sent to so far (it is sent again when one dies before forking it). */
+  attempt: number;
   resolve: (l: Launched) => void;
   reject: (e: Error) => void;
-  pid?: number;
 }
 
+/** How many launchers a request may outlive before it fails: a launcher that dies at once, again and again, is broken. */
+const MAX_ATTEMPTS = 3;
+
 /**
- * One launcher process and the bookkeeping of its replies (see the frame format in wrap.c). Lines
- * of one wrapper may arrive before the launcher's `f` line naming its pid; they wait in `early`.
+ * One launcher process and the bookkeeping of its replies (see the frame format in serve.c). A
+ * request has no `f` line until its wrapper was forked (the child writes it before anything else),
+ * so a request still without one when the pipe ends never ran and is sent to a new launcher.
  */
 class Launcher {
   private readonly child: ChildProcess;
   private seq = 0;
   private buf = '';
   private dead = false;
+  private why = 'the process launcher ended';
+  /** The launcher process did start (a wrapper path that cannot run is not retried). */
+  private started = false;
   private readonly bySeq = new Map<number, Pending>();
   private readonly byPid = new Map<number, Pending>();
-  private readonly early = new Map<number, string>();
   private readonly exits = new Map<number, (end: WrapperEnd) => void>();
 
   constructor(
@@ -88,16 +96,30 @@ class Launcher {
     private readonly onDeath: () => void,
   ) {
     this.child = spawn(wrapper, ['--server'], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
-    this.child.on('error', (err: NodeJS.ErrnoException) => this.die(`cannot run the process wrapper ${wrapper} (${err.code ?? err.message}); rebuild with \`node scripts/build.mjs\` (needs a C compiler)`));
-    this.child.on('exit', (code, signal) => this.die(`the process launcher exited (${signal ?? `code ${code}`})`));
+    this.child.on('error', (err: NodeJS.ErrnoException) => {
+      this.why = `cannot run the process wrapper ${wrapper} (${err.code ?? err.message}); rebuild with \`node scripts/build.mjs\` (needs a C compiler)`;
+      this.retire();
+      this.settleAll();
+    });
+    this.child.once('spawn', () => (this.started = true));
+    this.child.on('exit', (code, signal) => {
+      this.why = `the process launcher exited (${signal ?? `code ${code}`})`;
+      this.retire();
+    });
     this.child.stdin!.on('error', () => undefined); // EPIPE when it died; 'exit' says so.
+    // The end of the pipe, not the launcher's exit, ends the bookkeeping: wrappers it forked hold
+    // the pipe until they have reported, so their lines still arrive after the launcher is gone.
     this.child.stdout!.setEncoding('latin1').on('data', (d: string) => this.onData(d));
+    this.child.stdout!.on('close', () => {
+      this.retire();
+      this.settleAll();
+    });
     // The launcher must never keep the daemon (or a test process) alive by itself.
     this.child.unref();
     this.unrefStreams();
   }
 
-  launch(spec: LaunchSpec): Promise<Launched> {
+  launch(spec: LaunchSpec, attempt = 1): Promise<Launched> {
     const argv = [spec.wrapper, spec.dir, spec.cwd, spec.hasStdin ? '1' : spec.mkdir ? 'm' : '0', ...spec.limitArgs, '--', ...spec.cmd];
     const env = Object.entries(spec.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
     const nul = [...argv, ...env].find((s) => s.includes('\0'));
@@ -106,7 +128,7 @@ class Launcher {
     const seq = ++this.seq;
     const body = [String(seq), String(argv.length), ...argv, ...env].join('\0') + '\0';
     return new Promise<Launched>((resolve, reject) => {
-      this.bySeq.set(seq, { resolve, reject });
+      this.bySeq.set(seq, { spec, attempt, resolve, reject });
       this.refStreams();
       this.child.stdin!.write(`${Buffer.byteLength(body)}\n${body}`);
     });
@@ -130,16 +152,9 @@ class Launcher {
       this.bySeq.delete(Number(parts[1]));
       const pid = Number(parts[2]);
       if (!pid) return this.settle(p, new LaunchError(`cannot fork the process wrapper: errno ${parts[3] ?? '?'}${errnoName(Number(parts[3]))}`));
-      p.pid = pid;
       this.byPid.set(pid, p);
-      const early = this.early.get(pid);
-      if (early !== undefined) {
-        this.early.delete(pid);
-        this.onReport(pid, early);
-      }
     } else if (parts[0] === 'x') {
       const pid = Number(parts[1]);
-      this.early.delete(pid);
       const p = this.byPid.get(pid);
       if (p) this.onReport(pid, ''); // Exited without a word.
       // A later turn of the loop, as a child's 'exit' event would be: the spawn that reported `ok`
@@ -149,9 +164,7 @@ class Launcher {
       if (done) setImmediate(() => done('reaped'));
     } else {
       const pid = Number(parts[0]);
-      const rest = parts.slice(1).join(' ');
-      if (this.byPid.has(pid)) this.onReport(pid, rest);
-      else this.early.set(pid, rest);
+      if (this.byPid.has(pid)) this.onReport(pid, parts.slice(1).join(' '));
     }
   }
 
@@ -177,17 +190,30 @@ class Launcher {
     if (this.bySeq.size === 0 && this.byPid.size === 0) this.unrefStreams();
   }
 
-  private die(why: string): void {
+  /** Takes no more launches (the next spawn starts a new launcher); what is under way carries on. */
+  private retire(): void {
     if (this.dead) return;
     this.dead = true;
     this.onDeath();
-    const pending = [...this.bySeq.values(), ...this.byPid.values()];
+    this.child.stdin!.destroy();
+  }
+
+  /**
+   * The pipe has ended. Requests never forked go to a new launcher; a wrapper that was forked but
+   * never reported failed; running wrappers must now be polled.
+   */
+  private settleAll(): void {
+    const unforked = [...this.bySeq.values()];
+    const silent = [...this.byPid.values()];
     this.bySeq.clear();
     this.byPid.clear();
-    for (const p of pending) p.reject(new LaunchError(why));
+    for (const p of unforked) {
+      if (this.started && p.attempt < MAX_ATTEMPTS) launch(p.spec, p.attempt + 1).then(p.resolve, p.reject);
+      else p.reject(new LaunchError(this.why));
+    }
+    for (const p of silent) p.reject(new LaunchError(`${this.why} before the process wrapper reported`));
     for (const r of this.exits.values()) r('unwatched');
     this.exits.clear();
-    this.child.stdin!.destroy();
     this.child.stdout!.destroy();
   }
 
@@ -207,7 +233,7 @@ const launchers = new Map<string, Launcher>();
  * Starts `spec.cmd` through its wrapper and resolves once the command runs, or rejects with
  * LaunchError. The launcher for `spec.wrapper` is started on first use, and again after it died.
  */
-export function launch(spec: LaunchSpec): Promise<Launched> {
+export function launch(spec: LaunchSpec, attempt = 1): Promise<Launched> {
   let l = launchers.get(spec.wrapper);
   if (l === undefined) {
     const created = new Launcher(spec.wrapper, () => {
@@ -216,7 +242,7 @@ export function launch(spec: LaunchSpec): Promise<Launched> {
     l = created;
     launchers.set(spec.wrapper, l);
   }
-  return l.launch(spec);
+  return l.launch(spec, attempt);
 }
 
 function errnoName(n: number): string {
