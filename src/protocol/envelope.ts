@@ -36,7 +36,7 @@ export type WireReply<R = unknown> = SuccessReply<R> | ErrorReply;
 /** Envelope keys that are not command parameters. */
 export const ENVELOPE_KEYS: ReadonlySet<string> = new Set(['command', 'id']);
 
-/** True for the id forms the protocol accepts; anything else is treated as absent. */
+/** True for the id forms the protocol accepts; a request with any other `id` is refused (INVALID_REQUEST). */
 export function isRequestId(value: unknown): value is RequestId {
   return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 }
