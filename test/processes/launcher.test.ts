@@ -134,3 +134,22 @@ test('a launcher killed while spawns are in flight fails none of them, and nothi
   }
   await waitFor(() => sleeping().length === 0, { what: 'every sleeper to end' });
 });
+
+test('a command line and environment of 600 KB reach the child intact (frames span many pipe reads)', async () => {
+  const args = Array.from({ length: 100 }, (_, i) => `${i}:` + 'a'.repeat(4000) + 'é');
+  const env: Record<string, string> = { ECHO_VARS: 'BIG_0 BIG_1' };
+  for (let i = 0; i < 2; i++) env[`BIG_${i}`] = `${i}=` + 'z'.repeat(100_000);
+  const r = await c.spawnProcess({ cmd: [fx('echo-argv.sh'), ...args], env, process_id: 'big-argv' });
+  const w = await c.waitProcess({ process_id: r.process_id, timeout_s: 30 });
+  assert.equal(w.exit_code, 0);
+  const expected = [...args, env['BIG_0']!, env['BIG_1']!].map((s) => `${s}\0`).join('');
+  let got = '';
+  for (let offset = 0; ; ) {
+    const out = await c.readOutput({ process_id: 'big-argv', offset, max_bytes: 1 << 20 });
+    got += out.data;
+    offset = out.next_offset;
+    if (out.eof) break;
+  }
+  assert.equal(got.length, expected.length);
+  assert.ok(got === expected, 'every byte as sent');
+});
