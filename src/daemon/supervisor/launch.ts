@@ -1,5 +1,5 @@
 /**
- * Starting one command through the native wrapper (native/wrap.c). The daemon never forks: a small
+ * Starting one command through the native wrapper (native/wrap.c). The daemon never forks for it: a small
  * launcher process (the wrapper binary in `--server` mode, started once) forks and execs one
  * wrapper per command on request, so a spawn costs the fork of a tiny process instead of copying
  * the page tables of the ~50 MiB daemon on its event-loop thread. The wrapper opens the output
