@@ -12,10 +12,11 @@
 #include <unistd.h>
 
 #include "wrap.h"
+
 /*
  * Server mode (`claude-daemon-wrap --server`): the daemon's launcher. Forking the daemon itself for
  * every spawn copies the page tables of a ~50 MiB Node process on its event-loop thread; this
- * process is tiny, so its fork costs a fraction of that and the daemon never forks at all.
+ * process is tiny, so its fork costs a fraction of that and the daemon never forks per spawn.
  *
  * Requests on stdin, one frame each: "<length>\n" then <length> bytes of NUL-terminated strings:
  *   SEQ ARGC ARGV[0..ARGC-1] ENV...   (ARGV[0] is the wrapper's path; ENV is the whole environment)
@@ -28,6 +29,24 @@
  *   "x PID\n"               the wrapper PID has exited and was reaped here
  * At end of input (the daemon is gone) it exits; running wrappers are re-parented and go on.
  */
+/* Says that request SEQ was never forked, and why ("f SEQ 0 ERRNO"). */
+static void report_unforked(const char *seq, int err) {
+  char line[64];
+  int n = snprintf(line, sizeof line, "f %.20s 0 %d\n", seq, err);
+  write_all(1, line, (size_t)n);
+}
+
+/* Doubles *buf until it holds at least need bytes; 0 when memory ran out (*buf is then unchanged). */
+static int grow(char **buf, size_t *cap, size_t need) {
+  while (*cap < need) {
+    char *grown = realloc(*buf, *cap * 2);
+    if (grown == NULL) return 0;
+    *buf = grown;
+    *cap *= 2;
+  }
+  return 1;
+}
+
 static void serve_one(char *payload, size_t len, const sigset_t *oldmask) {
   size_t count = 0;
   for (size_t i = 0; i < len; i++)
@@ -40,9 +59,7 @@ static void serve_one(char *payload, size_t len, const sigset_t *oldmask) {
   const char *seq = fields[0];
   size_t argc = strtoul(fields[1], NULL, 10);
   if (argc < 1 || argc + 2 > count) {
-    char line[64];
-    int n = snprintf(line, sizeof line, "f %.20s 0 %d\n", seq, EINVAL);
-    write_all(1, line, (size_t)n);
+    report_unforked(seq, EINVAL);
     free(fields);
     return;
   }
@@ -58,12 +75,12 @@ static void serve_one(char *payload, size_t len, const sigset_t *oldmask) {
   }
   memcpy(args, fields + 2, argc * sizeof *args);
   memcpy(child_env, fields + 2 + argc, envc * sizeof *child_env);
-  char line[64];
   pid_t pid = fork();
   if (pid == 0) {
     /* The child, not the launcher, names its pid: the line is out before the wrapper can report,
      * even if the launcher dies this instant, so the daemon never hears of a wrapper it cannot
      * match to its request, and a request with no "f" line never forked (safe to send again). */
+    char line[64];
     int fn = snprintf(line, sizeof line, "f %.20s %d\n", seq, (int)getpid());
     write_all(1, line, (size_t)fn);
     sigprocmask(SIG_SETMASK, oldmask, NULL);
@@ -78,10 +95,7 @@ static void serve_one(char *payload, size_t len, const sigset_t *oldmask) {
     fail(errno, "wrapper");
     _exit(127);
   }
-  if (pid < 0) {
-    int n = snprintf(line, sizeof line, "f %.20s 0 %d\n", seq, errno);
-    write_all(1, line, (size_t)n);
-  }
+  if (pid < 0) report_unforked(seq, errno);
   free(args);
   free(child_env);
   free(fields);
@@ -123,12 +137,7 @@ int serve(void) {
       reap_all();
     }
     if (p[0].revents == 0) continue;
-    if (cap - len < 4096) {
-      char *grown = realloc(buf, cap * 2);
-      if (grown == NULL) break;
-      buf = grown;
-      cap *= 2;
-    }
+    if (!grow(&buf, &cap, len + 4096)) break;
     ssize_t got = read(0, buf + len, cap - len);
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) break;
@@ -144,12 +153,7 @@ int serve(void) {
       size_t start = (size_t)(nl - buf) + 1;
       if (len - start < body) {
         /* Wait for the rest; make room for the whole frame at once. */
-        while (cap < (start - at) + body + 4096) {
-          char *grown = realloc(buf, cap * 2);
-          if (grown == NULL) goto out;
-          buf = grown;
-          cap *= 2;
-        }
+        if (!grow(&buf, &cap, (start - at) + body + 4096)) goto out;
         break;
       }
       serve_one(buf + start, body, &oldmask);

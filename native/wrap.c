@@ -128,7 +128,6 @@ static int write_file(const char *path, const char *text) {
   return e;
 }
 
-
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--server") == 0) return serve();
   if (argc < 6) return fail(EINVAL, "usage");

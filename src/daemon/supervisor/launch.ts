@@ -1,6 +1,6 @@
 /**
- * Starting one command through the native wrapper (native/wrap.c). The daemon never forks for it: a small
- * launcher process (the wrapper binary in `--server` mode, started once) forks and execs one
+ * Starting one command through the native wrapper (native/wrap.c). The daemon never forks for it:
+ * a small launcher process (the wrapper binary in `--server` mode, started once) forks and execs one
  * wrapper per command on request, so a spawn costs the fork of a tiny process instead of copying
  * the page tables of the ~50 MiB daemon on its event-loop thread. The wrapper opens the output
  * files, forks and execs the command, reports one line and then holds no pipe to us. The daemon
@@ -124,7 +124,6 @@ class Launcher {
     const env = Object.entries(spec.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
     const nul = [...argv, ...env].find((s) => s.includes('\0'));
     if (nul !== undefined) return Promise.reject(new LaunchError(`${JSON.stringify(nul.slice(0, 40))} contains a NUL byte, which no argument or environment entry can hold`));
-    if (this.dead) return Promise.reject(new LaunchError('the process launcher is not running'));
     const seq = ++this.seq;
     const body = [String(seq), String(argv.length), ...argv, ...env].join('\0') + '\0';
     return new Promise<Launched>((resolve, reject) => {
@@ -190,7 +189,10 @@ class Launcher {
     if (this.bySeq.size === 0 && this.byPid.size === 0) this.unrefStreams();
   }
 
-  /** Takes no more launches (the next spawn starts a new launcher); what is under way carries on. */
+  /**
+   * Takes no more launches: unregistering it (synchronously) sends the next spawn to a new
+   * launcher; what is under way carries on.
+   */
   private retire(): void {
     if (this.dead) return;
     this.dead = true;
