@@ -11,10 +11,10 @@ import { daemonError, writeAtomic, writeInPlace } from './util.js';
 
 let d: TestDaemon;
 let c: DaemonClient;
+const fakeClaudeDir = path.join(ROOT, 'test', 'fixtures', 'fake-claude');
 before(async () => {
   // A small memory cap keeps the out-of-memory test quick.
   // `claude` on the daemon's PATH is the fake stand-in, so a module's spawn_claude_process(['claude', ...]) really runs.
-  const fakeClaudeDir = path.join(ROOT, 'test', 'fixtures', 'fake-claude');
   d = await startTestDaemon({ args: ['--module-memory-mb', '96'], env: { PATH: `${fakeClaudeDir}:${process.env['PATH'] ?? ''}` } });
   c = await d.client();
 });
@@ -140,12 +140,14 @@ test('Python: a module talks back through the shipped client (ping, call_functio
     'from client import call_function, ping, spawn_claude_process, DaemonError\n\ndef relay(name):\n    return {"pid": ping()["pid"], "greeting": call_function("greeter", "hello", [name])}\n\ndef spawn():\n    try:\n        return {"record": spawn_claude_process(["claude", "-p", "analyze"])}\n    except DaemonError as e:\n        return {"code": e.code}\n',
   );
   assert.deepEqual(await c.callFunction('pyback', 'relay', ['Bea']), { pid: d.proc.pid, greeting: 'Hello, Bea!' });
-  // The original design's call, as written: the daemon runs it and the module gets the record back.
-  const r = await c.callFunction<{ code?: string; record?: { cmd: string[]; process_id: string } }>('pyback', 'spawn');
+  // The original design's call, as written: a tracked claude run (spawn_claude, `claude` found on
+  // the daemon's PATH), and the module gets the record back.
+  const r = await c.callFunction<{ code?: string; record?: { cmd: string[]; process_id: string; claude?: object } }>('pyback', 'spawn');
   assert.equal(r.code, undefined, `spawn_claude_process failed: ${r.code ?? ''}`);
-  assert.deepEqual(r.record?.cmd, ['claude', '-p', 'analyze']);
-  const ended = await c.waitProcess({ process_id: r.record.process_id, timeout_s: 30 });
-  assert.equal(ended.status, 'exited');
+  assert.deepEqual(r.record?.cmd, [path.join(fakeClaudeDir, 'claude'), '-p', '--output-format', 'stream-json', '--verbose', '--', 'analyze']);
+  assert.ok(r.record.claude, 'the record carries the claude object');
+  const res = await c.claudeResult({ process_id: r.record.process_id, wait: true, timeout_s: 30 });
+  assert.deepEqual([res.result, res.is_error], ['FAKE REPLY: analyze', false]);
 });
 
 test('the Python client works on its own and sends the original design\'s requests', async () => {
