@@ -247,6 +247,11 @@ test('process verbs: spawn (-- optional), wait mirrors the exit code (124 on tim
   assert.equal((await py(['wait', 'py-lines', '--timeout', '30'])).code, 0);
   assert.equal((await py(['logs', 'py-lines', '--tail', '2'])).stdout, 'b\nc\n');
 
+  const f = await py(['spawn', '--id', 'py-follow', 'sh', '-c', 'echo first; sleep 0.6; echo second']);
+  assert.equal(f.code, 0, f.stderr);
+  assert.deepEqual(await py(['logs', 'py-follow', '--follow']).then((r) => [r.code, r.stdout]), [0, 'first\nsecond\n']);
+  assert.equal((await py(['rm', 'py-follow'])).code, 0);
+
   const sl = await py(['spawn', '--id', 'py-sleep', '--env', 'X=1', 'sleep', '30']);
   assert.equal(sl.code, 0, sl.stderr);
   const t = await py(['wait', 'py-sleep', '--timeout', '0.3']);
@@ -287,11 +292,14 @@ test('module verbs: call arguments are JSON when they parse, else strings; --kwa
 });
 
 test('claude verbs: claude --wait prints the result or why it failed; result --timeout exits 124', async () => {
-  const [ok, fail, slow] = await Promise.all([
+  const [ok, fail, slow, stdin] = await Promise.all([
     py(['claude', 'hello from python', '--wait', '--model', 'claude-py-wait']),
     py(['claude', 'MOCK_500 please fail', '--wait']),
     py(['claude', 'MOCK_SLOW:20000 slow one', '--id', 'py-slow', '--', '--bare']),
+    py(['spawn', '--id', 'py-stdin', '--stdin', 'prompt from stdin', 'claude', '-p']),
   ]);
+  assert.equal(stdin.code, 0, stdin.stderr);
+  assert.equal((await c.claudeResult({ process_id: 'py-stdin', wait: true, timeout_s: 60 })).result, 'MOCK REPLY: prompt from stdin');
   assert.deepEqual([ok.code, ok.stdout], [0, 'MOCK REPLY: hello from python\n'], ok.stderr);
   assert.equal(fail.code, 1);
   assert.match(fail.stderr, /claude-[0-9a-f]{8} failed: .*500/);
