@@ -26,7 +26,9 @@ As a script it is the same command line as ``claude-daemon``'s client verbs::
     python3 client.py --help
 
 Exit codes: 0 ok, 1 the daemon answered with an error (code and message on stderr), 2 usage error,
-3 no daemon reachable, 124 a wait timed out; ``wait`` exits with the process's own code.
+3 no daemon reachable, 124 a wait timed out (``wait``/``result --timeout``, a call past its timeout,
+``request --timeout``); ``wait`` exits with the process's own code (128+N for signal N). With
+``--json`` a failure is one line on stdout: ``{"success": false, "code": ..., "error": ...}``.
 """
 import json
 import os
@@ -488,7 +490,8 @@ def _record_block(r):
 
 
 def _mirrored_exit(r):
-    """The exit code `wait` mirrors: the child's code, 128+N for signal N, 127 failed, 124 timed out."""
+    """The exit code `wait` mirrors: the child's code, 128+N for signal N (143 when killed while
+    queued: it never ran), 127 it could not start, 1 its outcome was lost, 124 the wait timed out."""
     import signal as signals
 
     if r.get("timed_out"):
@@ -496,7 +499,9 @@ def _mirrored_exit(r):
     if r["status"] == "exited":
         return r["exit_code"] if r.get("exit_code") is not None else 1
     if r["status"] == "killed":
-        n = getattr(signals, str(r.get("signal")), None) if r.get("signal") else None
+        if not r.get("signal"):
+            return 128 + int(signals.SIGTERM)  # killed while queued: it never ran
+        n = getattr(signals, str(r["signal"]), None)
         return 128 + int(n) if n is not None else 137
     if r["status"] == "failed":
         return 127
@@ -602,8 +607,8 @@ def v_ping(ctx):
     if ctx["json"]:
         _json_line(r)
     else:
-        extra = ", at most %s running" % r["max_running"] if r.get("max_running") is not None else ""
-        _out("pong: claude-daemon %s, pid %s, up %s, socket %s%s\n" % (r.get("version"), r.get("pid"), _duration(r.get("uptime_s", 0) * 1000), r.get("socket"), extra))
+        limit = "" if "max_running" not in r else "no max running, " if r["max_running"] is None else "max running %s, " % r["max_running"]
+        _out("pong: claude-daemon %s, pid %s, up %s, %ssocket %s\n" % (r.get("version"), r.get("pid"), _duration(r.get("uptime_s", 0) * 1000), limit, r.get("socket")))
     return EXIT_OK
 
 
@@ -711,6 +716,8 @@ def v_wait(ctx):
         _json_line(r)
     elif r.get("timed_out"):
         _out("%s still %s (timed out)\n" % (r["process_id"], r["status"]))
+    elif r["status"] == "killed" and not r.get("signal"):
+        _out("%s killed before it started (it never ran)\n" % r["process_id"])
     else:
         _out("%s %s\n" % (r["process_id"], _status(r)))
     return _mirrored_exit(r)
@@ -889,7 +896,7 @@ VERBS = {
     "unload": (v_unload, "unload NAME", "unload a module (running calls finish first)", "Unloads a module: calls already running finish, then it stops.", {}, []),
     "request": (v_request, "request COMMAND [PARAMS_JSON] [--timeout MS]", "send any command by its wire name with JSON parameters; prints the result",
                 "Sends one request by its wire command name and prints the result as JSON. PARAMS_JSON is an object of parameters, e.g. '{\"process_id\": \"build\"}'.",
-                {"timeout": _S}, ["  --timeout MS   give up after MS milliseconds (exit 1); default: wait as long as it takes"]),
+                {"timeout": _S}, ["  --timeout MS   give up after MS milliseconds (exit 124); default: wait as long as it takes"]),
 }
 _GLOBAL = {"socket": _S, "json": _B, "help": _B}
 _SHORT = {"-h": "help", "-f": "follow"}
@@ -902,8 +909,9 @@ def _general_help():
              "usage: python3 %s [--socket PATH] [--json] <command> [options]" % _PROG, "", "commands:"]
     lines += ["  %s  %s" % (k.ljust(width), v[2]) for k, v in VERBS.items()]
     lines += ["", "common options (before or after the command): --socket PATH (default $CLAUDE_DAEMON_SOCKET or %s), --json, --help" % DEFAULT_SOCKET_PATH,
-              "exit codes: 0 ok, 1 the daemon answered with an error, 2 usage error, 3 no daemon reachable, 124 a wait timed out;",
-              "            wait exits with the process's own code (128+N when signal N killed it)",
+              "exit codes: 0 ok, 1 the daemon answered with an error, 2 usage error, 3 no daemon reachable,",
+              "  124 a wait timed out (wait/result --timeout, a call past its timeout, request --timeout);",
+              "  wait: the process's own code, 128+N for signal N, 127 it could not start",
               "start a daemon with `npx claude-daemon start`.", ""]
     return "\n".join(lines)
 
@@ -919,6 +927,15 @@ def _parse(argv):
     Global options go before or after the verb. For `spawn`, options end at the command's first word.
     A value may follow its flag or be attached (--timeout=5). Negative numbers are positionals.
     """
+    state = {"verb": None}
+    try:
+        return _parse_words(argv, state)
+    except UsageError as e:
+        e.verb = state["verb"]  # so the message can show the verb's usage line
+        raise
+
+
+def _parse_words(argv, state):
     verb, opts, pos, after = None, {}, [], []
     spec = dict(_GLOBAL)
     i = 0
@@ -963,6 +980,7 @@ def _parse(argv):
                 continue
             if verb not in VERBS:
                 raise UsageError("unknown command '%s'. Run `%s --help` for the list." % (verb, _PROG))
+            state["verb"] = verb
             spec.update(VERBS[verb][4])
             continue
         pos.append(a)
@@ -972,6 +990,15 @@ def _parse(argv):
     if verb != "claude":  # only `claude` passes what follows -- on (as claude's own flags)
         pos, after = pos + after, []
     return verb, opts, pos, after
+
+
+def _fail(json_mode, code, message, more, exit_code, prefix=""):
+    """A failure: for people on stderr; with --json one line on stdout shaped like the daemon's error reply."""
+    if json_mode:
+        _json_line({"success": False, "code": code, "error": message})
+    else:
+        _err("%s%s%s\n" % (prefix, message, more))
+    return exit_code
 
 
 def main(argv=None):
@@ -986,7 +1013,10 @@ def main(argv=None):
             if opts.get("help"):
                 _out(_general_help())
                 return EXIT_OK
-            raise UsageError("give a command")
+            if json_mode:
+                raise UsageError("give a command; run `%s --help` for the list" % _PROG)
+            _err(_general_help())
+            return EXIT_USAGE
         if opts.get("help"):
             _out(_verb_help(verb))
             return EXIT_OK
@@ -996,22 +1026,15 @@ def main(argv=None):
         ctx = {"opts": opts, "pos": pos, "after_dashdash": after, "json": json_mode}
         return VERBS[verb][0](ctx)
     except UsageError as e:
-        if json_mode:
-            _json_line({"success": False, "code": "USAGE", "error": str(e)})
+        verb = verb or getattr(e, "verb", None)
         where = "%s %s" % (_PROG, verb) if verb else _PROG
-        usage = "usage: %s %s\n(see `%s %s --help`)\n" % (_PROG, VERBS[verb][1], _PROG, verb) if verb else "(see `%s --help`)\n" % _PROG
-        _err("%s: %s\n%s" % (where, e, usage))
-        return EXIT_USAGE
+        usage = "\nusage: %s %s\n(see `%s %s --help`)" % (_PROG, VERBS[verb][1], _PROG, verb) if verb else ""
+        return _fail(json_mode, "USAGE_ERROR", "%s: %s" % (where, e), usage, EXIT_USAGE)
     except DaemonError as e:
-        if json_mode:
-            _json_line({"success": False, "code": e.code, "error": e.message})
-        _err("error [%s]: %s\n" % (e.code, e.message))
-        return EXIT_ERROR
+        # A call past its timeout_s is a wait that timed out, like every other.
+        return _fail(json_mode, e.code, e.message, "", EXIT_TIMED_OUT if e.code == "CALL_TIMEOUT" else EXIT_ERROR, "error [%s]: " % e.code)
     except ClientError as e:
-        if json_mode:
-            _json_line({"success": False, "code": e.kind, "error": e.message})
-        _err("error: %s\n" % e.message)
-        return EXIT_ERROR if e.kind == "TIMEOUT" else EXIT_NO_DAEMON
+        return _fail(json_mode, e.kind, e.message, "", EXIT_TIMED_OUT if e.kind == "TIMEOUT" else EXIT_NO_DAEMON, "error: ")
     except KeyboardInterrupt:
         return 130
 

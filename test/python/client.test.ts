@@ -189,6 +189,7 @@ test('exit codes: 1 error reply (code on stderr), 2 usage, 3 no daemon; --json e
     assert.equal(j.code, 1);
     const lines = j.stdout.split('\n').filter(Boolean);
     assert.equal(lines.length, 1, j.stdout);
+    assert.equal(j.stderr, '', 'with --json the error is only on stdout');
     const e = JSON.parse(lines[0]!) as Record<string, unknown>;
     assert.deepEqual([e['success'], e['code'], typeof e['error']], [false, 'PROCESS_NOT_FOUND', 'string']);
   }
@@ -200,7 +201,7 @@ test('exit codes: 1 error reply (code on stderr), 2 usage, 3 no daemon; --json e
   }
   const uj = await py(['--json', 'call', 'example']);
   assert.equal(uj.code, 2);
-  assert.equal((JSON.parse(uj.stdout) as { success: boolean }).success, false);
+  assert.deepEqual(JSON.parse(uj.stdout), { success: false, code: 'USAGE_ERROR', error: 'client.py call: give a module and a function name' });
 
   const gone = path.join(base, 'no-daemon.sock');
   const n = await py(['ping'], { CLAUDE_DAEMON_SOCKET: gone });
@@ -276,15 +277,18 @@ test('process verbs: spawn (-- optional), wait mirrors the exit code (124 on tim
 
 test('module verbs: call arguments are JSON when they parse, else strings; --kwargs; modules; unload', async () => {
   fs.writeFileSync(path.join(d.modulesDir, 'pyecho.ts'), 'export function echo(...a: unknown[]) { return a; }\n');
-  fs.writeFileSync(path.join(d.modulesDir, 'pykw.py'), 'def greet(name, punct="."):\n    return "Hi " + name + punct\n');
+  fs.writeFileSync(path.join(d.modulesDir, 'pykw.py'), 'import time\n\ndef greet(name, punct="."):\n    return "Hi " + name + punct\n\ndef slow():\n    time.sleep(30)\n');
   const r = await py(['call', 'pyecho', 'echo', '42', '{"a": 1}', 'Claude', 'true', '-5', '--', '--not-an-option']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '[42,{"a":1},"Claude",true,-5,"--not-an-option"]\n');
   assert.equal((await py(['call', 'pykw', 'greet', 'Bo', '--kwargs', '{"punct": "!"}'])).stdout, 'Hi Bo!\n');
   assert.equal((await py(['call', 'pykw', 'greet', 'Bo', '--json'])).stdout, '"Hi Bo."\n');
+  const late = await py(['call', 'pykw', 'slow', '--timeout', '0.5']);
+  assert.equal(late.code, 124, 'a call past its timeout is a timed-out wait');
+  assert.match(late.stderr, /^error \[CALL_TIMEOUT\]/);
   const m = await py(['modules']);
   assert.match(m.stdout, /^MODULE +VERSION +LANGUAGE +CALLS +AGE +FUNCTIONS\n/);
-  assert.match(m.stdout, /^pykw +v\d+ +python +\d+ +\S+ +greet$/m);
+  assert.match(m.stdout, /^pykw +v\d+ +python +\d+ +\S+ +greet, slow$/m);
   assert.match((await py(['unload', 'pyecho'])).stdout, /^unloaded pyecho \(was v\d+\)\n$/);
   const missing = await py(['call', 'nomod', 'f']);
   assert.equal(missing.code, 1);
