@@ -335,12 +335,44 @@ test('client.py copied alone next to a script works there, as a CLI and as a lib
   assert.deepEqual([s.code, s.stdout], [0, '["Hello, Py!", 0]\n'], s.stderr);
 });
 
-test('shutdown stops the daemon (a daemon of its own)', async () => {
-  const own = await startTestDaemon({ dir: path.join(base, 'own') });
+test('claude_params_from_argv reads a command line as claude does', async () => {
+  const cases: Array<[string[], unknown]> = [
+    [['claude', '-p', 'analyze'], { prompt: 'analyze' }],
+    [['-p', 'analyze'], { prompt: 'analyze' }],
+    [['claude', 'just a prompt'], { prompt: 'just a prompt' }],
+    [['claude', '-cp', '--output-format=json', '--verbose', 'go on'], { prompt: 'go on', extra_args: ['-c'] }],
+    [['claude', '-p', '--allowedTools', 'Bash', 'Read', '--model', 'm', '--', '-starts with a dash'], { prompt: '-starts with a dash', allowed_tools: ['Bash', 'Read'], model: 'm' }],
+    [['claude', '-p', 'middle', '--resume', 'abc', '--fork-session', '--max-turns', 'x'], { prompt: 'middle', resume: 'abc', extra_args: ['--fork-session', '--max-turns', 'x'] }],
+    [['claude', '-r', '--bare', '-p', 'q', '--max-budget-usd', '0.5'], { prompt: 'q', extra_args: ['-r', '--bare', '--max-budget-usd', '0.5'] }],
+    [['/opt/x/claude', '-p', 'q', '--session-id=1b4e28ba-2fa1-11d2-883f-0016d3cca427'], { prompt: 'q', env: { CLAUDE_BIN: '/opt/x/claude' }, session_id: '1b4e28ba-2fa1-11d2-883f-0016d3cca427' }],
+    [['claude', '-p', 'one', 'two'], 'ValueError'],
+    [['claude', '-p', '--model', 'm'], 'ValueError'],
+  ];
+  const got = await pyLib<unknown[]>(`
+from client import claude_params_from_argv
+out = []
+for argv in json.loads(${JSON.stringify(JSON.stringify(cases.map(([a]) => a)))}):
+    try:
+        out.append(claude_params_from_argv(argv))
+    except ValueError:
+        out.append('ValueError')
+print(json.dumps(out))
+`);
+  cases.forEach(([argv, want], i) => assert.deepEqual(got[i], want, argv.join(' ')));
+});
+
+test('shutdown stops the daemon; wait on a process killed while queued exits 143 (a daemon of its own)', async () => {
+  const own = await startTestDaemon({ dir: path.join(base, 'own'), args: ['--max-running', '1'] });
   try {
-    const r = await run('python3', [CLIENT, 'shutdown', '--json', '--socket', own.socket]);
+    const opt = { env: { CLAUDE_DAEMON_SOCKET: own.socket } };
+    assert.equal((await run('python3', [CLIENT, 'spawn', '--id', 'first', 'sleep', '30'], opt)).code, 0);
+    assert.match((await run('python3', [CLIENT, 'spawn', '--id', 'second', 'sleep', '30'], opt)).stdout, /^second queued: sleep 30\n$/);
+    assert.equal((await run('python3', [CLIENT, 'kill', 'second'], opt)).stdout, 'second killed\n');
+    const w = await run('python3', [CLIENT, 'wait', 'second'], opt);
+    assert.deepEqual([w.code, w.stdout], [143, 'second killed before it started (it never ran)\n']);
+    const r = await run('python3', [CLIENT, 'shutdown', '--kill-processes', '--json', '--socket', own.socket]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { shutting_down: true, kill_processes: false });
+    assert.deepEqual(JSON.parse(r.stdout), { shutting_down: true, kill_processes: true });
     await new Promise<void>((resolve) => (own.proc.exitCode !== null ? resolve() : own.proc.once('exit', () => resolve())));
     assert.equal((await run('python3', [CLIENT, '--socket', own.socket, 'ping'])).code, 3);
   } finally {
