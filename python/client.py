@@ -979,7 +979,8 @@ def _parse_words(argv, state):
                 verb = None
                 continue
             if verb not in VERBS:
-                raise UsageError("unknown command '%s'. Run `%s --help` for the list." % (verb, _PROG))
+                hint = " To send the wire command %s: %s request %s '{...}'." % (verb, _PROG, verb) if "_" in verb else ""
+                raise UsageError("unknown command '%s'. Run `%s --help` for the list.%s" % (verb, _PROG, hint))
             state["verb"] = verb
             spec.update(VERBS[verb][4])
             continue

@@ -151,9 +151,9 @@ test('Python: a module talks back through the shipped client (ping, call_functio
 });
 
 test('the Python client works on its own and sends the original design\'s requests', async () => {
-  const alone = await python([path.join(ROOT, 'python', 'client.py'), 'ping'], { CLAUDE_DAEMON_SOCKET: d.socket });
+  const alone = await python([path.join(ROOT, 'python', 'client.py'), 'ping', '--json'], { CLAUDE_DAEMON_SOCKET: d.socket });
   assert.equal(alone.code, 0, alone.stderr);
-  assert.equal((JSON.parse(alone.stdout) as { result: { pid: number } }).result.pid, d.proc.pid);
+  assert.equal((JSON.parse(alone.stdout) as { pid: number }).pid, d.proc.pid);
 
   // A fake daemon records exactly what each helper sends.
   const sock = path.join(d.dir, 'fake.sock');
@@ -186,7 +186,7 @@ test('the Python client works on its own and sends the original design\'s reques
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), "{'ok': 1}");
     assert.deepEqual(seen, [
-      { cmd: ['claude', '-p', 'analyze'], command: 'spawn_process' },
+      { prompt: 'analyze', command: 'spawn_claude' },
       { cmd: ['echo', 'hi'], process_id: 'p1', command: 'spawn_process' },
       { module_name: 'm', function_name: 'f', args: ['a'], kwargs: { k: 1 }, command: 'call_function' },
       { module_name: 'm', command: 'load_module' },
