@@ -431,7 +431,11 @@ def _status(r):
 
 
 def _cost(c):
-    return "$%s" % float("%.4g" % c) if isinstance(c, (int, float)) and not isinstance(c, bool) else "$-"
+    """`$0.0012` (four significant digits, as the TypeScript CLI), or `$-` before a cost is known."""
+    if not isinstance(c, (int, float)) or isinstance(c, bool):
+        return "$-"
+    v = float("%.4g" % c)
+    return "$%s" % (int(v) if v.is_integer() else repr(v))
 
 
 def _claude_state(c):
