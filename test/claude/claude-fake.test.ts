@@ -84,6 +84,7 @@ test('the kill ladder: SIGINT, SIGTERM after grace_s, SIGKILL 2 s later; an expl
   assert.equal(stubborn.signal, 'SIGKILL');
   assert.ok(took >= 2000 && took < 8000, `SIGKILL came 2 s after the SIGTERM step (${took} ms)`);
   assert.equal(claudeOf(stubborn).is_error, true, 'no result line: a failure');
+  assert.equal(claudeOf(stubborn).error, 'ended without a result line, stopped by the daemon: kill_process (SIGINT)');
 
   assert.equal(explicit.signal, 'SIGTERM', 'an explicit signal is sent as is');
   assert.equal(claudeOf(explicit).subtype, null, 'no SIGINT was sent, so no interrupted result line');
@@ -92,6 +93,7 @@ test('the kill ladder: SIGINT, SIGTERM after grace_s, SIGKILL 2 s later; an expl
   assert.equal(polite.status, 'exited', 'the fake answers SIGINT with a result line and exit 1');
   assert.equal(claudeOf(polite).subtype, 'error_during_execution');
   assert.equal(claudeOf(polite).is_error, true);
+  assert.equal(claudeOf(polite).error, 'interrupted, stopped by the daemon: kill_process (SIGINT)', 'who stopped it, not the subtype');
 });
 
 test('no result line is a failure; timeout_s stops a claude run the claude way', async () => {
@@ -101,9 +103,13 @@ test('no result line is a failure; timeout_s stops a claude run the claude way',
   ]);
   const r = await c.claudeResult({ process_id: 'no-result', wait: true, timeout_s: 20 });
   assert.deepEqual({ result: r.result, is_error: r.is_error, subtype: r.subtype, running: r.running }, { result: null, is_error: true, subtype: null, running: false });
+  assert.equal(r.error, 'fake: crashed before the result (exit code 1)', 'the last stderr line and the exit status');
+  const cli = await d.cli(['result', 'no-result']);
+  assert.equal(cli.stderr, 'no-result failed: fake: crashed before the result (exit code 1)\n');
   const t = await c.claudeResult({ process_id: 'timed', wait: true, timeout_s: 20 });
   assert.equal(t.subtype, 'error_during_execution', 'the timeout sent SIGINT first');
   assert.match((await c.processInfo('timed')).reason ?? '', /timeout/);
+  assert.equal(t.error, 'interrupted, stopped by the daemon: timeout_s (1 s) reached');
 });
 
 test('claude_result without wait on a running run, and wait with a timeout', async () => {

@@ -5,6 +5,8 @@
  *
  * - default: streams `MOCK REPLY: <prompt>`.
  * - `MOCK_500`: answers HTTP 500 (an `api_error`).
+ * - `MOCK_401`: answers HTTP 401 (an `authentication_error`, as for a bad API key).
+ * - `MOCK_429`: answers HTTP 429 (a `rate_limit_error`, with `retry-after: 1`).
  * - `MOCK_TOOL:<shell command>|`: first answers a Bash `tool_use` running the command; once the
  *   request carries the tool_result, streams `MOCK REPLY: tool said <result>`.
  * - `MOCK_SLOW:<ms>`: streams the default reply in 10 deltas spread over that many milliseconds.
@@ -126,11 +128,8 @@ function lastToolResult(body: MessagesBody): string | undefined {
 
 function answer(body: MessagesBody, prompt: string, seq: number, res: http.ServerResponse): void {
   const model = body.model ?? 'claude-mock';
-  if (prompt.includes('MOCK_500')) {
-    res.writeHead(500, { 'content-type': 'application/json', 'request-id': `req_mock_${seq}` });
-    res.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'mock: internal server error' } }));
-    return;
-  }
+  const failure = /MOCK_(500|401|429)/.exec(prompt);
+  if (failure) return apiError(res, seq, Number(failure[1]));
   const tool = /MOCK_TOOL:([^|]*)\|/.exec(prompt);
   if (tool) {
     const result = lastToolResult(body);
@@ -143,6 +142,19 @@ function answer(body: MessagesBody, prompt: string, seq: number, res: http.Serve
   }
   const slow = /MOCK_SLOW:(\d+)/.exec(prompt);
   return streamText(res, model, seq, `MOCK REPLY: ${prompt}`, slow ? Number(slow[1]) : 0, prompt.includes('MOCK_HANG'));
+}
+
+/** The Messages API's error replies, as the real API words them (type and message). */
+const API_ERRORS: Record<number, { type: string; message: string; headers?: Record<string, string> }> = {
+  500: { type: 'api_error', message: 'mock: internal server error' },
+  401: { type: 'authentication_error', message: 'mock: invalid x-api-key' },
+  429: { type: 'rate_limit_error', message: 'mock: rate limit exceeded', headers: { 'retry-after': '1' } },
+};
+
+function apiError(res: http.ServerResponse, seq: number, status: number): void {
+  const e = API_ERRORS[status]!;
+  res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_mock_${seq}`, ...e.headers });
+  res.end(JSON.stringify({ type: 'error', error: { type: e.type, message: e.message } }));
 }
 
 function sse(res: http.ServerResponse, event: string, data: object): void {

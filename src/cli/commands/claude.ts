@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { ClaudeResultReply } from '../../protocol/schemas/claude.js';
 import { printJson, type Output } from '../output.js';
 import { UsageError, type Verb } from '../verb.js';
+import { failureText } from '../claude-format.js';
 
 /** `claude "PROMPT"`: a claude run through the daemon, from a shell. */
 export const verb: Verb = {
@@ -53,19 +54,22 @@ export const verb: Verb = {
   },
 };
 
-/** Prints a claude_result for people (the text; the verdict on stderr when it failed) or as JSON. */
+/**
+ * Prints a claude_result for people or as JSON. For people: the final text on stdout; a failure's
+ * reason on stderr (the text claude printed for an API error is the reason, so it is not also
+ * printed as if it were an answer).
+ */
 export function printResult(out: Output, json: boolean, id: string, r: ClaudeResultReply): number {
   if (json) {
     printJson(out, { process_id: id, ...r });
   } else {
-    if (r.result !== null) out.stdout(r.result.endsWith('\n') ? r.result : `${r.result}\n`);
+    const failed = !r.running && r.is_error === true;
+    const reason = failed ? failureText(r) : undefined;
+    if (r.result !== null && r.result.trim() !== '' && !(failed && reason !== undefined && reason.includes(r.result.trim()))) {
+      out.stdout(r.result.endsWith('\n') ? r.result : `${r.result}\n`);
+    }
     if (r.running) out.stderr(`${id} is still running (${r.state})\n`);
-    else if (r.is_error === true) out.stderr(`${id} failed: ${failure(r)}\n`);
+    else if (failed) out.stderr(`${id} failed: ${reason}\n`);
   }
   return r.running ? 4 : r.is_error === true ? 1 : 0;
-}
-
-function failure(r: ClaudeResultReply): string {
-  const why = r.api_error_status !== null ? `API error ${r.api_error_status}` : r.subtype === null ? 'it ended without a result line' : r.subtype;
-  return r.state === 'stalled' ? `${why} (stalled: stopped by the stall watchdog)` : why;
 }

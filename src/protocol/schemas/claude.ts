@@ -37,6 +37,18 @@ export type ClaudeRunInfo = {
   subtype: string | null;
   /** HTTP status of the API error that ended the run, if any. */
   api_error_status: number | null;
+  /**
+   * Why the run failed, for people: the best reason the stream gives (claude's own message such as
+   * "Not logged in · Please run /login", the result's `errors`), else what the daemon saw (its kill
+   * or timeout, the last stderr line, the exit status). Null unless `is_error` is true.
+   */
+  error: string | null;
+  /**
+   * The failure's kind, for scripts: the `error` claude tags its API-error message with
+   * (`authentication_failed`, `rate_limit`, `server_error`, ...), else an `error_*` subtype
+   * (`error_max_turns`, `error_max_budget_usd`, ...); null when the stream names none.
+   */
+  error_type: string | null;
   total_cost_usd: number | null;
   duration_ms: number | null;
   usage: Record<string, unknown> | null;
@@ -87,6 +99,10 @@ export interface ClaudeResultReply {
   subtype: string | null;
   /** HTTP status of the API error that ended the run (claude says `subtype: success` even then). */
   api_error_status: number | null;
+  /** Why the run failed (the `claude` object's `error`); null unless `is_error`. */
+  error: string | null;
+  /** The failure's kind (the `claude` object's `error_type`). */
+  error_type: string | null;
   session_id: string | null;
   state: ClaudeRunState;
   /** True when the run had not ended when the reply was made. */
