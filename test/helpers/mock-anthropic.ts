@@ -9,6 +9,8 @@
  * - `MOCK_429`: answers HTTP 429 (a `rate_limit_error`, with `retry-after: 1`).
  * - `MOCK_TOOL:<shell command>|`: first answers a Bash `tool_use` running the command; once the
  *   request carries the tool_result, streams `MOCK REPLY: tool said <result>`.
+ * - `MOCK_STRUCTURED:<json>|`: first answers a `StructuredOutput` tool_use with that JSON as its
+ *   input (the tool claude adds for `--json-schema`); once the tool_result is back, a text reply.
  * - `MOCK_SLOW:<ms>`: streams the default reply in 10 deltas spread over that many milliseconds.
  * - `MOCK_HANG`: starts the message, sends one delta, then never finishes (until `close()`).
  * - `MOCK_RECALL`: replies with how many user turns the conversation holds (for resume tests).
@@ -133,8 +135,13 @@ function answer(body: MessagesBody, prompt: string, seq: number, res: http.Serve
   const tool = /MOCK_TOOL:([^|]*)\|/.exec(prompt);
   if (tool) {
     const result = lastToolResult(body);
-    if (result === undefined) return streamToolUse(res, model, seq, tool[1]!.trim());
+    if (result === undefined) return streamToolUse(res, model, seq, 'Bash', { command: tool[1]!.trim(), description: 'mock tool call' });
     return streamText(res, model, seq, `MOCK REPLY: tool said ${result}`, 0, false);
+  }
+  const structured = /MOCK_STRUCTURED:(\{.*?\})\|/.exec(prompt);
+  if (structured) {
+    if (lastToolResult(body) === undefined) return streamToolUse(res, model, seq, 'StructuredOutput', JSON.parse(structured[1]!) as object);
+    return streamText(res, model, seq, 'MOCK REPLY: structured output given', 0, false);
   }
   if (prompt.includes('MOCK_RECALL')) {
     const turns = (body.messages ?? []).filter((m) => m.role === 'user' && textOf(m.content) !== '').length;
@@ -209,10 +216,10 @@ function streamText(res: http.ServerResponse, model: string, seq: number, text: 
   next();
 }
 
-function streamToolUse(res: http.ServerResponse, model: string, seq: number, command: string): void {
+function streamToolUse(res: http.ServerResponse, model: string, seq: number, tool: string, toolInput: object): void {
   startMessage(res, model, seq);
-  const input = JSON.stringify({ command, description: 'mock tool call' });
-  sse(res, 'content_block_start', { index: 0, content_block: { type: 'tool_use', id: `toolu_mock_${seq}`, name: 'Bash', input: {} } });
+  const input = JSON.stringify(toolInput);
+  sse(res, 'content_block_start', { index: 0, content_block: { type: 'tool_use', id: `toolu_mock_${seq}`, name: tool, input: {} } });
   const half = Math.floor(input.length / 2);
   sse(res, 'content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: input.slice(0, half) } });
   sse(res, 'content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: input.slice(half) } });

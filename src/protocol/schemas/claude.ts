@@ -59,6 +59,19 @@ export type ClaudeRunInfo = {
 const nonEmpty = z.string().min(1);
 const stringList = z.array(nonEmpty);
 
+/** claude's `--permission-mode` choices (its `--help`), shared with the CLI's own check. */
+export const PERMISSION_MODES = ['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan'] as const;
+
+/** True when `s` is the JSON text of an object (claude refuses anything else for `--json-schema`). */
+export function isJsonObjectText(s: string): boolean {
+  try {
+    const v: unknown = JSON.parse(s);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
 /** `spawn_claude`: one option per claude flag; the daemon builds the argv (see argv.ts). */
 export const SpawnClaudeParams = z.object({
   prompt: z.string().min(1, 'must be a non-empty string'),
@@ -72,11 +85,17 @@ export const SpawnClaudeParams = z.object({
   append_system_prompt: z.string().optional(),
   allowed_tools: stringList.optional(),
   disallowed_tools: stringList.optional(),
-  permission_mode: z.enum(['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan']).optional(),
+  permission_mode: z.enum(PERMISSION_MODES).optional(),
   max_turns: z.number().int().positive().optional(),
   /** Paths of MCP config files or JSON strings; an object is passed as its JSON text. */
   mcp_config: z.union([nonEmpty, stringList, z.record(z.string(), z.unknown())]).optional(),
   resume: nonEmpty.optional(),
+  /** `--max-budget-usd`: claude stops the run (`error_max_budget_usd`) once it has spent this much. */
+  max_budget_usd: z.number().positive().optional(),
+  /** `--json-schema`: a JSON Schema object, or its JSON text; claude then returns structured output. */
+  json_schema: z
+    .union([z.record(z.string(), z.unknown()), z.string().refine(isJsonObjectText, 'must be a JSON Schema: an object, or the JSON text of one')])
+    .optional(),
   session_id: z.guid('must be a UUID').optional(),
   stall_timeout_s: z.number().positive().optional(),
   timeout_s: z.number().positive().optional(),
