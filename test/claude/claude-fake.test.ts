@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
@@ -187,10 +188,21 @@ test('refusals: CLAUDE_NOT_FOUND, NOT_A_CLAUDE_RUN, bad parameters', async () =>
 test('a daemon killed mid-run: the new daemon re-reads the run and gets its result', async () => {
   await c.spawnClaude({ prompt: 'FAKE_SLEEP:1500 survive the daemon', env, process_id: 'survivor' });
   const short = await c.spawnClaude({ prompt: 'FAKE_SLEEP:300 end while down', env, process_id: 'ended-while-down' });
+  const crash = await c.spawnClaude({ prompt: 'FAKE_SLEEP:300 FAKE_NO_RESULT crash while down', env, process_id: 'crashed-while-down' });
+  // An ended run whose saved object predates `error` (written by an older daemon).
+  await c.spawnClaude({ prompt: 'FAKE_NO_RESULT old record', env, process_id: 'old-record' });
+  await c.waitProcess({ process_id: 'old-record', timeout_s: 20 });
+  const saved = path.join(d.home, 'processes', 'old-record', 'record.json');
+  await waitFor(() => fs.readFileSync(saved, 'utf8').includes('crashed before the result'), { what: 'the ended record to be saved' });
   await waitFor(async () => claudeOf(await c.processInfo('survivor')).state === 'working', { what: 'survivor to start' });
   await d.kill('SIGKILL');
+  const stored = JSON.parse(fs.readFileSync(saved, 'utf8')) as { record: { claude: Record<string, unknown> } };
+  assert.equal(stored.record.claude['error'], 'fake: crashed before the result (exit code 1)');
+  delete stored.record.claude['error'];
+  delete stored.record.claude['error_type'];
+  fs.writeFileSync(saved, JSON.stringify(stored));
   // Let `ended-while-down` end while no daemon runs (its wrapper records the exit).
-  await waitFor(() => !alive(short.pid!), { what: 'the short run to end', timeoutMs: 20_000 });
+  await waitFor(() => !alive(short.pid!) && !alive(crash.pid!), { what: 'the short runs to end', timeoutMs: 20_000 });
   await d.restart();
   c = await d.client();
   const r = await c.claudeResult({ process_id: 'survivor', wait: true, timeout_s: 20 });
@@ -199,6 +211,10 @@ test('a daemon killed mid-run: the new daemon re-reads the run and gets its resu
   const e = await c.claudeResult({ process_id: 'ended-while-down', wait: true, timeout_s: 20 });
   assert.equal(e.result, 'FAKE REPLY: FAKE_SLEEP:300 end while down');
   assert.equal(claudeOf(await c.processInfo('ended-while-down')).state, 'done');
+  assert.equal(e.error, null);
+  const x = await c.claudeResult({ process_id: 'crashed-while-down', wait: true, timeout_s: 20 });
+  assert.equal(x.error, 'fake: crashed before the result (exit code 1)', 'a run that ended while the daemon was down says why');
+  assert.equal(claudeOf(await c.processInfo('old-record')).error, 'fake: crashed before the result (exit code 1)', 'an old saved object is derived again');
 });
 
 function alive(pid: number): boolean {

@@ -196,7 +196,16 @@ export class ClaudeRuns {
   }
 }
 
-/** A `claude` object that already holds the run's end state (nothing left to derive). */
+/**
+ * A `claude` object that already holds the run's end state (nothing left to derive). One saved by
+ * a daemon that predates `error` is derived again, so every ended run says why it failed.
+ */
 function isFinal(claude: Record<string, unknown> | undefined): boolean {
-  return claude !== undefined && claude['is_error'] !== null && claude['is_error'] !== undefined && (claude['state'] === 'done' || claude['state'] === 'stalled');
+  return (
+    claude !== undefined &&
+    claude['is_error'] !== null &&
+    claude['is_error'] !== undefined &&
+    claude['error'] !== undefined &&
+    (claude['state'] === 'done' || claude['state'] === 'stalled')
+  );
 }
