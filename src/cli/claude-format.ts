@@ -15,9 +15,12 @@ export function claudeCell(r: ProcessRecord, max = 80): string {
   return `${head}'${p.replace(/\s+/g, ' ')}'`;
 }
 
-/** `starting`, `working`, `done`, `done (error)`, `stalled (error)`. */
+/** `starting`, `working`, `working (API retry 2/10: server_error)`, `done`, `done (error)`, `stalled (error)`. */
 export function stateText(c: ClaudeRunInfo): string {
-  return c.is_error === true ? `${c.state} (error)` : c.state;
+  if (c.is_error === true) return `${c.state} (error)`;
+  const r = c.api_retry;
+  if (r) return `${c.state} (API retry ${r.attempt ?? '?'}/${r.max_retries ?? '?'}: ${r.error ?? r.error_status ?? 'error'})`;
+  return c.state;
 }
 
 /** `$0.0012`, or `$-` before the run reported a cost. */

@@ -13,6 +13,7 @@ import type { DaemonClient } from '../../src/index.js';
 import type { ClaudeRunInfo } from '../../src/protocol/schemas/claude.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
+import { waitFor } from '../helpers/wait.js';
 
 let mock: MockAnthropic;
 let d: TestDaemon;
@@ -96,4 +97,22 @@ test('a successful run has no error', async () => {
   assert.equal(r.error, null);
   assert.equal(r.error_type, null);
   assert.equal(((await c.processInfo('ok-run')).claude as ClaudeRunInfo).error, null);
+});
+
+test('real claude retrying by itself: the record shows the retry live, list says so, and a recovered run is a success', async () => {
+  const env = { CLAUDE_CODE_MAX_RETRIES: '1' };
+  // The first attempt gets a 500; claude's retry then hangs at the mock, so the retry state stays.
+  const [stuck, recovered] = await Promise.all([
+    c.spawnClaude({ prompt: 'MOCK_500_ONCE MOCK_HANG retrying', cwd, env, process_id: 'retrying' }),
+    c.spawnClaude({ prompt: 'MOCK_500_ONCE recovers', cwd, env, process_id: 'recovered' }),
+  ]);
+  const live = await waitFor(async () => ((await c.processInfo(stuck.process_id)).claude as ClaudeRunInfo).api_retry ?? undefined, { what: 'the retry to show', timeoutMs: 30_000 });
+  assert.deepEqual({ ...live, retry_delay_ms: typeof live.retry_delay_ms }, { attempt: 1, max_retries: 1, error_status: 500, error: 'server_error', retry_delay_ms: 'number' });
+  const list = await d.cli(['list']);
+  assert.match(list.stdout, /^retrying .*working \(API retry 1\/1: server_error\)/m);
+  const r = await c.claudeResult({ process_id: recovered.process_id, wait: true, timeout_s: 60 });
+  assert.deepEqual({ is_error: r.is_error, error: r.error, result: r.result }, { is_error: false, error: null, result: 'MOCK REPLY: MOCK_500_ONCE recovers' });
+  assert.equal(((await c.processInfo(recovered.process_id)).claude as ClaudeRunInfo).api_retry, null, 'cleared by the reply');
+  assert.equal(mock.messagesMatching('MOCK_500_ONCE recovers').length, 2, 'one failed attempt, one retry');
+  await c.killProcess({ process_id: stuck.process_id });
 });

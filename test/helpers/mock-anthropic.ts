@@ -7,6 +7,8 @@
  * - `MOCK_500`: answers HTTP 500 (an `api_error`).
  * - `MOCK_401`: answers HTTP 401 (an `authentication_error`, as for a bad API key).
  * - `MOCK_429`: answers HTTP 429 (a `rate_limit_error`, with `retry-after: 1`).
+ * - `MOCK_500_ONCE`: the first request with this prompt gets the 500, later ones (claude's own
+ *   retries, with CLAUDE_CODE_MAX_RETRIES > 0) the reply the other markers choose.
  * - `MOCK_TOOL:<shell command>|`: first answers a Bash `tool_use` running the command; once the
  *   request carries the tool_result, streams `MOCK REPLY: tool said <result>`.
  * - `MOCK_STRUCTURED:<json>|`: first answers a `StructuredOutput` tool_use with that JSON as its
@@ -76,7 +78,8 @@ export async function startMockAnthropic(): Promise<MockAnthropic> {
         res.end(req.method === 'HEAD' ? undefined : '{}');
         return;
       }
-      answer(body ?? {}, prompt, ++seq, res);
+      const earlier = requests.filter((r) => r.body !== undefined && r.prompt === prompt).length - 1;
+      answer(body ?? {}, prompt, ++seq, res, earlier);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -128,10 +131,14 @@ function lastToolResult(body: MessagesBody): string | undefined {
   return '';
 }
 
-function answer(body: MessagesBody, prompt: string, seq: number, res: http.ServerResponse): void {
+function answer(body: MessagesBody, prompt: string, seq: number, res: http.ServerResponse, earlier: number): void {
   const model = body.model ?? 'claude-mock';
-  const failure = /MOCK_(500|401|429)/.exec(prompt);
-  if (failure) return apiError(res, seq, Number(failure[1]));
+  if (prompt.includes('MOCK_500_ONCE')) {
+    if (earlier === 0) return apiError(res, seq, 500);
+  } else {
+    const failure = /MOCK_(500|401|429)/.exec(prompt);
+    if (failure) return apiError(res, seq, Number(failure[1]));
+  }
   const tool = /MOCK_TOOL:([^|]*)\|/.exec(prompt);
   if (tool) {
     const result = lastToolResult(body);

@@ -7,7 +7,7 @@
  * by their first bytes and skipped without being decoded or kept. A line that is not a JSON object
  * is counted and skipped: the stream is someone else's output, so nothing in it can throw here.
  */
-import type { ClaudeRunInfo } from '../../protocol/schemas/claude.js';
+import type { ClaudeApiRetry, ClaudeRunInfo } from '../../protocol/schemas/claude.js';
 import { streamFailure, type ApiErrorLine } from './failure.js';
 
 /** Limits of one tracker. */
@@ -37,6 +37,7 @@ export function emptyClaudeInfo(): ClaudeRunInfo {
     api_error_status: null,
     error: null,
     error_type: null,
+    api_retry: null,
     total_cost_usd: null,
     duration_ms: null,
     usage: null,
@@ -202,8 +203,10 @@ export class StreamTracker {
     switch (ev['type']) {
       case 'system':
         if (ev['subtype'] === 'init' && typeof ev['model'] === 'string') info.model = ev['model'];
+        else if (ev['subtype'] === 'api_retry') info.api_retry = apiRetry(ev);
         break;
       case 'assistant':
+        info.api_retry = null;
         this.assistant(ev['message']);
         this.noteApiError(ev);
         break;
@@ -244,6 +247,7 @@ export class StreamTracker {
   private result(ev: Record<string, unknown>): void {
     const info = this.info;
     this.sawResult = true;
+    info.api_retry = null;
     if (info.state !== 'stalled') info.state = 'done';
     const text = typeof ev['result'] === 'string' ? ev['result'] : null;
     info.result = text === null ? null : truncate(text, this.resultLimit);
@@ -261,6 +265,18 @@ export class StreamTracker {
     if (typeof ev['num_turns'] === 'number') info.num_turns = ev['num_turns'];
     if (typeof ev['session_id'] === 'string') info.session_id = ev['session_id'];
   }
+}
+
+/** The parts of a `system/api_retry` line worth showing. */
+function apiRetry(ev: Record<string, unknown>): ClaudeApiRetry {
+  const num = (k: string): number | null => (typeof ev[k] === 'number' ? (ev[k] as number) : null);
+  return {
+    attempt: num('attempt'),
+    max_retries: num('max_retries'),
+    error_status: num('error_status'),
+    error: typeof ev['error'] === 'string' ? ev['error'] : null,
+    retry_delay_ms: num('retry_delay_ms') === null ? null : Math.round(num('retry_delay_ms')!),
+  };
 }
 
 /** The text blocks of an assistant message, joined. */

@@ -49,11 +49,27 @@ export type ClaudeRunInfo = {
    * (`error_max_turns`, `error_max_budget_usd`, ...); null when the stream names none.
    */
   error_type: string | null;
+  /**
+   * While claude retries a failed API call by itself (with backoff, up to ~3 minutes by default):
+   * its latest `system/api_retry` line. Null once a reply or the result line arrives.
+   */
+  api_retry: ClaudeApiRetry | null;
   total_cost_usd: number | null;
   duration_ms: number | null;
   usage: Record<string, unknown> | null;
   /** The run's stall watchdog (`spawn_claude`'s `stall_timeout_s`), kept so a restarted daemon re-arms it. */
   stall_timeout_s: number | null;
+};
+
+/** claude's `system/api_retry` line, as kept in the `claude` object. */
+export type ClaudeApiRetry = {
+  attempt: number | null;
+  max_retries: number | null;
+  /** HTTP status of the failed attempt (null for a connection error). */
+  error_status: number | null;
+  /** claude's tag for it: `server_error`, `rate_limit`, ... */
+  error: string | null;
+  retry_delay_ms: number | null;
 };
 
 const nonEmpty = z.string().min(1);
