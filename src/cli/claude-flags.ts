@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { ParamsIn } from '../protocol/commands.js';
-import { isJsonObjectText, PERMISSION_MODES } from '../protocol/schemas/claude.js';
+import { isJsonObjectText, PERMISSION_MODES } from '../protocol/claude-options.js';
 import { numberFlag } from './process-format.js';
 import { UsageError } from './verb.js';
 

@@ -1,5 +1,5 @@
 import type { ClaudeResultReply } from '../../protocol/schemas/claude.js';
-import { PERMISSION_MODES } from '../../protocol/schemas/claude.js';
+import { PERMISSION_MODES } from '../../protocol/claude-options.js';
 import { failureText } from '../claude-format.js';
 import { spawnParams } from '../claude-flags.js';
 import { printJson, type Output } from '../output.js';

@@ -4,6 +4,7 @@
  * a client can read `record.claude.total_cost_usd` without checking which phase the run is in.
  */
 import { z } from 'zod';
+import { isJsonObjectText, PERMISSION_MODES } from '../claude-options.js';
 import { ProcessId, type ProcessRecord } from './processes.js';
 
 /** Progress of a run as read from its stream: `stalled` is sticky once the stall watchdog fired. */
@@ -74,19 +75,6 @@ export type ClaudeApiRetry = {
 
 const nonEmpty = z.string().min(1);
 const stringList = z.array(nonEmpty);
-
-/** claude's `--permission-mode` choices (its `--help`), shared with the CLI's own check. */
-export const PERMISSION_MODES = ['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan'] as const;
-
-/** True when `s` is the JSON text of an object (claude refuses anything else for `--json-schema`). */
-export function isJsonObjectText(s: string): boolean {
-  try {
-    const v: unknown = JSON.parse(s);
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-  } catch {
-    return false;
-  }
-}
 
 /** `spawn_claude`: one option per claude flag; the daemon builds the argv (see argv.ts). */
 export const SpawnClaudeParams = z.object({
