@@ -52,12 +52,16 @@ export interface MockAnthropic {
   requests: RecordedRequest[];
   /** Requests to /v1/messages whose prompt contains `marker`. */
   messagesMatching(marker: string): RecordedRequest[];
+  /** Stops the server and removes the scratch directories `offlineClaudeEnv` made for it. */
   close(): Promise<void>;
+  /** Registers a directory for removal by `close()`. */
+  removeOnClose(dir: string): void;
 }
 
 /** Starts the mock on 127.0.0.1 on a free port. */
 export async function startMockAnthropic(): Promise<MockAnthropic> {
   const requests: RecordedRequest[] = [];
+  const scratch: string[] = [];
   let seq = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -89,11 +93,14 @@ export async function startMockAnthropic(): Promise<MockAnthropic> {
     port,
     requests,
     messagesMatching: (marker) => requests.filter((r) => r.body !== undefined && r.prompt.includes(marker)),
-    close: () =>
-      new Promise<void>((resolve) => {
+    removeOnClose: (dir) => void scratch.push(dir),
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      for (const dir of scratch.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -256,11 +263,16 @@ export function requireClaudeBin(): string {
 /**
  * Environment that makes the real CLI run offline against `mock`: a throwaway HOME and TMPDIR under
  * `dir`, no telemetry, updater, error reports or other outside traffic, and no retries (an API error
- * would otherwise take ~3 minutes of backoff). Also sets CLAUDE_BIN for the daemon.
+ * would otherwise take ~3 minutes of backoff). Also sets CLAUDE_BIN for the daemon. Without `dir`
+ * the scratch directory is a new temporary one, removed when the mock is closed.
  */
-export function offlineClaudeEnv(mock: { url: string }, dir?: string): Record<string, string> {
+export function offlineClaudeEnv(mock: { url: string; removeOnClose?: (dir: string) => void }, dir?: string): Record<string, string> {
   const bin = requireClaudeBin();
-  const base = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cd-claude-'));
+  let base = dir;
+  if (base === undefined) {
+    base = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-claude-'));
+    mock.removeOnClose?.(base);
+  }
   const home = path.join(base, 'claude-home');
   const tmp = path.join(base, 'claude-tmp');
   fs.mkdirSync(home, { recursive: true });
