@@ -41,6 +41,7 @@
  */
 
 #define KEEP_REFUSED 78
+#define KEEP_RESTART 75 /* a kept daemon stopped by SIGTERM/SIGINT: restart (as any other status) */
 #define KEEP_BURST 20
 #define KEEP_WINDOW_S 60.0
 #define KEEP_MAX_DELAY_S 30.0
@@ -168,6 +169,8 @@ int keep(int argc, char **argv) {
       }
       if (WIFSIGNALED(status))
         snprintf(last, sizeof last, "signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+      else if (WEXITSTATUS(status) == KEEP_RESTART)
+        snprintf(last, sizeof last, "exit code %d (stopped by SIGTERM or SIGINT)", KEEP_RESTART);
       else
         snprintf(last, sizeof last, "exit code %d", WEXITSTATUS(status));
     }

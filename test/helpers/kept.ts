@@ -99,6 +99,7 @@ export async function startKept(opts: { args?: string[]; env?: NodeJS.ProcessEnv
         await waitFor(() => pids.every((p) => !alive(p)), { what: `keeper and daemon (${pids.join(', ')}) to exit`, timeoutMs: 15_000 });
       } finally {
         for (const p of pids) if (alive(p)) process.kill(p, 'SIGKILL');
+        killStrays(dir);
         fs.rmSync(dir, { recursive: true, force: true });
       }
     },
@@ -125,4 +126,30 @@ export function uptimeNow(): number {
 export function startedAt(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]) / 100;
+}
+
+/**
+ * After a failed test, nothing may stay behind: every process whose command line names `dir` (a
+ * wrapper names its state directory; a daemon its socket) is SIGKILLed with its children's groups.
+ */
+function killStrays(dir: string): void {
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (!fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(dir)) continue;
+      const children = fs.readFileSync(`/proc/${name}/task/${name}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+      for (const child of children) {
+        for (const target of [-child, child]) {
+          try {
+            process.kill(target, 'SIGKILL');
+          } catch {
+            // gone, or not a group leader
+          }
+        }
+      }
+      process.kill(Number(name), 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
 }
