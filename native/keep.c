@@ -126,13 +126,33 @@ static pid_t start_daemon(char **cmd, unsigned restarts, const char *last_death)
   return pid;
 }
 
+/* The argv area the kernel shows as /proc/PID/cmdline (what `ps` and `pkill -f` read). */
+static char *title_at;
+static size_t title_len;
+
+/* Shows `claude-daemon-keeper (daemon pid N)` instead of the command line, which names node: a
+ * `pkill -f node` must not reach the keeper. */
+static void retitle(pid_t daemon) {
+  if (title_at == NULL) return;
+  memset(title_at, 0, title_len);
+  snprintf(title_at, title_len, "claude-daemon-keeper (daemon pid %d)", (int)daemon);
+}
+
 int keep(int argc, char **argv) {
-  if (argc < 2 || strcmp(argv[0], "--") != 0) {
+  /* argv: PROGRAM --keep -- COMMAND [ARGS...] */
+  if (argc < 4 || strcmp(argv[2], "--") != 0) {
     static const char usage[] = "usage: claude-daemon-wrap --keep -- COMMAND [ARGS...]\n";
     write_all(2, usage, sizeof usage - 1);
     return 2;
   }
-  char **cmd = argv + 1;
+  /* The daemon's command line is copied first: the original strings are overwritten by retitle.
+   * The area runs from argv[0] to the end of the last argument, contiguous as the kernel laid it out. */
+  char **cmd = calloc((size_t)argc - 2, sizeof *cmd);
+  if (cmd == NULL) return 1;
+  for (int i = 3; i < argc; i++)
+    if ((cmd[i - 3] = strdup(argv[i])) == NULL) return 1;
+  title_at = argv[0];
+  title_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]);
   static const int keeper_ignores[] = {SIGINT, SIGHUP, SIGPIPE};
   ignore_signals(keeper_ignores, sizeof keeper_ignores / sizeof *keeper_ignores);
   struct sigaction sa;
@@ -151,6 +171,7 @@ int keep(int argc, char **argv) {
   for (;;) {
     double started = now_s();
     pid_t pid = start_daemon(cmd, restarts, last);
+    retitle(pid);
     int status = 0;
     if (pid < 0) {
       snprintf(last, sizeof last, "fork failed: %s", strerror(errno));

@@ -25,6 +25,9 @@ test('a SIGKILLed kept daemon is started again within 1 s and re-adopts its proc
     assert.equal(typeof k.keeper, 'number', k.started.stdout);
     const first = (await k.ping())!;
     assert.deepEqual(first.keeper, { pid: k.keeper, restarts: 0, last_death: null });
+    // Neither `pkill node` (the name) nor `pkill -f node` (the command line) reaches the keeper.
+    assert.equal(fs.readFileSync(`/proc/${k.keeper}/comm`, 'utf8'), 'claude-daemon-w\n');
+    assert.equal(fs.readFileSync(`/proc/${k.keeper}/cmdline`, 'utf8').replace(/\0+$/, ''), `claude-daemon-keeper (daemon pid ${first.pid})`);
     const c = await k.client();
     const long = await c.spawnProcess({ cmd: [SLEEPER, '1000'], process_id: 'long' });
     await c.spawnProcess({ cmd: ['sh', '-c', 'echo a; sleep 1; echo b; exit 3'], process_id: 'short' });
