@@ -30,8 +30,9 @@
  *                state directory, or the state directory is unusable): starting again would only
  *                fail again, so the keeper exits with that status;
  *                anything else, or a signal: an unexpected death: start a new daemon.
- * Backoff: a daemon that dies before it served (a crash at start) is restarted at once the first
- * time, then after 1 s, 2 s, 4 s, ... up to 30 s; a daemon that was serving is restarted at once,
+ * Backoff: a daemon that dies before it served (a crash at start, dist/ missing during a rebuild)
+ * is restarted at once the first time, then after 1 s, 2 s, 4 s, ... up to 30 s (but if the very
+ * first daemon never served, the keeper exits with its status: `start --detach` reports it); a daemon that was serving is restarted at once,
  * unless more than KEEP_BURST such deaths fell within 60 s (a crash loop in service), which backs
  * off the same way. A daemon that serves resets the first count; the second is a sliding window.
  *
@@ -163,6 +164,7 @@ int keep(int argc, char **argv) {
   sigaction(SIGUSR1, &sa, NULL);
 
   unsigned restarts = 0;
+  int ever_served = 0;
   int failures = 0; /* consecutive deaths before serving */
   int over = 0;     /* consecutive serving deaths beyond the burst */
   double deaths[KEEP_BURST] = {0};
@@ -195,6 +197,13 @@ int keep(int argc, char **argv) {
       else
         snprintf(last, sizeof last, "exit code %d", WEXITSTATUS(status));
     }
+    if (!served && !ever_served) {
+      /* The first daemon never served: a broken start that `start --detach`, still waiting,
+       * reports; no daemon ever served here, so there is nothing to keep. */
+      say("the first daemon (pid %d) ended (%s) before it served; the keeper exits", (int)pid, last);
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    ever_served = 1;
     double t = now_s();
     double delay;
     if (served) {

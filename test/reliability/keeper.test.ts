@@ -108,6 +108,24 @@ test('without the compiled wrapper, or with --no-keeper, start --detach runs the
   }
 });
 
+test('a first daemon that crashes at start makes start --detach fail at once, its keeper gone', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-kept-'));
+  try {
+    const home = path.join(dir, 'home');
+    fs.mkdirSync(home, { mode: 0o700 });
+    fs.writeFileSync(path.join(home, 'processes'), 'a file where the processes directory should be');
+    const t0 = Date.now();
+    const r = await runEntry(BIN, ['start', '--detach', '--socket', path.join(dir, 'd.sock'), '--home', home]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /the daemon exited \(code \d+\) before answering/);
+    assert.match(r.stderr, /before it served; the keeper exits|refused to start/);
+    assert.ok(Date.now() - t0 < 12_000, 'reported without waiting for the start timeout');
+    assert.equal(fs.existsSync(path.join(dir, 'd.sock')), false);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a kept daemon that refuses to start stops its keeper at once instead of restarting forever', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-kept-'));
   try {
@@ -144,10 +162,11 @@ async function keeperStarts(script: string, n: number): Promise<number[]> {
 }
 
 test('a daemon that dies before it serves is restarted at once, then after 1 s, 2 s (backoff); one that served is restarted at once every time', async () => {
-  // Crash at start: the gaps between starts are at least 0, 1, 2 s (lower bounds hold under any load).
-  const crashing = await keeperStarts('cat /proc/uptime | cut -d" " -f1 >> "$1"; exit 1', 4);
+  // The first stand-in serves and dies; the later ones crash at start: the gaps between starts are
+  // then at least 0, 0, 1, 2 s (lower bounds hold under any load).
+  const crashing = await keeperStarts('[ -s "$1" ] || { kill -USR1 $PPID; sleep 0.05; }; cat /proc/uptime | cut -d" " -f1 >> "$1"; exit 1', 5);
   const gaps = crashing.slice(1).map((t, i) => t - crashing[i]!);
-  assert.ok(gaps[1]! >= 0.95 && gaps[2]! >= 1.95, `gaps ${gaps.map((g) => g.toFixed(2)).join(', ')}`);
+  assert.ok(gaps[2]! >= 0.95 && gaps[3]! >= 1.95, `gaps ${gaps.map((g) => g.toFixed(2)).join(', ')}`);
   // Serving (SIGUSR1 to the keeper), then dying: six starts take nowhere near the 1+2+4+8 s of a backoff.
   const serving = await keeperStarts('cat /proc/uptime | cut -d" " -f1 >> "$1"; kill -USR1 $PPID; sleep 0.05; exit 1', 6);
   assert.ok(serving[5]! - serving[0]! < 8, `six serving deaths took ${(serving[5]! - serving[0]!).toFixed(2)} s`);
