@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connect } from '../../client/client.js';
 import { resolveHome, resolveSocketPath } from '../../protocol/paths.js';
 import type { ResultOf } from '../../protocol/index.js';
+import { findKeeper, stopKeeperAndDaemon } from '../keeper-binary.js';
 import { printJson } from '../output.js';
 import { UsageError, type StartOptions, type Verb, type VerbContext } from '../verb.js';
 
@@ -130,45 +130,10 @@ async function detach(ctx: VerbContext, opts: StartOptions): Promise<number> {
     await new Promise((r) => setTimeout(r, 25));
   }
   // Too slow: stop what we started, the keeper and the daemon it may be starting again and again.
-  const daemons = keeperBin !== undefined && child.pid !== undefined ? childrenOf(child.pid) : [];
-  child.kill('SIGTERM');
-  for (const pid of daemons) signal(pid, 'SIGTERM');
+  if (keeperBin !== undefined && child.pid !== undefined) stopKeeperAndDaemon(child.pid);
+  else child.kill('SIGTERM');
   ctx.out.stderr(`claude-daemon start: no answer on ${socket} within ${READY_TIMEOUT_MS / 1000}s (stopped it); see ${path.join(home, 'daemon.log')} and ${errFile}\n`);
   return 1;
-}
-
-/**
- * The compiled wrapper, whose `--keep` mode is the keeper: `CLAUDE_DAEMON_WRAP`, else
- * `claude-daemon-wrap` in dist/ next to (or above) this bundle. Undefined without a C compiler.
- */
-function findKeeper(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const explicit = env['CLAUDE_DAEMON_WRAP'];
-  if (explicit) return fs.existsSync(explicit) ? path.resolve(explicit) : undefined;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    for (const candidate of [path.join(dir, 'claude-daemon-wrap'), path.join(dir, 'dist', 'claude-daemon-wrap')]) {
-      if (fs.existsSync(candidate)) return candidate;
-    }
-    dir = path.dirname(dir);
-  }
-  return undefined;
-}
-
-/** Direct children of `pid`, from /proc (empty when unreadable). */
-function childrenOf(pid: number): number[] {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // Already gone.
-  }
 }
 
 /** What the daemon answering on `socket` says of itself, or undefined if none answers. */
