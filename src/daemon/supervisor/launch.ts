@@ -75,12 +75,18 @@ const pinned = new Map<string, number>();
  */
 export function pinWrapper(wrapper: string | undefined): string | undefined {
   if (wrapper === undefined || pinned.has(wrapper)) return wrapper;
+  let fd: number;
   try {
-    pinned.set(wrapper, fs.openSync(wrapper, 'r'));
-    return wrapper;
+    fd = fs.openSync(wrapper, 'r');
   } catch {
     return undefined;
   }
+  // Only a binary runs through /proc/self/fd (a script's interpreter could not open that path once
+  // the descriptor closes at exec): a script given as CLAUDE_DAEMON_WRAP is run by its path.
+  const head = Buffer.alloc(4);
+  if (fs.readSync(fd, head, 0, 4, 0) === 4 && head.toString('latin1') === '\x7fELF') pinned.set(wrapper, fd);
+  else fs.closeSync(fd);
+  return wrapper;
 }
 
 interface Pending {
