@@ -91,7 +91,11 @@ static void serve_one(char *payload, size_t len, const sigset_t *oldmask) {
       dup2(dn, 2);
       if (dn > 2) close(dn);
     }
-    execve(args[0], args, child_env);
+    /* Through /proc/self/exe, the launcher's own binary, not the path in ARGV[0] (which stays the
+     * wrapper's argv[0], for restore): a rebuild that replaced or deleted dist/ meanwhile does not
+     * stop spawns. Only where /proc is missing is the path used. */
+    execve("/proc/self/exe", args, child_env);
+    if (errno == ENOENT) execve(args[0], args, child_env);
     fail(errno, "wrapper");
     _exit(127);
   }

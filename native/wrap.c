@@ -130,6 +130,7 @@ static int write_file(const char *path, const char *text) {
 
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--server") == 0) return serve();
+  if (argc >= 2 && strcmp(argv[1], "--keep") == 0) return keep(argc, argv);
   if (argc < 6) return fail(EINVAL, "usage");
   const char *dir = argv[1];
   const char *cwd = argv[2];

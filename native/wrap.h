@@ -11,5 +11,7 @@ int fail(int err, const char *stage);
 void ignore_signals(const int *sigs, size_t n);
 /* The launcher's loop (`claude-daemon-wrap --server`); returns the exit status. */
 int serve(void);
+/* The daemon's keeper (`claude-daemon-wrap --keep -- CMD...`, native/keep.c; the whole argv); returns the exit status. */
+int keep(int argc, char **argv);
 
 #endif

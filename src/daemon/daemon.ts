@@ -23,6 +23,8 @@ export interface RunningDaemon {
   readonly services: Services;
   /** Resolves when the daemon has fully stopped (socket removed, children handled). */
   readonly closed: Promise<void>;
+  /** True once a shutdown has begun (by `shutdown` or a signal). */
+  readonly stopping: boolean;
   shutdown(opts?: ShutdownOptions): Promise<void>;
 }
 
@@ -106,7 +108,14 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     return shuttingDown;
   }
 
-  return { services, closed, shutdown };
+  return {
+    services,
+    closed,
+    get stopping() {
+      return shuttingDown !== undefined;
+    },
+    shutdown,
+  };
 }
 
 function removeSocketFile(socketPath: string): void {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { findWrapper } from './launch.js';
+import { findWrapper, pinWrapper } from './launch.js';
 import { detectPidsLimit, sweepCgroups } from './pids-limit.js';
 import { recoverOrphan } from './recover.js';
 import { loadAll, trashDir } from './store.js';
@@ -24,7 +24,7 @@ export type Supervisor = ProcessSupervisor;
 export async function createSupervisor(config: DaemonConfig, log: Logger): Promise<Supervisor> {
   const root = path.join(config.home, 'processes');
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
-  const wrapper = findWrapper();
+  const wrapper = pinWrapper(findWrapper());
   if (wrapper === undefined) log.warn('process wrapper claude-daemon-wrap not found: spawns will fail; rebuild with `node scripts/build.mjs` (needs a C compiler)');
   const pidsLimit = detectPidsLimit(config.maxPids, root, log);
   log.info(`children are limited to ${pidsLimit.max} processes/threads each (${pidsLimit.mechanism})`);

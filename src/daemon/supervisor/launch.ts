@@ -63,6 +63,32 @@ export function findWrapper(env: NodeJS.ProcessEnv = process.env): string | unde
   return undefined;
 }
 
+/** Descriptors of wrapper binaries held open by pinWrapper, by path. */
+const pinned = new Map<string, number>();
+
+/**
+ * Holds the wrapper binary open for the daemon's life, so that deleting or replacing `dist/` (a
+ * rebuild, `npm test`) while the daemon runs never fails a spawn: the launcher is started through
+ * /proc/self/fd/N (the same inode, whatever happened to the path since) and starts each wrapper
+ * through its own /proc/self/exe (serve.c). The path stays argv[0], which restore reads from /proc.
+ * Returns the path, or undefined when it cannot be opened.
+ */
+export function pinWrapper(wrapper: string | undefined): string | undefined {
+  if (wrapper === undefined || pinned.has(wrapper)) return wrapper;
+  let fd: number;
+  try {
+    fd = fs.openSync(wrapper, 'r');
+  } catch {
+    return undefined;
+  }
+  // Only a binary runs through /proc/self/fd (a script's interpreter could not open that path once
+  // the descriptor closes at exec): a script given as CLAUDE_DAEMON_WRAP is run by its path.
+  const head = Buffer.alloc(4);
+  if (fs.readSync(fd, head, 0, 4, 0) === 4 && head.toString('latin1') === '\x7fELF') pinned.set(wrapper, fd);
+  else fs.closeSync(fd);
+  return wrapper;
+}
+
 interface Pending {
   spec: LaunchSpec;
   /** Launchers this request was sent to so far (it is sent again when one dies before forking it). */
@@ -95,7 +121,9 @@ class Launcher {
     readonly wrapper: string,
     private readonly onDeath: () => void,
   ) {
-    this.child = spawn(wrapper, ['--server'], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+    const fd = pinned.get(wrapper);
+    const file = fd !== undefined && fs.existsSync(`/proc/self/fd/${fd}`) ? `/proc/self/fd/${fd}` : wrapper;
+    this.child = spawn(file, ['--server'], { argv0: wrapper, detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
     this.child.on('error', (err: NodeJS.ErrnoException) => {
       this.why = `cannot run the process wrapper ${wrapper} (${err.code ?? err.message}); rebuild with \`node scripts/build.mjs\` (needs a C compiler)`;
       this.retire();
