@@ -11,8 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { DaemonError } from '../../src/index.js';
+import { connect, DaemonError } from '../../src/index.js';
 import { runCli, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait.js';
 import { fx, waitOutput } from '../processes/util.js';
 
 /** record.json as the tests edit it. */
@@ -26,10 +27,23 @@ after(async () => {
   for (const f of cleanups.reverse()) await f();
 });
 
+/** Stops a test daemon and ends every process it still runs (a failed test must leave none behind). */
+async function stopKilling(d: TestDaemon): Promise<void> {
+  try {
+    const c = await connect({ socketPath: d.socket });
+    await c.shutdown({ kill_processes: true });
+    c.close();
+    await waitFor(() => d.proc.exitCode !== null || d.proc.signalCode !== null, { what: 'daemon to exit', timeoutMs: 30_000 });
+  } catch {
+    // Not running.
+  }
+  await d.stop();
+}
+
 async function daemon(args: string[] = []): Promise<TestDaemon> {
   const d = await startTestDaemon({ args });
   cleanups.push(async () => {
-    await d.stop();
+    await stopKilling(d);
     fs.rmSync(d.dir, { recursive: true, force: true });
   });
   return d;
@@ -137,7 +151,7 @@ test('--home through a symlink owned by another user is resolved once: swapping 
   fs.symlinkSync(real, link);
   fs.lchownSync(link, NOBODY, NOBODY);
   const d = await startTestDaemon({ dir, args: ['--home', link] });
-  cleanups.push(() => d.stop());
+  cleanups.push(() => stopKilling(d));
   const c = await d.client();
   assert.equal((await c.ping()).home, real);
   await c.spawnProcess({ cmd: [fx('sleeper.sh')], process_id: 'before', env: { API_KEY: 'secret' } });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { connect } from '../../src/index.js';
 import { runCli, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 import { alive, fx, waitOutput } from '../processes/util.js';
@@ -15,10 +16,23 @@ import { alive, fx, waitOutput } from '../processes/util.js';
 const daemons: TestDaemon[] = [];
 after(async () => {
   for (const d of daemons) {
-    await d.stop();
+    await stopKilling(d);
     fs.rmSync(d.dir, { recursive: true, force: true });
   }
 });
+
+/** Stops a test daemon and ends every process it still runs (a failed test must leave none behind). */
+async function stopKilling(d: TestDaemon): Promise<void> {
+  try {
+    const c = await connect({ socketPath: d.socket });
+    await c.shutdown({ kill_processes: true });
+    c.close();
+    await waitFor(() => d.proc.exitCode !== null || d.proc.signalCode !== null, { what: 'daemon to exit', timeoutMs: 30_000 });
+  } catch {
+    // Not running.
+  }
+  await d.stop();
+}
 
 /** Lines in a marker file each queued job appends one line to. */
 const lines = (f: string): number => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).length : 0);
@@ -105,4 +119,31 @@ test('the lock is held by the daemon alone: no launcher, wrapper or child has it
   const c2 = await d.client();
   assert.equal((await c2.processInfo('held')).status, 'running');
   await c2.killProcess({ process_id: 'held' });
+});
+
+test('a daemon that fails to start (its socket cannot be bound) starts none of its queued work', async () => {
+  const d = await startTestDaemon({ args: ['--max-running', '1'] });
+  daemons.push(d);
+  const c = await d.client();
+  const go = path.join(d.dir, 'go');
+  const mark = path.join(d.dir, 'ran');
+  await c.spawnProcess({ cmd: [fx('wait-file.sh'), go], process_id: 'blocker' });
+  await waitOutput(c, 'blocker');
+  for (const id of ['q1', 'q2', 'q3']) await c.spawnProcess({ cmd: ['sh', '-c', `echo ${id} >> ${mark}`], process_id: id });
+  await d.stop();
+  // Nothing at the socket path, so the start gets as far as binding it, which fails.
+  const r = await runCli(['start', '--socket', path.join(d.dir, 'missing', 'x.sock'), '--home', d.home, '--modules-dir', d.modulesDir, '--max-running', '100']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /cannot listen/);
+  for (const id of ['q1', 'q2', 'q3']) {
+    const s = JSON.parse(fs.readFileSync(path.join(d.home, 'processes', id, 'record.json'), 'utf8')) as { record: { status: string } };
+    assert.equal(s.record.status, 'queued', id);
+  }
+  assert.equal(lines(mark), 0);
+  // The real daemon runs them, once each.
+  await d.restart();
+  const c2 = await d.client();
+  fs.writeFileSync(go, '');
+  for (const id of ['q1', 'q2', 'q3']) await c2.waitProcess({ process_id: id, timeout_s: 30 });
+  assert.equal(lines(mark), 3);
 });
