@@ -5,7 +5,9 @@
  * description, so no child keeps it and a SIGKILLed daemon's successor starts at once.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { connect } from '../../src/index.js';
@@ -146,4 +148,31 @@ test('a daemon that fails to start (its socket cannot be bound) starts none of i
   fs.writeFileSync(go, '');
   for (const id of ['q1', 'q2', 'q3']) await c2.waitProcess({ process_id: id, timeout_s: 30 });
   assert.equal(lines(mark), 3);
+});
+
+test('without the wrapper binary the lock is taken with flock(1), else python3; with no way at all, start refuses and says what to install', async () => {
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-lockbin-'));
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-lockbin-'));
+  try {
+    const py = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+    fs.symlinkSync(py, path.join(bin, 'python3'));
+    const noWrapper = { CLAUDE_DAEMON_WRAP: path.join(empty, 'claude-daemon-wrap') };
+    // Only python3 on PATH: the first daemon locks with it...
+    const d = await startTestDaemon({ env: { ...noWrapper, PATH: bin } });
+    daemons.push(d);
+    const start = (socket: string, env: NodeJS.ProcessEnv): ReturnType<typeof runCli> =>
+      runCli(['start', '--socket', path.join(d.dir, socket), '--home', d.home, '--modules-dir', d.modulesDir], { env, timeoutMs: 20_000 });
+    // ...and the second, with flock(1), finds it taken: it is the same flock(2) lock.
+    const second = await start('b.sock', noWrapper);
+    assert.equal(second.code, 1, second.stderr);
+    assert.match(second.stderr, new RegExp(`in use by another daemon \\(pid ${d.proc.pid}, `));
+    await d.stop();
+    const none = await start('c.sock', { ...noWrapper, PATH: empty });
+    assert.equal(none.code, 1, none.stderr);
+    assert.match(none.stderr, /cannot lock the state directory .*install util-linux's flock/);
+    assert.equal(fs.existsSync(path.join(d.dir, 'c.sock')), false);
+  } finally {
+    fs.rmSync(bin, { recursive: true, force: true });
+    fs.rmSync(empty, { recursive: true, force: true });
+  }
 });
