@@ -6,13 +6,13 @@
  * Tests that need another user's files chown to uid 65534 (nobody), which needs root.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { connect, DaemonError } from '../../src/index.js';
-import { runCli, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { ROOT, runCli, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 import { fx, waitOutput } from '../processes/util.js';
 
@@ -20,7 +20,7 @@ import { fx, waitOutput } from '../processes/util.js';
 type Stored = Record<string, unknown> & { record: Record<string, unknown> };
 
 const NOBODY = 65534;
-const needsRoot = process.getuid?.() === 0 ? {} : { skip: 'needs root to chown files to another user' };
+const needsRoot: { skip?: string } = process.getuid?.() === 0 ? {} : { skip: 'needs root to chown files to another user' };
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
@@ -123,7 +123,7 @@ test('record.json as a FIFO or a symlink to /dev/zero, or a huge one, does not h
   assert.ok(fs.existsSync(path.join(d.home, 'processes', 'good', 'record.json')), 'the link target is untouched');
 });
 
-test('`processes` as a regular file: start fails with a clear message and no stack', async () => {
+test('`processes` as a regular file or a symlink: start fails with a clear message and no stack', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-state-'));
   cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
   const home = path.join(dir, 'home');
@@ -134,6 +134,14 @@ test('`processes` as a regular file: start fails with a clear message and no sta
   assert.match(r.stderr, /processes.* is not a directory/);
   assert.doesNotMatch(r.stderr, /EEXIST|\n\s+at /);
   assert.equal(fs.readFileSync(path.join(home, 'processes'), 'utf8'), 'not a directory');
+  // A symlink to a directory is refused the same way (never followed).
+  fs.rmSync(path.join(home, 'processes'));
+  fs.mkdirSync(path.join(dir, 'elsewhere'));
+  fs.symlinkSync(path.join(dir, 'elsewhere'), path.join(home, 'processes'));
+  const r2 = await runCli(['start', '--socket', path.join(dir, 's.sock'), '--home', home, '--modules-dir', path.join(dir, 'm')], { timeoutMs: 20_000 });
+  assert.equal(r2.code, 1, r2.stderr);
+  assert.match(r2.stderr, /processes is a symbolic link/);
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'elsewhere')), []);
 });
 
 test('--home through a symlink owned by another user is resolved once: swapping the link later redirects nothing', needsRoot, async () => {
@@ -209,4 +217,32 @@ test('a process directory owned by someone else is refused: never adopted at sta
   assert.match(err.message, /uid 65534/);
   assert.equal((await c.listProcesses()).processes.some((r) => r.process_id === 'planted'), false);
   assert.deepEqual(fs.readdirSync(planted), []);
+});
+
+test('the wrapper never writes through a symlink in a process directory, and refuses a directory it does not own', async () => {
+  const d = await daemon();
+  const c = await d.client();
+  const outside = path.join(d.dir, 'outside.txt');
+  fs.writeFileSync(outside, 'precious\n');
+  const dir = path.join(d.home, 'processes', 'linked');
+  fs.mkdirSync(dir, { mode: 0o700 });
+  fs.symlinkSync(outside, path.join(dir, 'stdout'));
+  const err = await c.spawnProcess({ cmd: ['sh', '-c', 'echo overwritten'], process_id: 'linked' }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof DaemonError, String(err));
+  assert.equal(err.code, 'SPAWN_FAILED');
+  assert.match(err.message, /stdout/);
+  assert.equal(fs.readFileSync(outside, 'utf8'), 'precious\n');
+  // The wrapper's own check, without the daemon's in front of it.
+  if (needsRoot.skip === undefined) {
+    const theirs = path.join(d.dir, 'theirs');
+    fs.mkdirSync(theirs, { mode: 0o777 });
+    fs.chownSync(theirs, NOBODY, NOBODY);
+    const r = spawnSync(path.join(ROOT, 'dist', 'claude-daemon-wrap'), [theirs, '', '0', '--', 'true'], { encoding: 'utf8' });
+    assert.equal(r.status, 127);
+    assert.match(r.stdout, /err 1 state-dir/);
+    assert.deepEqual(fs.readdirSync(theirs), []);
+  }
 });

@@ -12,7 +12,7 @@ import type { StoredProcess } from './store.js';
 const Pid = z.number().int().positive().nullable();
 const Ticks = z.number().int().nonnegative().nullable();
 
-const StoredProcessSchema: z.ZodType<StoredProcess> = z.object({
+const StoredProcessSchema: z.ZodType<StoredProcess> = z.looseObject({
   version: z.literal(1),
   record: ProcessRecordSchema,
   seq: z.number().int().nonnegative(),

@@ -120,9 +120,10 @@ const IsoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be 
 /**
  * The record's shape as a schema, so a record that did not come from this daemon's own memory (one
  * read back from disk at start) is checked field by field before it is served or acted on. Its
- * parameter-like fields reuse the spawn schema's own rules.
+ * parameter-like fields reuse the spawn schema's own rules. Fields it does not know are kept (a newer
+ * daemon's record read by an older one loses nothing).
  */
-export const ProcessRecordSchema: z.ZodType<ProcessRecord> = z.object({
+export const ProcessRecordSchema: z.ZodType<ProcessRecord> = z.looseObject({
   process_id: ProcessId,
   pid: z.number().int().positive().nullable(),
   status: z.enum(PROCESS_STATUSES),
@@ -134,7 +135,7 @@ export const ProcessRecordSchema: z.ZodType<ProcessRecord> = z.object({
   created_at: IsoTime,
   started_at: IsoTime.nullable(),
   ended_at: IsoTime.nullable(),
-  duration_ms: z.number().nonnegative().nullable(),
+  duration_ms: z.number().nullable(),
   stdout_bytes: z.number().int().nonnegative(),
   stderr_bytes: z.number().int().nonnegative(),
   timeout_s: SpawnProcessParams.shape.timeout_s.unwrap().nullable(),
