@@ -115,3 +115,27 @@ test('a record from before boot ids were stored is judged by its start: before t
   }
   await waitFor(() => !alive(r.pid!), { what: 'cleanup' });
 });
+
+test('a directory without a record whose wrapper wrote `started` before this boot is not adopted from a live look-alike', async () => {
+  let c = await d.client();
+  const r = await c.spawnProcess({ cmd: [fx('sleeper.sh')], process_id: 'orphan-pre-boot' });
+  await waitOutput(c, 'orphan-pre-boot');
+  const wrapper = readStored('orphan-pre-boot')['wrapper_pid'] as number;
+  await d.stop();
+  try {
+    // As if the daemon had died before writing record.json, in an earlier boot.
+    fs.rmSync(recordFile('orphan-pre-boot'));
+    const before = new Date((BTIME_S - 3600) * 1000);
+    fs.utimesSync(path.join(d.home, 'processes', 'orphan-pre-boot', 'started'), before, before);
+    await d.restart();
+    c = await d.client();
+    const info = await c.processInfo('orphan-pre-boot');
+    assert.equal(info.status, 'lost');
+    assert.match(info.reason ?? '', /boot/);
+    assert.match(info.cmd[0] ?? '', /unknown/, 'a stranger\'s command line is not taken for its own');
+    assert.ok(alive(r.pid!) && alive(wrapper), 'never signalled');
+  } finally {
+    killTree(wrapper);
+  }
+  await waitFor(() => !alive(r.pid!), { what: 'cleanup' });
+});
