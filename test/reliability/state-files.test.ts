@@ -144,12 +144,12 @@ test('`processes` as a regular file or a symlink: start fails with a clear messa
   assert.deepEqual(fs.readdirSync(path.join(dir, 'elsewhere')), []);
 });
 
-test('--home through a symlink owned by another user is resolved once: swapping the link later redirects nothing', needsRoot, async () => {
+test('--home through a symlink is resolved once (swapping the link later redirects nothing); through another user\'s symlink it is refused', needsRoot, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-state-'));
   cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
   const shared = path.join(dir, 'shared');
   fs.mkdirSync(shared);
-  fs.chmodSync(shared, 0o1777); // like /tmp: nobody may replace their own entries in it
+  fs.chmodSync(shared, 0o1777); // like /tmp
   const real = path.join(dir, 'real');
   const evil = path.join(dir, 'evil');
   fs.mkdirSync(real, { mode: 0o700 });
@@ -157,17 +157,23 @@ test('--home through a symlink owned by another user is resolved once: swapping 
   fs.chownSync(evil, NOBODY, NOBODY);
   const link = path.join(shared, 'home');
   fs.symlinkSync(real, link);
+  // Another user's link decides where our state goes: refused, and nothing is created behind it.
   fs.lchownSync(link, NOBODY, NOBODY);
+  const refused = await runCli(['start', '--socket', path.join(dir, 'r.sock'), '--home', link, '--modules-dir', path.join(dir, 'm')], { timeoutMs: 20_000 });
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, new RegExp(`symbolic link ${link}, which belongs to uid ${NOBODY}`));
+  assert.deepEqual(fs.readdirSync(real), []);
+  // Our own link is followed once, at start.
+  fs.lchownSync(link, 0, 0);
   const d = await startTestDaemon({ dir, args: ['--home', link] });
   cleanups.push(() => stopKilling(d));
   const c = await d.client();
   assert.equal((await c.ping()).home, real);
   await c.spawnProcess({ cmd: [fx('sleeper.sh')], process_id: 'before', env: { API_KEY: 'secret' } });
   await waitOutput(c, 'before');
-  // "nobody" swaps the link to a directory of theirs.
+  // The link now points at another user's directory.
   fs.unlinkSync(link);
   fs.symlinkSync(evil, link);
-  fs.lchownSync(link, NOBODY, NOBODY);
   await c.spawnProcess({ cmd: ['sh', '-c', 'echo after'], process_id: 'after', env: { API_KEY: 'secret' } });
   await c.waitProcess({ process_id: 'after', timeout_s: 20 });
   assert.equal((await c.readOutput({ process_id: 'after' })).data, 'after\n');

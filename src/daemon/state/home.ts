@@ -23,6 +23,7 @@ export function prepareHome(requested: string): string {
     missing.unshift(path.basename(existing));
     existing = path.dirname(existing);
   }
+  checkLinks(existing, abs);
   let real: string;
   try {
     real = fs.realpathSync(existing);
@@ -73,6 +74,33 @@ function checkHome(real: string, shown: string): void {
     throw new StartError(`state directory ${label} belongs to uid ${st.uid}, not to you (uid ${uid}); choose another --home.`);
   }
   if ((st.mode & 0o077) !== 0) fs.chmodSync(real, 0o700);
+}
+
+/**
+ * Every symlink on the way to `p` (followed as the kernel would) belongs to us or root: the owner of
+ * a link decides where it points, so another user's link would choose our state directory for us.
+ */
+function checkLinks(p: string, shown: string): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  let todo = p.split(path.sep).filter(Boolean);
+  let cur: string = path.sep;
+  for (let hops = 0; todo.length > 0; ) {
+    const next = path.join(cur, todo.shift()!);
+    const st = fs.lstatSync(next, { throwIfNoEntry: false });
+    if (st === undefined) return; // realpath reports it.
+    if (!st.isSymbolicLink()) {
+      cur = next;
+      continue;
+    }
+    if (st.uid !== 0 && st.uid !== uid) {
+      throw new StartError(`the state directory ${shown} is reached through the symbolic link ${next}, which belongs to uid ${st.uid}: that user decides where it points; give --home as a path without it.`);
+    }
+    if (++hops > 40) return; // A loop: realpath reports it.
+    const target = fs.readlinkSync(next);
+    todo = [...target.split(path.sep).filter(Boolean), ...todo];
+    if (path.isAbsolute(target)) cur = path.sep;
+  }
 }
 
 /** `dir` and every directory above it may be changed by no one but us and root. */
