@@ -80,3 +80,17 @@ export function foreignDirReason(st: fs.Stats): string | undefined {
   if (uid !== undefined && st.uid !== uid) return `belongs to uid ${st.uid}, not to the daemon's user (uid ${uid})`;
   return undefined;
 }
+
+/**
+ * Creates `file` (0600) with `data`; it must not exist yet, and a symlink in its place is never
+ * followed (O_EXCL|O_NOFOLLOW), so nothing planted in the state directory redirects the write.
+ */
+export function writeNewStateFile(file: string, data: string): void {
+  const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
+  const fd = fs.openSync(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  try {
+    fs.writeFileSync(fd, data);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
