@@ -131,6 +131,7 @@ static int write_file(const char *path, const char *text) {
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--server") == 0) return serve();
   if (argc >= 2 && strcmp(argv[1], "--keep") == 0) return keep(argc, argv);
+  if (argc == 2 && strcmp(argv[1], "--lock") == 0) return lock_fd3();
   if (argc < 6) return fail(EINVAL, "usage");
   const char *dir = argv[1];
   const char *cwd = argv[2];
@@ -168,14 +169,25 @@ int main(int argc, char **argv) {
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
   if (argv[3][0] == 'm' && mkdir(dir, 0700) < 0 && errno != EEXIST) return fail(errno, "state-dir");
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* Never through a symlink, and only a directory of our own: output and the record's environment
+   * must not land where someone else can read them (a planted directory, a swapped link). */
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0) return fail(errno, "state-dir");
-  int out = openat(dfd, "stdout", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  struct stat dst;
+  if (fstat(dfd, &dst) < 0) return fail(errno, "state-dir");
+  if (dst.st_uid != geteuid()) return fail(EPERM, "state-dir");
+  int out = openat(dfd, "stdout", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (out < 0) return fail(errno, "stdout");
-  int err = openat(dfd, "stderr", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int err = openat(dfd, "stderr", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (err < 0) return fail(errno, "stderr");
-  int in = has_stdin ? openat(dfd, "stdin", O_RDONLY | O_CLOEXEC) : open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int in = has_stdin ? openat(dfd, "stdin", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (in < 0) return fail(errno, "stdin");
+  if (has_stdin) {
+    /* Opened without blocking (a planted FIFO must not hang us); only a regular file is CMD's stdin. */
+    struct stat ist;
+    if (fstat(in, &ist) < 0 || !S_ISREG(ist.st_mode)) return fail(EINVAL, "stdin");
+    fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
+  }
 
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) return fail(errno, "pipe");
@@ -247,7 +259,7 @@ int main(int argc, char **argv) {
   char tagged[160];
   int tn = snprintf(tagged, sizeof tagged, "%d %s", (int)getpid(), line);
   write_all(1, tagged, (size_t)tn);
-  int sfd = openat(dfd, "started.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int sfd = openat(dfd, "started.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (sfd >= 0) {
     write_all(sfd, line, (size_t)n);
     close(sfd);
@@ -286,7 +298,7 @@ int main(int argc, char **argv) {
     n = snprintf(rec, sizeof rec, "{\"exit_code\":null,\"signal\":%d,\"ended_at_ms\":%lld}\n", WTERMSIG(status), now_ms());
   else
     n = snprintf(rec, sizeof rec, "{\"exit_code\":%d,\"signal\":null,\"ended_at_ms\":%lld}\n", WEXITSTATUS(status), now_ms());
-  int efd = openat(dfd, "exit.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int efd = openat(dfd, "exit.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (efd >= 0) {
     write_all(efd, rec, (size_t)n);
     close(efd);

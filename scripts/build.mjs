@@ -70,7 +70,7 @@ try {
   const wrapperSrc = path.join(root, 'native', 'wrap.c');
   if (existsSync(wrapperSrc)) {
     try {
-      execFileSync(process.env['CC'] || 'cc', ['-O2', '-Wall', '-o', path.join(stage, 'claude-daemon-wrap'), wrapperSrc, path.join(root, 'native', 'serve.c'), path.join(root, 'native', 'keep.c')], { stdio: 'inherit' });
+      execFileSync(process.env['CC'] || 'cc', ['-O2', '-Wall', '-o', path.join(stage, 'claude-daemon-wrap'), wrapperSrc, path.join(root, 'native', 'serve.c'), path.join(root, 'native', 'keep.c'), path.join(root, 'native', 'lock.c')], { stdio: 'inherit' });
     } catch (err) {
       // Without the wrapper the daemon still starts (ping, modules), and spawns fail with a message
       // saying how to fix it; failing `npm ci` here would leave nothing usable at all.

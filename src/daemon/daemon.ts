@@ -10,9 +10,11 @@ import { Connection } from './connection.js';
 import { createLogger, type Logger } from './log.js';
 import type { Services, ShutdownOptions } from './services.js';
 import { claimSocketPath, listenPrivately } from './socket-file.js';
-import { ensurePrivateDir } from './state-dir.js';
-import { createModuleHost } from './modules/index.js';
-import { createSupervisor } from './supervisor/index.js';
+import { prepareHome } from './state/home.js';
+import { acquireStateLock, type StateLock } from './state/lock.js';
+import { createModuleHost, type ModuleHost } from './modules/index.js';
+import { findWrapper } from './supervisor/launch.js';
+import { createSupervisor, type Supervisor } from './supervisor/index.js';
 import { createClaudeRuns } from './claude/index.js';
 
 /** How long shutdown waits for in-flight requests before closing their connections anyway. */
@@ -29,13 +31,31 @@ export interface RunningDaemon {
 }
 
 /** Claims the socket, prepares the state directory, and starts serving. */
-export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> {
-  ensurePrivateDir(config.home);
-  const log: Logger = createLogger(path.join(config.home, 'daemon.log'), config.logToStderr);
-  await claimSocketPath(config.socketPath);
-  const processes = await createSupervisor(config, log.child('processes'));
+export async function startDaemon(requested: DaemonConfig): Promise<RunningDaemon> {
+  // Resolved once: every path from here on is built on the real directory (state/home.ts).
+  const config: DaemonConfig = { ...requested, home: prepareHome(requested.home) };
+  // Before anything in the state directory is read or written, and held for the daemon's life.
+  const lock = acquireStateLock(config.home, config.socketPath, findWrapper());
+  let log: Logger | undefined;
+  let processes: Supervisor | undefined;
+  let modules: ModuleHost | undefined;
+  try {
+    log = createLogger(path.join(config.home, 'daemon.log'), config.logToStderr);
+    await claimSocketPath(config.socketPath);
+    processes = await createSupervisor(config, log.child('processes'), { deferQueue: true });
+    modules = await createModuleHost(config, log.child('modules'));
+  } catch (err) {
+    await Promise.allSettled([processes?.stop({ killProcesses: false }), modules?.stop()]);
+    log?.close();
+    lock.release();
+    throw err;
+  }
+  return serve(config, lock, log, processes, modules);
+}
+
+/** The serving half of startDaemon, once the lock is held and the subsystems are up. */
+async function serve(config: DaemonConfig, lock: StateLock, log: Logger, processes: Supervisor, modules: ModuleHost): Promise<RunningDaemon> {
   const claude = createClaudeRuns(processes, log.child('claude'));
-  const modules = await createModuleHost(config, log.child('modules'));
 
   const connections = new Set<Connection>();
   const stopHooks: Array<(opts: ShutdownOptions) => Promise<void> | void> = [];
@@ -73,8 +93,11 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   } catch (err) {
     await Promise.allSettled([processes.stop({ killProcesses: false }), modules.stop()]);
     log.close();
+    lock.release();
     throw err;
   }
+  // Queued work starts only now that this daemon serves (a daemon that failed to start ran nothing).
+  processes.openQueue();
   // Only after listening: a failure to listen is reported once, by the StartError above.
   server.on('error', (err) => log.error('server error', err));
   log.info(`listening on ${config.socketPath} (pid ${process.pid}, home ${config.home})`);
@@ -103,6 +126,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
       removeSocketFile(config.socketPath);
       log.info('stopped');
       log.close();
+      lock.release();
       resolveClosed();
     })();
     return shuttingDown;

@@ -14,6 +14,7 @@ import type { KillRequest } from './kill.js';
 import { launch, LaunchError } from './launch.js';
 import { releaseCgroup, wrapperLimitArgs, type PidsLimit } from './pids-limit.js';
 import { isAlive, wrapperFor } from './proc.js';
+import { currentBootId, earlierBoot } from '../state/boot.js';
 import { signalName } from './signals.js';
 import { ProcessDir, readExit, readStarted, sizeOf, writeStored, type ExitFile, type StoredProcess } from './store.js';
 
@@ -48,6 +49,8 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected seq = 0;
   protected poll: NodeJS.Timeout | undefined;
   protected stopping = false;
+  /** Queued processes start only once this is set (openQueue). */
+  private queueOpen = false;
 
   constructor(protected readonly opts: SupervisorOptions) {
     super();
@@ -92,14 +95,27 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
         return;
       }
     }
+    // Pids and start times mean nothing across a reboot: never adopt (or later signal) one from before it.
+    const rebooted = earlierBoot(stored.boot_id, stored.record.started_at);
+    if (rebooted !== undefined) {
+      const ex = readExit(e.pd);
+      this.finish(e, ex !== undefined ? outcome(ex) : { status: 'lost', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: rebooted });
+      return;
+    }
     if (stored.wrapper_pid !== null && stored.wrapper_start !== null && isAlive(stored.wrapper_pid, stored.wrapper_start)) this.adopt(e, 'wrapper');
     else this.wrapperGone(e);
     if (!e.ended) this.emit('spawned', this.view(e), { adopted: true, stdoutPath: e.pd.output('stdout'), stderrPath: e.pd.output('stderr') });
   }
 
+  /** Lets queued processes start from now on (the daemon serves), and starts those that fit. */
+  openQueue(): void {
+    this.queueOpen = true;
+    this.drainQueue();
+  }
+
   /** Starts queued processes while there is room (after restore, and whenever one ends). */
   drainQueue(): void {
-    while (!this.stopping && this.running < this.opts.maxRunning && this.queue.length > 0) {
+    while (this.queueOpen && !this.stopping && this.running < this.opts.maxRunning && this.queue.length > 0) {
       const e = this.queue.shift()!;
       this.start(e, true).catch((err: unknown) => {
         if (!(err instanceof CommandError)) this.opts.log.error(`starting queued process ${e.record.process_id}`, err);
@@ -117,6 +133,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     this.running++;
     rec.status = 'running';
     rec.started_at = new Date().toISOString();
+    e.stored.boot_id = currentBootId();
     let done!: () => void;
     e.starting = new Promise((r) => (done = r));
     try {

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
+import { currentBootId, earlierBoot } from '../state/boot.js';
 import { cmdline, isAlive, wrapperFor } from './proc.js';
 import { ProcessDir, readStarted, writeStored, type StartedFile, type StoredProcess } from './store.js';
 
@@ -28,8 +29,10 @@ export async function recoverOrphan(root: string, name: string, seq: number, log
     await fs.promises.rm(pd.dir, { recursive: true, force: true });
     return undefined;
   }
-  const { cmd, cwd } = commandOf(st);
   const at = startedAt(pd);
+  // From before a reboot, its pids now name strangers: their command lines are not this one's.
+  const rebooted = earlierBoot(null, at) !== undefined;
+  const { cmd, cwd } = rebooted ? { cmd: [UNKNOWN_CMD], cwd: '/' } : commandOf(st);
   const stored: StoredProcess = {
     version: 1,
     record: {
@@ -40,11 +43,14 @@ export async function recoverOrphan(root: string, name: string, seq: number, log
     },
     seq, env: null, has_stdin: fs.existsSync(pd.stdin),
     wrapper_pid: st.wrapperPid, wrapper_start: st.wrapperStart, pid_start: st.pidStart,
+    boot_id: rebooted ? null : currentBootId(),
   };
   writeStored(pd, stored);
   log.warn(`process ${name}: the daemon died before recording its spawn; adopted from the wrapper's files (its name, timeout and env overrides were not recorded)`);
   return stored;
 }
+
+const UNKNOWN_CMD = '(unknown: the daemon died while starting it, and the command has ended)';
 
 /** The command line and cwd, from the wrapper's argv (or the command's own) while one lives. */
 function commandOf(st: StartedFile): { cmd: string[]; cwd: string } {
@@ -63,7 +69,7 @@ function commandOf(st: StartedFile): { cmd: string[]; cwd: string } {
     }
     if (argv.length > 0) return { cmd: argv, cwd };
   }
-  return { cmd: ['(unknown: the daemon died while starting it, and the command has ended)'], cwd: '/' };
+  return { cmd: [UNKNOWN_CMD], cwd: '/' };
 }
 
 /** When the wrapper wrote `started` (close to the command's start). */

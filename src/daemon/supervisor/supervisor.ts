@@ -13,6 +13,7 @@ import type { ShutdownOptions } from '../services.js';
 import { Entry } from './entry.js';
 import { defaultLadder, runLadder, type KillPlanner, type KillRequest } from './kill.js';
 import { Lifecycle } from './lifecycle.js';
+import { foreignDirReason } from '../state/files.js';
 import { releaseCgroup, type PidsLimit } from './pids-limit.js';
 import { ProcessDir, trashDir, type StoredProcess } from './store.js';
 
@@ -46,6 +47,7 @@ export class ProcessSupervisor extends Lifecycle {
     // Hooks are called by other domains too: the id names a directory, so check it here as well.
     if (!isSafeId(id)) throw new CommandError('INVALID_PARAMS', `process_id ${JSON.stringify(id)} must be 1-64 characters of A-Z a-z 0-9 . _ - and not "." or ".."`);
     if (this.entries.has(id)) throw new CommandError('PROCESS_EXISTS', `a process with id ${JSON.stringify(id)} already exists; choose another process_id or remove_process it first`);
+    refuseForeignDir(path.join(this.opts.root, id));
     const now = new Date().toISOString();
     const stored: StoredProcess = {
       version: 1,
@@ -216,6 +218,16 @@ export class ProcessSupervisor extends Lifecycle {
     this.poll = undefined;
     for (const e of this.entries.values()) if (e.persistTimer) this.persist(e);
   }
+}
+
+/**
+ * An unknown id whose directory exists all the same (planted, or left by hand) is used only if it is
+ * a real directory of ours: output and the record's environment never go where someone else can read.
+ */
+function refuseForeignDir(dir: string): void {
+  const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+  const why = st && foreignDirReason(st);
+  if (why) throw new CommandError('PROCESS_EXISTS', `${dir} already exists and ${why}; the daemon will not use it. Remove it, or choose another process_id`);
 }
 
 /** True for an id that is safe as one path component (the protocol's ProcessId rule). */
