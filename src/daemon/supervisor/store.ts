@@ -77,19 +77,55 @@ export class ProcessDir {
   }
 }
 
-/** Writes record.json atomically (temporary file, then rename). */
+/**
+ * Writes record.json atomically (temporary file, then rename). Throws the file system's error (e.g.
+ * ENOSPC, EMFILE) when it cannot; the temporary file is then removed, so a failed write leaves the
+ * previous record as it was and no partial file taking space.
+ */
 export function writeStored(pd: ProcessDir, stored: StoredProcess): void {
   const tmp = `${pd.record}.tmp`;
   const text = JSON.stringify(stored);
   try {
-    fs.writeFileSync(tmp, text, { mode: 0o600 });
+    try {
+      fs.writeFileSync(tmp, text, { mode: 0o600 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // The wrapper creates the directory; if it never ran (missing, failed early), make it here.
+      fs.mkdirSync(pd.dir, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(tmp, text, { mode: 0o600 });
+    }
+    fs.renameSync(tmp, pd.record);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    // The wrapper creates the directory; if it never ran (missing, failed early), make it here.
-    fs.mkdirSync(pd.dir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(tmp, text, { mode: 0o600 });
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // Never created.
+    }
+    throw err;
   }
-  fs.renameSync(tmp, pd.record);
+}
+
+/** What reading the exit file found: the outcome, nothing (none written), or a failure to retry. */
+export type ExitRead = { exit: ExitFile } | { none: true } | { retry: NodeJS.ErrnoException };
+
+/**
+ * Like readExit, but tells "no exit file" from "could not read it now" (EMFILE, EIO...): the
+ * latter is not an unknown outcome, just one to read again later.
+ */
+export function readExitChecked(pd: ProcessDir): ExitRead {
+  let text: string;
+  try {
+    text = fs.readFileSync(pd.exit, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return e.code === 'ENOENT' || e.code === 'ENOTDIR' ? { none: true } : { retry: e };
+  }
+  try {
+    const v = JSON.parse(text) as ExitFile;
+    return typeof v.ended_at_ms === 'number' ? { exit: v } : { none: true };
+  } catch {
+    return { none: true };
+  }
 }
 
 /**
