@@ -126,3 +126,22 @@ test('a process that ends while the disk is full keeps its exit code; kills and 
   assert.equal((await c.processInfo(k.process_id)).status, 'killed');
   assert.equal(await codeOf(c.processInfo('queued-full')), 'PROCESS_NOT_FOUND');
 });
+
+test('load_module on a full disk says STORAGE_FULL, the loaded version keeps serving, and the new one loads once there is space', async (t) => {
+  if (disk === undefined || d === undefined) return t.skip('cannot mount a tmpfs here (needs root)');
+  const file = path.join(d.modulesDir, 'fullmod.js');
+  fs.writeFileSync(file, 'export function v() { return 1; }\n');
+  await c.loadModule('fullmod');
+  disk.fill();
+  try {
+    fs.writeFileSync(`${file}.tmp`, 'export function v() { return 2; }\n');
+    fs.renameSync(`${file}.tmp`, file);
+    assert.equal(await codeOf(c.loadModule('fullmod')), 'STORAGE_FULL');
+    assert.equal(await c.callFunction('fullmod', 'v'), 1);
+  } finally {
+    disk.free();
+  }
+  await c.loadModule('fullmod');
+  assert.equal(await c.callFunction('fullmod', 'v'), 2);
+  await c.unloadModule('fullmod');
+});
