@@ -229,11 +229,6 @@ export class ProcessSupervisor extends Lifecycle {
     this.writer.retry();
     this.writer.stop();
   }
-
-  /** Records not yet on disk because writing them failed (retried every second); `ping` reports it. */
-  get pendingWrites(): number {
-    return this.writer.pending;
-  }
 }
 
 /** True for an id that is safe as one path component (the protocol's ProcessId rule). */
