@@ -14,7 +14,8 @@
  *   -n MAX         fallback without cgroups: RLIMIT_NPROC = MAX for CMD (counts every process of
  *          the user, and root ignores it).
  *   -r FD  a socket (or pipe) to the daemon, inherited from the launcher, held for the wrapper's
- *          whole life: once CMD has ended the wrapper sends "e <wrapper pid> <exit record>\n" on it
+ *          whole life: once CMD has ended the wrapper sends "e <wrapper pid> <wrapper starttime>
+ *          <exit record>\n" on it
  *          (no disk needed), so the daemon learns the outcome even when DIR/exit cannot be written.
  *          Never blocks: a daemon that is gone or not reading just misses the line.
  *
@@ -327,16 +328,18 @@ int main(int argc, char **argv) {
     n = snprintf(rec, sizeof rec, "{\"exit_code\":null,\"signal\":%d,\"ended_at_ms\":%lld}\n", WTERMSIG(status), now_ms());
   else
     n = snprintf(rec, sizeof rec, "{\"exit_code\":%d,\"signal\":null,\"ended_at_ms\":%lld}\n", WEXITSTATUS(status), now_ms());
-  /* The daemon hears first (no disk involved), then the exit file, retried until written. */
-  char tagged_rec[200];
-  int rn = snprintf(tagged_rec, sizeof tagged_rec, "e %d %s", (int)getpid(), rec);
+  /* The exit file first (so a daemon that hears the report and removes DIR at once never races
+   * the write), then the report (no disk involved), then, if the file could not be written, the
+   * file again until it is, or until DIR is deleted (the record is gone). */
+  int e = write_atomic(dfd, "exit", rec, (size_t)n);
+  char tagged_rec[220];
+  int rn = snprintf(tagged_rec, sizeof tagged_rec, "e %d %llu %s", (int)getpid(), starttime(getpid()), rec);
   report(report_fd, tagged_rec, (size_t)rn);
-  for (long delay_ms = 50;; delay_ms = delay_ms < 1000 ? delay_ms * 2 : 1000) {
-    int e = write_atomic(dfd, "exit", rec, (size_t)n);
-    if (e == 0 || e == ENOENT) break; /* written, or DIR was deleted (the record is gone) */
+  for (long delay_ms = 50; e != 0 && e != ENOENT; delay_ms = delay_ms < 1000 ? delay_ms * 2 : 1000) {
     struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
     }
+    e = write_atomic(dfd, "exit", rec, (size_t)n);
   }
   return 0;
 }

@@ -106,9 +106,14 @@ class Launcher {
   private readonly bySeq = new Map<number, Pending>();
   private readonly byPid = new Map<number, Pending>();
   private readonly exits = new Map<number, (end: WrapperEnd) => void>();
-  /** Exit reports by wrapper pid: waiting for one (`reporters`), or arrived before the wrapper's `ok` was read (`early`). */
-  private readonly reporters = new Map<number, (ex: ExitFile) => void>();
-  private readonly early = new Map<number, ExitFile>();
+  /**
+   * Exit reports by wrapper `pid:start` (a pid reused later is another key): waiting for one
+   * (`reporters`), or arrived before the wrapper's `ok` was read (`early`). The report channel and
+   * the launcher's stdout are two sockets, so a report may also arrive after the wrapper's `x`:
+   * both maps keep a key 10 s past it.
+   */
+  private readonly reporters = new Map<string, (ex: ExitFile) => void>();
+  private readonly early = new Map<string, ExitFile>();
   private reportBuf = '';
 
   constructor(
@@ -182,7 +187,7 @@ class Launcher {
     while ((nl = this.reportBuf.indexOf('\n')) >= 0) {
       const line = this.reportBuf.slice(0, nl);
       this.reportBuf = this.reportBuf.slice(nl + 1);
-      const m = /^e (\d+) (\{.*\})$/.exec(line);
+      const m = /^e (\d+ \d+) (\{.*\})$/.exec(line);
       if (m === null) continue;
       let ex: ExitFile;
       try {
@@ -191,12 +196,11 @@ class Launcher {
         continue;
       }
       if (typeof ex.ended_at_ms !== 'number') continue;
-      const wpid = Number(m[1]);
-      const r = this.reporters.get(wpid);
-      this.reporters.delete(wpid);
+      const key = m[1]!.replace(' ', ':');
+      const r = this.reporters.get(key);
+      this.reporters.delete(key);
       if (r) r(ex);
-      else if (this.exits.has(wpid) || this.byPid.has(wpid)) this.early.set(wpid, ex);
-      else if (this.bySeq.size > 0) this.early.set(wpid, ex); // its `f` line is not read yet either
+      else if (this.byPid.has(Number(key.split(':')[0])) || this.bySeq.size > 0) this.early.set(key, ex); // its `ok` (or `f`) line is not read yet
     }
   }
 
@@ -218,11 +222,12 @@ class Launcher {
       const done = this.exits.get(pid);
       this.exits.delete(pid);
       // A report always precedes the wrapper's exit, so by now it has arrived, or it never will.
-      setImmediate(() => {
-        this.reporters.delete(pid);
-        this.early.delete(pid);
-        done?.('reaped');
-      });
+      setImmediate(() => done?.('reaped'));
+      setTimeout(() => {
+        for (const map of [this.reporters, this.early] as Array<Map<string, unknown>>) {
+          for (const key of map.keys()) if (key.startsWith(`${pid}:`)) map.delete(key);
+        }
+      }, 10_000).unref();
     } else {
       const pid = Number(parts[0]);
       if (this.byPid.has(pid)) this.onReport(pid, parts.slice(1).join(' '));
@@ -236,9 +241,10 @@ class Launcher {
     const parts = text.split(' ');
     if (parts[0] === 'ok' && parts.length >= 4) {
       const exited = new Promise<WrapperEnd>((r) => this.exits.set(wpid, r));
-      const early = this.early.get(wpid);
-      this.early.delete(wpid);
-      const reported = early !== undefined ? Promise.resolve(early) : new Promise<ExitFile>((r) => this.reporters.set(wpid, r));
+      const key = `${wpid}:${parts[3]}`;
+      const early = this.early.get(key);
+      this.early.delete(key);
+      const reported = early !== undefined ? Promise.resolve(early) : new Promise<ExitFile>((r) => this.reporters.set(key, r));
       this.settle(p, undefined, { pid: Number(parts[1]), pidStart: Number(parts[2]), wrapperPid: wpid, wrapperStart: Number(parts[3]), exited, reported });
     } else if (parts[0] === 'err') {
       const errno = Number(parts[1]);
