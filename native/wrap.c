@@ -2,7 +2,7 @@
  * claude-daemon-wrap: the tiny process that stands between the daemon and one command, so the
  * command's outcome is recorded even when the daemon is dead (SIGKILLed, restarted, upgraded).
  *
- * usage: claude-daemon-wrap DIR CWD STDIN [-p CGROUP MAX | -n MAX] -- CMD [ARGS...]
+ * usage: claude-daemon-wrap DIR CWD STDIN [-r FD] [-p CGROUP MAX | -n MAX] -- CMD [ARGS...]
  *   DIR    the process's state directory; the wrapper creates DIR/stdout and DIR/stderr (0600) and
  *          writes DIR/exit (atomically: DIR/exit.tmp then rename) once CMD has ended.
  *   CWD    directory CMD runs in ("" = inherit).
@@ -13,6 +13,11 @@
  *          forks can escape), and the wrapper removes it once CMD has ended (if it is empty).
  *   -n MAX         fallback without cgroups: RLIMIT_NPROC = MAX for CMD (counts every process of
  *          the user, and root ignores it).
+ *   -r FD  a socket (or pipe) to the daemon, inherited from the launcher, held for the wrapper's
+ *          whole life: once CMD has ended the wrapper sends "e <wrapper pid> <wrapper starttime>
+ *          <exit record>\n" on it
+ *          (no disk needed), so the daemon learns the outcome even when DIR/exit cannot be written.
+ *          Never blocks: a daemon that is gone or not reading just misses the line.
  *
  * Protocol with the daemon, on the wrapper's stdout (a pipe), exactly one line:
  *   "ok <cmd pid> <cmd starttime> <wrapper starttime> <wrapper pid>\n"  CMD runs (exec succeeded);
@@ -31,6 +36,10 @@
  *   runs `exit 143` and a command killed by SIGTERM are therefore told apart (the wrapper is not a
  *   shell and never folds a signal into 128+n).
  * - Output never passes through the wrapper or the daemon: CMD writes straight into its files.
+ * - A file that cannot be written whole (disk full, no descriptor) is never renamed into place, so
+ *   DIR/started and DIR/exit are complete or absent. DIR/exit is retried (50 ms doubling to 1 s)
+ *   until it is written or DIR is deleted (the record was removed): an exit status is never lost
+ *   because a write failed, and a daemon started later still finds it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,6 +50,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -128,6 +138,38 @@ static int write_file(const char *path, const char *text) {
   return e;
 }
 
+/* Writes DIR/NAME whole and atomically (NAME.tmp, then rename); 0, or the errno of the first
+ * failure, in which case nothing was renamed into place and the temporary file is gone. */
+static int write_atomic(int dfd, const char *name, const char *text, size_t len) {
+  char tmp[64];
+  snprintf(tmp, sizeof tmp, "%s.tmp", name);
+  int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return errno;
+  int e = 0;
+  while (len > 0 && e == 0) {
+    ssize_t n = write(fd, text, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) e = n < 0 ? errno : EIO;
+    else {
+      text += n;
+      len -= (size_t)n;
+    }
+  }
+  if (close(fd) < 0 && e == 0 && errno != EINTR) e = errno;
+  if (e == 0 && renameat(dfd, tmp, dfd, name) < 0) e = errno;
+  if (e != 0) unlinkat(dfd, tmp, 0);
+  return e;
+}
+
+/* Sends one line on the daemon's report channel without ever blocking (see -r). */
+static void report(int fd, const char *line, size_t len) {
+  if (fd < 0) return;
+  ssize_t n;
+  do n = send(fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == ENOTSOCK) write_all(fd, line, len); /* a pipe: small writes are atomic */
+}
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--server") == 0) return serve();
   if (argc >= 2 && strcmp(argv[1], "--keep") == 0) return keep(argc, argv);
@@ -140,6 +182,12 @@ int main(int argc, char **argv) {
   const char *max_pids = NULL;
   int rlimit_nproc = 0;
   int at = 4;
+  int report_fd = -1;
+  if (strcmp(argv[at], "-r") == 0 && argc > at + 2) {
+    report_fd = atoi(argv[at + 1]);
+    if (report_fd < 3 || fcntl(report_fd, F_GETFD) < 0) report_fd = -1;
+    at += 2;
+  }
   if (strcmp(argv[at], "-p") == 0 && argc > at + 3) {
     cgroup = argv[at + 1];
     max_pids = argv[at + 2];
@@ -259,12 +307,7 @@ int main(int argc, char **argv) {
   char tagged[160];
   int tn = snprintf(tagged, sizeof tagged, "%d %s", (int)getpid(), line);
   write_all(1, tagged, (size_t)tn);
-  int sfd = openat(dfd, "started.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (sfd >= 0) {
-    write_all(sfd, line, (size_t)n);
-    close(sfd);
-    renameat(dfd, "started.tmp", dfd, "started");
-  }
+  write_atomic(dfd, "started", line, (size_t)n); /* complete or absent (disk full) */
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull >= 0) {
     dup2(devnull, 0);
@@ -298,11 +341,18 @@ int main(int argc, char **argv) {
     n = snprintf(rec, sizeof rec, "{\"exit_code\":null,\"signal\":%d,\"ended_at_ms\":%lld}\n", WTERMSIG(status), now_ms());
   else
     n = snprintf(rec, sizeof rec, "{\"exit_code\":%d,\"signal\":null,\"ended_at_ms\":%lld}\n", WEXITSTATUS(status), now_ms());
-  int efd = openat(dfd, "exit.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (efd >= 0) {
-    write_all(efd, rec, (size_t)n);
-    close(efd);
-    renameat(dfd, "exit.tmp", dfd, "exit");
+  /* The exit file first (so a daemon that hears the report and removes DIR at once never races
+   * the write), then the report (no disk involved), then, if the file could not be written, the
+   * file again until it is, or until DIR is deleted (the record is gone). */
+  int e = write_atomic(dfd, "exit", rec, (size_t)n);
+  char tagged_rec[220];
+  int rn = snprintf(tagged_rec, sizeof tagged_rec, "e %d %llu %s", (int)getpid(), starttime(getpid()), rec);
+  report(report_fd, tagged_rec, (size_t)rn);
+  for (long delay_ms = 50; e != 0 && e != ENOENT; delay_ms = delay_ms < 1000 ? delay_ms * 2 : 1000) {
+    struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+    e = write_atomic(dfd, "exit", rec, (size_t)n);
   }
   return 0;
 }

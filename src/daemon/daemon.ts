@@ -7,6 +7,8 @@ import net from 'node:net';
 import path from 'node:path';
 import type { DaemonConfig } from './config.js';
 import { Connection } from './connection.js';
+import { errorReply } from './dispatch.js';
+import { FdBudget } from './fd-budget.js';
 import { createLogger, type Logger } from './log.js';
 import type { Services, ShutdownOptions } from './services.js';
 import { claimSocketPath, listenPrivately } from './socket-file.js';
@@ -83,7 +85,16 @@ async function serve(config: DaemonConfig, lock: StateLock, log: Logger, process
 
   // Half-open: a client may send its requests and shut its sending side (`nc -N`, a script piping
   // a file); the connection still answers every one before closing (see Connection).
+  const budget = new FdBudget();
+  let refusedAt = 0;
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    // Over the descriptor budget: told why and closed, so files and spawns keep a descriptor.
+    if (!budget.admits(connections.size + 1)) {
+      if (Date.now() - refusedAt > 10_000) log.warn(`refusing connections: fewer than ${budget.reserve} of ${budget.limit} file descriptors free (${connections.size} connections open)`);
+      refusedAt = Date.now();
+      refuse(socket);
+      return;
+    }
     const conn = new Connection(socket, services, () => shuttingDown !== undefined);
     connections.add(conn);
     socket.on('close', () => connections.delete(conn));
@@ -99,7 +110,14 @@ async function serve(config: DaemonConfig, lock: StateLock, log: Logger, process
   // Queued work starts only now that this daemon serves (a daemon that failed to start ran nothing).
   processes.openQueue();
   // Only after listening: a failure to listen is reported once, by the StartError above.
-  server.on('error', (err) => log.error('server error', err));
+  // EMFILE at accept: libuv closes the pending connections itself (it keeps a spare descriptor for
+  // that) and retries on the next one, so nothing spins; log it once in a while, not per client.
+  let acceptErrorAt = 0;
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EMFILE' && err.code !== 'ENFILE') return log.error('server error', err);
+    if (Date.now() - acceptErrorAt > 10_000) log.warn(`cannot accept connections: ${err.message}`);
+    acceptErrorAt = Date.now();
+  });
   log.info(`listening on ${config.socketPath} (pid ${process.pid}, home ${config.home})`);
 
   async function shutdown(opts: ShutdownOptions = { killProcesses: false }): Promise<void> {
@@ -140,6 +158,29 @@ async function serve(config: DaemonConfig, lock: StateLock, log: Logger, process
     },
     shutdown,
   };
+}
+
+/**
+ * Sends RESOURCE_EXHAUSTED (no id) and closes: once the reply is flushed and the client has spoken
+ * (its request, read and dropped, so closing does not reset the reply away) or hung up, or after
+ * 1 s at most, since the point is to give the descriptor back.
+ */
+function refuse(socket: net.Socket): void {
+  const reply = errorReply('RESOURCE_EXHAUSTED', 'the daemon is out of file descriptors (too many connections); close some connections and retry');
+  let flushed = false;
+  let heard = false;
+  const close = (): void => void socket.destroy();
+  socket.on('error', () => undefined);
+  socket.on('data', () => {
+    heard = true;
+    if (flushed) close();
+  });
+  socket.on('end', close);
+  socket.end(JSON.stringify(reply) + '\n', () => {
+    flushed = true;
+    if (heard) close();
+  });
+  setTimeout(close, 1000).unref();
 }
 
 function removeSocketFile(socketPath: string): void {

@@ -13,6 +13,8 @@ export class StateFileError extends Error {
   constructor(
     readonly file: string,
     readonly reason: string,
+    /** The errno name when opening or reading failed (EMFILE, EIO...), so callers can retry. */
+    readonly code?: string,
   ) {
     super(`${file}: ${reason}`);
   }
@@ -37,7 +39,7 @@ export function readStateFile(file: string, maxBytes: number): string | undefine
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     if (code === 'ELOOP') throw new StateFileError(file, 'is a symbolic link (state files are never followed)');
-    throw new StateFileError(file, `cannot be opened (${code ?? String(err)})`);
+    throw new StateFileError(file, `cannot be opened (${code ?? String(err)})`, code);
   }
   try {
     const st = fs.fstatSync(fd);

@@ -3,13 +3,16 @@
  * a small launcher process (the wrapper binary in `--server` mode, started once) forks and execs one
  * wrapper per command on request, so a spawn costs the fork of a tiny process instead of copying
  * the page tables of the ~50 MiB daemon on its event-loop thread. The wrapper opens the output
- * files, forks and execs the command, reports one line and then holds no pipe to us. The daemon
- * never touches the command's output.
+ * files, forks and execs the command, and reports one line on the launcher's stdout. It also holds
+ * the launcher's report channel (its fd 3, one per launcher, not per child) for its whole life, and
+ * sends the command's exit status there when it ends: no file needed, so a full disk or a descriptor
+ * shortage in the daemon never loses an exit status. The daemon never touches the command's output.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ExitFile } from './store.js';
 
 /** How a launched wrapper's watch ended: reaped by the launcher, or the launcher itself died. */
 export type WrapperEnd = 'reaped' | 'unwatched';
@@ -25,11 +28,23 @@ export interface Launched {
    * or `unwatched` when the launcher died first: the wrapper lives on and must be polled.
    */
   exited: Promise<WrapperEnd>;
+  /**
+   * Resolves with the command's outcome as the wrapper reported it over the report channel, before
+   * (and whether or not) it could write its exit file; never resolves if no report came.
+   */
+  reported: Promise<ExitFile>;
 }
 
 /** The command could not start; `reason` is the OS's word for why, e.g. `exec: No such file or directory (ENOENT)`. */
 export class LaunchError extends Error {
   override name = 'LaunchError';
+  constructor(
+    message: string,
+    /** The errno name when one is known (`EMFILE`, `ENOSPC`...), so callers can tell a full disk from a typo. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** What to start. */
@@ -111,11 +126,21 @@ class Launcher {
   private buf = '';
   private dead = false;
   private why = 'the process launcher ended';
+  private code: string | undefined;
   /** The launcher process did start (a wrapper path that cannot run is not retried). */
   private started = false;
   private readonly bySeq = new Map<number, Pending>();
   private readonly byPid = new Map<number, Pending>();
   private readonly exits = new Map<number, (end: WrapperEnd) => void>();
+  /**
+   * Exit reports by wrapper `pid:start` (a pid reused later is another key): waiting for one
+   * (`reporters`), or arrived before the wrapper's `ok` was read (`early`). The report channel and
+   * the launcher's stdout are two sockets, so a report may also arrive after the wrapper's `x`:
+   * both maps keep a key 10 s past it.
+   */
+  private readonly reporters = new Map<string, (ex: ExitFile) => void>();
+  private readonly early = new Map<string, ExitFile>();
+  private reportBuf = '';
 
   constructor(
     readonly wrapper: string,
@@ -123,9 +148,12 @@ class Launcher {
   ) {
     const fd = pinned.get(wrapper);
     const file = fd !== undefined && fs.existsSync(`/proc/self/fd/${fd}`) ? `/proc/self/fd/${fd}` : wrapper;
-    this.child = spawn(file, ['--server'], { argv0: wrapper, detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+    this.child = spawn(file, ['--server'], { argv0: wrapper, detached: true, stdio: ['pipe', 'pipe', 'ignore', 'pipe'] });
     this.child.on('error', (err: NodeJS.ErrnoException) => {
-      this.why = `cannot run the process wrapper ${wrapper} (${err.code ?? err.message}); rebuild with \`node scripts/build.mjs\` (needs a C compiler)`;
+      this.code = err.code;
+      this.why = err.code === 'EMFILE' || err.code === 'ENFILE'
+        ? `cannot start the process launcher: no file descriptor left (${err.code})`
+        : `cannot run the process wrapper ${wrapper} (${err.code ?? err.message}); rebuild with \`node scripts/build.mjs\` (needs a C compiler)`;
       this.retire();
       this.settleAll();
     });
@@ -142,13 +170,21 @@ class Launcher {
       this.retire();
       this.settleAll();
     });
+    // Outlives the launcher: wrappers hold it until they end. Never keeps the daemon alive.
+    const reports = this.child.stdio[3] as (NodeJS.ReadableStream & { unref?: () => void; destroy?: () => void }) | null;
+    if (reports) {
+      reports.setEncoding('latin1');
+      reports.on('data', (d: string) => this.onReports(d));
+      reports.on('error', () => undefined);
+      reports.unref?.();
+    }
     // The launcher must never keep the daemon (or a test process) alive by itself.
     this.child.unref();
     this.unrefStreams();
   }
 
   launch(spec: LaunchSpec, attempt = 1): Promise<Launched> {
-    const argv = [spec.wrapper, spec.dir, spec.cwd, spec.hasStdin ? '1' : spec.mkdir ? 'm' : '0', ...spec.limitArgs, '--', ...spec.cmd];
+    const argv = [spec.wrapper, spec.dir, spec.cwd, spec.hasStdin ? '1' : spec.mkdir ? 'm' : '0', '-r', '3', ...spec.limitArgs, '--', ...spec.cmd];
     const env = Object.entries(spec.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
     const nul = [...argv, ...env].find((s) => s.includes('\0'));
     if (nul !== undefined) return Promise.reject(new LaunchError(`${JSON.stringify(nul.slice(0, 40))} contains a NUL byte, which no argument or environment entry can hold`));
@@ -171,6 +207,30 @@ class Launcher {
     }
   }
 
+  /** Lines `e WPID {exit record}` from wrappers whose command has ended. */
+  private onReports(d: string): void {
+    this.reportBuf += d;
+    let nl: number;
+    while ((nl = this.reportBuf.indexOf('\n')) >= 0) {
+      const line = this.reportBuf.slice(0, nl);
+      this.reportBuf = this.reportBuf.slice(nl + 1);
+      const m = /^e (\d+ \d+) (\{.*\})$/.exec(line);
+      if (m === null) continue;
+      let ex: ExitFile;
+      try {
+        ex = JSON.parse(m[2]!) as ExitFile;
+      } catch {
+        continue;
+      }
+      if (typeof ex.ended_at_ms !== 'number') continue;
+      const key = m[1]!.replace(' ', ':');
+      const r = this.reporters.get(key);
+      this.reporters.delete(key);
+      if (r) r(ex);
+      else if (this.byPid.has(Number(key.split(':')[0])) || this.bySeq.size > 0) this.early.set(key, ex); // its `ok` (or `f`) line is not read yet
+    }
+  }
+
   private onLine(line: string): void {
     const parts = line.split(' ');
     if (parts[0] === 'f') {
@@ -188,7 +248,13 @@ class Launcher {
       // in the same chunk is acknowledged as running before its end is recorded.
       const done = this.exits.get(pid);
       this.exits.delete(pid);
-      if (done) setImmediate(() => done('reaped'));
+      // A report always precedes the wrapper's exit, so by now it has arrived, or it never will.
+      setImmediate(() => done?.('reaped'));
+      setTimeout(() => {
+        for (const map of [this.reporters, this.early] as Array<Map<string, unknown>>) {
+          for (const key of map.keys()) if (key.startsWith(`${pid}:`)) map.delete(key);
+        }
+      }, 10_000).unref();
     } else {
       const pid = Number(parts[0]);
       if (this.byPid.has(pid)) this.onReport(pid, parts.slice(1).join(' '));
@@ -202,10 +268,14 @@ class Launcher {
     const parts = text.split(' ');
     if (parts[0] === 'ok' && parts.length >= 4) {
       const exited = new Promise<WrapperEnd>((r) => this.exits.set(wpid, r));
-      this.settle(p, undefined, { pid: Number(parts[1]), pidStart: Number(parts[2]), wrapperPid: wpid, wrapperStart: Number(parts[3]), exited });
+      const key = `${wpid}:${parts[3]}`;
+      const early = this.early.get(key);
+      this.early.delete(key);
+      const reported = early !== undefined ? Promise.resolve(early) : new Promise<ExitFile>((r) => this.reporters.set(key, r));
+      this.settle(p, undefined, { pid: Number(parts[1]), pidStart: Number(parts[2]), wrapperPid: wpid, wrapperStart: Number(parts[3]), exited, reported });
     } else if (parts[0] === 'err') {
       const errno = Number(parts[1]);
-      this.settle(p, new LaunchError(`${parts[2] ?? '?'}: ${parts.slice(3).join(' ')}${errnoName(errno)}`));
+      this.settle(p, new LaunchError(`${parts[2] ?? '?'}: ${parts.slice(3).join(' ')}${errnoName(errno)}`, ERRNO_NAMES[errno]));
     } else {
       this.settle(p, new LaunchError(`the process wrapper ended without reporting (${JSON.stringify(text.slice(0, 200))})`));
     }
@@ -239,7 +309,7 @@ class Launcher {
     this.byPid.clear();
     for (const p of unforked) {
       if (this.started && p.attempt < MAX_ATTEMPTS) launch(p.spec, p.attempt + 1).then(p.resolve, p.reject);
-      else p.reject(new LaunchError(this.why));
+      else p.reject(new LaunchError(this.why, this.code));
     }
     for (const p of silent) p.reject(new LaunchError(`${this.why} before the process wrapper reported`));
     for (const r of this.exits.values()) r('unwatched');
@@ -275,8 +345,10 @@ export function launch(spec: LaunchSpec, attempt = 1): Promise<Launched> {
   return l.launch(spec, attempt);
 }
 
+/** Linux errno numbers the wrapper may report, by name. */
+const ERRNO_NAMES: Record<number, string> = { 2: 'ENOENT', 5: 'EIO', 13: 'EACCES', 20: 'ENOTDIR', 8: 'ENOEXEC', 7: 'E2BIG', 12: 'ENOMEM', 11: 'EAGAIN', 23: 'ENFILE', 24: 'EMFILE', 28: 'ENOSPC', 30: 'EROFS', 122: 'EDQUOT' };
+
 function errnoName(n: number): string {
-  const names: Record<number, string> = { 2: 'ENOENT', 13: 'EACCES', 20: 'ENOTDIR', 8: 'ENOEXEC', 7: 'E2BIG', 12: 'ENOMEM', 11: 'EAGAIN' };
-  const name = names[n];
+  const name = ERRNO_NAMES[n];
   return name ? ` (${name})` : '';
 }

@@ -4,19 +4,22 @@
  * persisting records. Kept apart so each file reads as one concern.
  */
 import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { ProcessRecord, ProcessStatus } from '../../protocol/schemas/processes.js';
 import { CommandError } from '../command-error.js';
+import { ioCommandError, isTransient } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { Logger } from '../log.js';
 import { Entry, type WatchMode } from './entry.js';
-import type { KillRequest } from './kill.js';
+import { signalTree, type KillRequest } from './kill.js';
 import { launch, LaunchError } from './launch.js';
 import { releaseCgroup, wrapperLimitArgs, type PidsLimit } from './pids-limit.js';
-import { isAlive, wrapperFor } from './proc.js';
+import { isAlive, liveness, wrapperFor } from './proc.js';
+import { RecordWriter } from './persist.js';
 import { currentBootId, earlierBoot } from '../state/boot.js';
 import { signalName } from './signals.js';
-import { ProcessDir, readExit, readStarted, sizeOf, writeStored, type ExitFile, type StoredProcess } from './store.js';
+import { ProcessDir, readExit, readExitChecked, readStarted, sizeOf, type ExitFile, type StoredProcess } from './store.js';
 
 /** Paths and limits the supervisor needs; resolved by createSupervisor. */
 export interface SupervisorOptions {
@@ -51,9 +54,14 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected stopping = false;
   /** Queued processes start only once this is set (openQueue). */
   private queueOpen = false;
+  /** Writes records, retrying those the disk refused (persist.ts). */
+  protected readonly writer: RecordWriter;
+  /** A queued process waits for its `running` record to be writable (see drainQueue). */
+  private drainTimer: NodeJS.Timeout | undefined;
 
   constructor(protected readonly opts: SupervisorOptions) {
     super();
+    this.writer = new RecordWriter((e) => this.entries.get(e.record.process_id) === e, opts.log);
   }
 
   /** Ends a process with its ladder; implemented by the public supervisor (timeouts use it). */
@@ -113,10 +121,31 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     this.drainQueue();
   }
 
-  /** Starts queued processes while there is room (after restore, and whenever one ends). */
+  /**
+   * Starts queued processes while there is room (after restore, and whenever one ends). Each is
+   * persisted as `running` (pid null) before its launch, so a daemon dying mid-launch never starts
+   * it twice; while that record cannot be written (disk full), the process stays queued and this is
+   * tried again every second.
+   */
   drainQueue(): void {
     while (this.queueOpen && !this.stopping && this.running < this.opts.maxRunning && this.queue.length > 0) {
-      const e = this.queue.shift()!;
+      const e = this.queue[0]!;
+      const rec = e.record;
+      rec.status = 'running';
+      rec.started_at = new Date().toISOString();
+      try {
+        this.writer.writeOrThrow(e);
+      } catch (err) {
+        rec.status = 'queued';
+        rec.started_at = null;
+        this.opts.log.warn(`queued process ${rec.process_id} waits: its record cannot be written (${(err as Error).message})`);
+        this.drainTimer ??= setTimeout(() => {
+          this.drainTimer = undefined;
+          this.drainQueue();
+        }, 1000).unref();
+        return;
+      }
+      this.queue.shift();
       this.start(e, true).catch((err: unknown) => {
         if (!(err instanceof CommandError)) this.opts.log.error(`starting queued process ${e.record.process_id}`, err);
       });
@@ -125,8 +154,8 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
 
   /**
    * Launches `e`. Everything before the first await runs synchronously, so `starting` is set (and
-   * the slot taken) the moment this is called. A queued process is persisted as `running` (pid
-   * null) before its launch, so a daemon dying mid-launch never starts it twice.
+   * the slot taken) the moment this is called. A direct spawn is acknowledged only once its record
+   * is on disk: if that write fails, its command is killed and the spawn refused (refuseStarted).
    */
   protected async start(e: Entry, fromQueue = false): Promise<void> {
     const rec = e.record;
@@ -137,18 +166,36 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     let done!: () => void;
     e.starting = new Promise((r) => (done = r));
     try {
-      if (fromQueue) this.persist(e);
       if (this.opts.wrapper === undefined) throw new LaunchError('the process wrapper claude-daemon-wrap is missing; rebuild with `node scripts/build.mjs` (needs a C compiler)');
       const env = e.stored.env === null ? process.env : { ...process.env, ...e.stored.env };
       const l = await launch({ mkdir: !e.stored.has_stdin, wrapper: this.opts.wrapper, dir: e.pd.dir, cmd: rec.cmd, cwd: rec.cwd, env, hasStdin: e.stored.has_stdin, limitArgs: wrapperLimitArgs(this.opts.pidsLimit, rec.process_id) });
       rec.pid = l.pid;
       Object.assign(e.stored, { wrapper_pid: l.wrapperPid, wrapper_start: l.wrapperStart, pid_start: l.pidStart });
-      // Reaped: read its outcome now. Unwatched (the launcher died): poll the wrapper, as after a restart.
+      // The wrapper's report (no file involved) ends it; else, once reaped, its exit file.
+      // Unwatched (the launcher died): poll the wrapper, as after a restart.
+      void l.reported.then((ex) => this.finish(e, outcome(ex)));
       l.exited.then((end) => (end === 'reaped' ? this.wrapperGone(e) : this.adopt(e, 'wrapper'))).catch((err: unknown) => this.opts.log.error('after a wrapper exit', err));
-      this.persist(e);
+      if (fromQueue) this.persist(e); // acknowledged when it was queued: a failed write is retried
+      else {
+        try {
+          this.writer.writeOrThrow(e);
+        } catch (err) {
+          await this.refuseStarted(e, err);
+        }
+      }
       this.armTimeout(e);
       this.emit('spawned', this.view(e), { adopted: false, stdoutPath: e.pd.output('stdout'), stderrPath: e.pd.output('stderr') });
     } catch (err) {
+      if (e.discarded) throw err; // refused after all: already ended and forgotten
+      // Out of descriptors or space before anything ran: refused, nothing kept (queued: retried).
+      if (err instanceof LaunchError && isTransient(err)) {
+        if (fromQueue) {
+          this.requeue(e, err);
+          return;
+        }
+        this.discard(e, err.message);
+        throw ioCommandError(err, `cannot start ${JSON.stringify(rec.cmd[0])}`, 'nothing was started or kept') ?? err;
+      }
       // Whatever went wrong, the slot is released and the record says so.
       const message = err instanceof Error ? err.message : String(err);
       this.finish(e, { status: 'failed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: message });
@@ -176,8 +223,8 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected pollWatched(): void {
     for (const e of this.watched) {
       const s = e.stored;
-      const alive = e.watch === 'wrapper' ? isAlive(s.wrapper_pid!, s.wrapper_start!) : s.record.pid !== null && isAlive(s.record.pid, s.pid_start!);
-      if (alive) continue;
+      const alive = e.watch === 'wrapper' ? liveness(s.wrapper_pid!, s.wrapper_start!) : s.record.pid !== null ? liveness(s.record.pid, s.pid_start!) : 'dead';
+      if (alive !== 'dead') continue; // `unknown`: out of descriptors; look again next round
       this.watched.delete(e);
       this.wrapperGone(e, e.watch === 'cmd');
     }
@@ -190,13 +237,19 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   /** The wrapper is gone: read what it recorded; else keep watching the command, else `lost`. */
   protected wrapperGone(e: Entry, cmdGone = false): void {
     if (e.ended) return;
-    const ex = readExit(e.pd);
-    if (ex !== undefined) {
-      this.finish(e, outcome(ex));
+    const ex = readExitChecked(e.pd);
+    if ('exit' in ex) {
+      this.finish(e, outcome(ex.exit));
       return;
     }
     const s = e.stored;
-    if (!cmdGone && s.record.pid !== null && s.pid_start !== null && isAlive(s.record.pid, s.pid_start)) {
+    const cmd = !cmdGone && s.record.pid !== null && s.pid_start !== null ? liveness(s.record.pid, s.pid_start) : 'dead';
+    if ('retry' in ex || cmd === 'unknown') {
+      // Unreadable for now (no descriptor left, EIO): not an unknown outcome, only a late one.
+      setTimeout(() => this.wrapperGone(e, cmdGone), 250).unref();
+      return;
+    }
+    if (cmd === 'alive') {
       this.opts.log.warn(`process ${s.record.process_id}: its wrapper died; watching the command itself (its outcome will be unknown)`);
       this.adopt(e, 'cmd');
       return;
@@ -221,11 +274,11 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     rec.reason = o.reason ?? rec.reason;
     rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
-    this.persist(e);
+    if (!e.discarded) this.persist(e);
     // Usually gone already (the wrapper removes it); not when the wrapper died or survivors lived on.
     releaseCgroup(this.opts.pidsLimit, rec.process_id);
     e.notifyEnded();
-    this.emit('ended', rec);
+    if (!e.discarded) this.emit('ended', rec);
     this.drainQueue();
   }
 
@@ -250,11 +303,53 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       e.persistTimer = undefined;
     }
     if (this.entries.get(e.record.process_id) !== e) return;
-    try {
-      writeStored(e.pd, e.stored);
-    } catch (err) {
-      this.opts.log.error(`persisting process ${e.record.process_id}`, err);
+    this.writer.write(e);
+  }
+
+  /**
+   * A direct spawn whose command runs but whose record could not be written: it was never
+   * acknowledged, so its command must not run on untracked. Killed (SIGKILL, its whole tree),
+   * forgotten, its directory deleted; the spawn fails with the write's own code.
+   */
+  private async refuseStarted(e: Entry, err: unknown): Promise<never> {
+    const id = e.record.process_id;
+    e.discarded = true;
+    signalTree(e, 'SIGKILL');
+    if (!(await e.waitEnd(5000))) {
+      this.opts.log.warn(`process ${id}: refused, but its command has not ended 5 s after SIGKILL`);
+      this.finish(e, { status: 'failed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: 'refused' });
     }
+    await this.forget(e);
+    throw ioCommandError(err, `cannot write the record of process ${id}`, 'its command was stopped and nothing of it is kept')
+      ?? new CommandError('STATE_IO_FAILED', `cannot write the record of process ${id}: ${(err as Error).message}; its command was stopped and nothing of it is kept`);
+  }
+
+  /** A spawn refused before anything ran: frees its slot, wakes waiters, forgets it. */
+  protected discard(e: Entry, reason: string): void {
+    e.discarded = true;
+    this.finish(e, { status: 'failed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason });
+    void this.forget(e);
+  }
+
+  /** Removes a discarded entry and whatever of its directory exists. */
+  private async forget(e: Entry): Promise<void> {
+    if (this.entries.get(e.record.process_id) === e) this.entries.delete(e.record.process_id);
+    releaseCgroup(this.opts.pidsLimit, e.record.process_id);
+    await fs.promises.rm(e.pd.dir, { recursive: true, force: true, maxRetries: 5 }).catch((err: unknown) => this.opts.log.warn(`cannot delete ${e.pd.dir}: ${(err as Error).message}`));
+  }
+
+  /** A queued process that could not start for want of descriptors or space: back to the queue head. */
+  private requeue(e: Entry, err: Error): void {
+    this.running--;
+    e.record.status = 'queued';
+    e.record.started_at = null;
+    this.queue.unshift(e);
+    this.persist(e);
+    this.opts.log.warn(`queued process ${e.record.process_id} could not start (${err.message}); retrying in 1 s`);
+    this.drainTimer ??= setTimeout(() => {
+      this.drainTimer = undefined;
+      this.drainQueue();
+    }, 1000).unref();
   }
 
   /** Persists within 100 ms, coalescing bursts (the claude observer updates on every stream event). */

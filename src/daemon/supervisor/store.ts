@@ -85,19 +85,65 @@ export class ProcessDir {
   }
 }
 
-/** Writes record.json atomically (temporary file, then rename). */
+/**
+ * Writes record.json atomically (temporary file, then rename). Throws the file system's error (e.g.
+ * ENOSPC, EMFILE) when it cannot; the temporary file is then removed, so a failed write leaves the
+ * previous record as it was and no partial file taking space.
+ */
 export function writeStored(pd: ProcessDir, stored: StoredProcess): void {
   const tmp = `${pd.record}.tmp`;
   const text = JSON.stringify(stored);
   try {
-    fs.writeFileSync(tmp, text, { mode: 0o600 });
+    try {
+      fs.writeFileSync(tmp, text, { mode: 0o600 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // The wrapper creates the directory; if it never ran (missing, failed early), make it here.
+      fs.mkdirSync(pd.dir, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(tmp, text, { mode: 0o600 });
+    }
+    fs.renameSync(tmp, pd.record);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    // The wrapper creates the directory; if it never ran (missing, failed early), make it here.
-    fs.mkdirSync(pd.dir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(tmp, text, { mode: 0o600 });
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // Never created.
+    }
+    throw err;
   }
-  fs.renameSync(tmp, pd.record);
+}
+
+/** What reading the exit file found: the outcome, nothing (none written), or a failure to retry. */
+export type ExitRead = { exit: ExitFile } | { none: true } | { retry: NodeJS.ErrnoException };
+
+/**
+ * Like readExit, but tells "no exit file" from "could not read it now" (EMFILE, EIO...): the
+ * latter is not an unknown outcome, just one to read again later.
+ */
+export function readExitChecked(pd: ProcessDir): ExitRead {
+  let text: string | undefined;
+  try {
+    text = readStateFile(pd.exit, SMALL_FILE_CAP_BYTES);
+  } catch (err) {
+    const code = err instanceof StateFileError ? err.code : (err as NodeJS.ErrnoException).code;
+    // A symlink, a FIFO or an oversized file is no exit record; a failed open or read is a late one.
+    if (code === undefined || code === 'ENOTDIR') return { none: true };
+    return { retry: Object.assign(new Error((err as Error).message), { code }) };
+  }
+  if (text === undefined) return { none: true };
+  const v = parseExit(text);
+  return v !== undefined ? { exit: v } : { none: true };
+}
+
+/** An exit file's text as an ExitFile, or undefined when it is not one. */
+function parseExit(text: string): ExitFile | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<ExitFile> | null;
+    const intOrNull = (x: unknown): x is number | null => x === null || Number.isInteger(x);
+    return v !== null && typeof v.ended_at_ms === 'number' && intOrNull(v.exit_code) && intOrNull(v.signal) ? (v as ExitFile) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -106,13 +152,8 @@ export function writeStored(pd: ProcessDir, stored: StoredProcess): void {
  * ending 100 processes at once several times slower under load.
  */
 export function readExit(pd: ProcessDir): ExitFile | undefined {
-  try {
-    const v = JSON.parse(readStateFile(pd.exit, SMALL_FILE_CAP_BYTES) ?? 'null') as Partial<ExitFile> | null;
-    const intOrNull = (x: unknown): x is number | null => x === null || Number.isInteger(x);
-    return v !== null && typeof v.ended_at_ms === 'number' && intOrNull(v.exit_code) && intOrNull(v.signal) ? (v as ExitFile) : undefined;
-  } catch {
-    return undefined;
-  }
+  const r = readExitChecked(pd);
+  return 'exit' in r ? r.exit : undefined;
 }
 
 /**

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ListProcessesResult, ProcessRecord, ProcessStatus, RemoveProcessResult, WaitResult } from '../../protocol/schemas/processes.js';
 import { CommandError } from '../command-error.js';
+import { ioCommandError } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { ShutdownOptions } from '../services.js';
 import { Entry } from './entry.js';
@@ -69,13 +70,21 @@ export class ProcessSupervisor extends Lifecycle {
         await fs.promises.writeFile(e.pd.stdin, spec.stdin, { mode: 0o600 });
       } catch (err) {
         this.entries.delete(id);
-        throw err;
+        await fs.promises.rm(e.pd.dir, { recursive: true, force: true }).catch(() => undefined);
+        throw ioCommandError(err, `cannot write the stdin of process ${id}`, 'nothing was started or kept') ?? err;
       }
     }
     if (this.running >= this.opts.maxRunning) {
-      fs.mkdirSync(e.pd.dir, { mode: 0o700, recursive: true });
+      // Acknowledged only once its record is on disk: a queued spawn the disk refuses is refused.
+      try {
+        fs.mkdirSync(e.pd.dir, { mode: 0o700, recursive: true });
+        this.writer.writeOrThrow(e);
+      } catch (err) {
+        this.entries.delete(id);
+        fs.rmSync(e.pd.dir, { recursive: true, force: true });
+        throw ioCommandError(err, `cannot write the record of queued process ${id}`, 'nothing was queued or kept') ?? err;
+      }
       this.queue.push(e);
-      this.persist(e);
       return e.record;
     }
     await this.start(e);
@@ -165,7 +174,8 @@ export class ProcessSupervisor extends Lifecycle {
     releaseCgroup(this.opts.pidsLimit, id);
     // Only now: until its directory is gone, the id stays taken (a new spawn must not reuse it).
     this.entries.delete(id);
-    await fs.promises.rm(trash, { recursive: true, force: true });
+    // Retries: a wrapper still retrying its exit file (disk was full) may add a file meanwhile.
+    await fs.promises.rm(trash, { recursive: true, force: true, maxRetries: 5 });
     this.emit('removed', id);
     return { removed: true, process_id: id };
   }
@@ -217,6 +227,9 @@ export class ProcessSupervisor extends Lifecycle {
     if (this.poll !== undefined) clearInterval(this.poll);
     this.poll = undefined;
     for (const e of this.entries.values()) if (e.persistTimer) this.persist(e);
+    // A last attempt at records the disk refused; what still fails is logged (the previous version stays).
+    this.writer.retry();
+    this.writer.stop();
   }
 }
 
