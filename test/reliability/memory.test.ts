@@ -99,3 +99,30 @@ test('a large read is streamed in pieces and arrives byte-exact, base64 and UTF-
     raw.close();
   }
 });
+
+test('pipelined streamed reads interleaved with pings: every reply whole, in its own line, ids and id-less order kept', async () => {
+  await bigOutput(c, 'big1', MiB + 5);
+  const want = fs.readFileSync(path.join(d.home, 'processes', 'big1', 'stdout')).toString('base64');
+  const raw = await RawConn.open(d.socket);
+  try {
+    const lines: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      lines.push(JSON.stringify({ command: 'read_output', process_id: 'big1', max_bytes: 2 * MiB, encoding: 'base64', ...(i % 2 === 0 ? { id: `r${i}` } : {}) }));
+      lines.push(JSON.stringify({ command: 'ping', id: `p${i}` }));
+      lines.push('{"command":"ping"}');
+    }
+    raw.send(lines.join('\n') + '\n');
+    const replies = await raw.waitReplies(60, 60_000);
+    assert.equal(replies.length, 60);
+    const reads = replies.filter((r) => (r.result as { data?: string } | undefined)?.data !== undefined);
+    assert.equal(reads.length, 20);
+    for (const r of reads) assert.equal((r.result as { data: string }).data, want);
+    assert.deepEqual(replies.filter((r) => typeof r.id === 'string' && r.id.startsWith('p')).map((r) => r.id).sort(), Array.from({ length: 20 }, (_, i) => `p${i}`).sort());
+    // Id-less replies (the odd reads and the bare pings) come in request order: read, ping, read, ping...
+    const idless = replies.filter((r) => r.id === undefined).map((r) => ((r.result as { data?: string }).data !== undefined ? 'read' : 'ping'));
+    const expected = Array.from({ length: 20 }, (_, i) => (i % 2 === 1 ? ['read', 'ping'] : ['ping'])).flat();
+    assert.deepEqual(idless, expected);
+  } finally {
+    raw.close();
+  }
+});
