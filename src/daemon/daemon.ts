@@ -29,7 +29,7 @@ export interface RunningDaemon {
 /** Claims the socket, prepares the state directory, and starts serving. */
 export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> {
   ensurePrivateDir(config.home);
-  const log: Logger = createLogger(path.join(config.home, 'daemon.log'), config.logToStderr);
+  const log: Logger = createLogger(path.join(config.home, 'daemon.log'), config.logToStderr, { maxBytes: config.logMaxBytes, files: config.logFiles });
   await claimSocketPath(config.socketPath);
   const processes = await createSupervisor(config, log.child('processes'));
   const claude = createClaudeRuns(processes, log.child('claude'));
