@@ -75,7 +75,7 @@ test('the socket is owner-only from the instant it exists: bound under a 0177 um
   let atFirstSight = -1;
   server.once('listening', () => (atFirstSight = mode(sock)));
   const old = process.umask(0);
-  let after = -1;
+  let after: number | undefined;
   try {
     await listenPrivately(server, sock);
     after = process.umask(0);
