@@ -1,7 +1,17 @@
 // Runs the suite with node's own test runner. The stress tests (long, heavy) run only with --stress.
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+
+/**
+ * Every process the suite starts (test files, daemons, their children, wrappers, module hosts)
+ * inherits this variable with a value unique to the run; after the runner ends, any process still
+ * carrying it is a leftover: the run fails, listing them (and they are killed).
+ */
+const MARKER = 'CLAUDE_DAEMON_TEST_RUN';
+const runId = randomUUID();
+process.env[MARKER] = runId;
 
 const stress = process.argv.includes('--stress');
 const extra = process.argv.slice(2).filter((a) => a !== '--stress');
@@ -37,4 +47,50 @@ const r =
   soft < NEEDED_FILES
     ? spawnSync('sh', ['-c', `ulimit -Sn ${Math.min(hard, NEEDED_FILES)} && exec "$0" "$@"`, process.execPath, ...args], { stdio: 'inherit' })
     : spawnSync(process.execPath, args, { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const leftovers = await findLeftovers();
+if (leftovers.length > 0) {
+  process.stderr.write(`\nnpm test left ${leftovers.length} process(es) behind (they carry ${MARKER}=${runId}); killed now:\n`);
+  for (const p of leftovers) {
+    process.stderr.write(`  pid ${p.pid}: ${p.cmd}\n`);
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+process.exit(leftovers.length > 0 ? 1 : (r.status ?? 1));
+
+/** Processes (other than this one) carrying the run's marker, once exiting ones had 3 s to go. */
+async function findLeftovers() {
+  const needle = `${MARKER}=${runId}`;
+  const scan = () => {
+    const out = [];
+    let pids;
+    try {
+      pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+    } catch {
+      return out; // Not Linux: no check.
+    }
+    for (const n of pids) {
+      const pid = Number(n);
+      if (pid === process.pid) continue;
+      try {
+        if (!readFileSync(`/proc/${n}/environ`, 'latin1').split('\0').includes(needle)) continue;
+        const stat = readFileSync(`/proc/${n}/stat`, 'latin1');
+        if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue; // Exited; its parent reaps it.
+        out.push({ pid, cmd: readFileSync(`/proc/${n}/cmdline`, 'latin1').split('\0').join(' ').trim().slice(0, 200) });
+      } catch {
+        // Gone meanwhile, or not ours to read.
+      }
+    }
+    return out;
+  };
+  const deadline = Date.now() + 3000;
+  let left = scan();
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = scan();
+  }
+  return left;
+}

@@ -15,6 +15,15 @@ import { keeperFromEnv, type KeeperInfo } from './keeper.js';
  */
 export const STUCK_CLIENT_ENV = 'CLAUDE_DAEMON_STUCK_CLIENT_MS';
 
+/**
+ * Size cap of daemon.log in bytes before it is rotated (daemon.log -> daemon.log.1 -> ...), and how
+ * many files are kept including daemon.log. Environment only (tests set a small cap); defaults
+ * 10 MiB x 3.
+ */
+export const LOG_MAX_BYTES_ENV = 'CLAUDE_DAEMON_LOG_MAX_BYTES';
+/** See LOG_MAX_BYTES_ENV. */
+export const LOG_FILES_ENV = 'CLAUDE_DAEMON_LOG_FILES';
+
 /** Per-module-version memory cap unless `--module-memory-mb` says otherwise. */
 export const DEFAULT_MODULE_MEMORY_MB = 256;
 
@@ -37,6 +46,10 @@ export interface DaemonConfig {
   maxPids: number;
   /** Log to stderr as well as the log file (foreground mode). */
   logToStderr: boolean;
+  /** daemon.log is rotated once it would pass this many bytes. */
+  logMaxBytes: number;
+  /** Log files kept: daemon.log plus logFiles - 1 rotated ones. */
+  logFiles: number;
   /** Memory cap of each module version in MB: the worker's V8 heap, or python3's data segment. */
   moduleMemoryMb: number;
   /** The keeper that started this daemon (`start --detach`), from its environment; see keeper.ts. */
@@ -68,6 +81,8 @@ export function resolveConfig(opts: DaemonOptions, env: NodeJS.ProcessEnv = proc
     maxRunning: opts.maxRunning ?? Infinity,
     maxPids: opts.maxPids ?? DEFAULT_MAX_PIDS,
     logToStderr: opts.logToStderr ?? true,
+    logMaxBytes: positiveIntEnv(env, LOG_MAX_BYTES_ENV) ?? 10 * 1024 * 1024,
+    logFiles: positiveIntEnv(env, LOG_FILES_ENV) ?? 3,
     moduleMemoryMb: opts.moduleMemoryMb ?? DEFAULT_MODULE_MEMORY_MB,
     keeper: keeperFromEnv(env),
   };

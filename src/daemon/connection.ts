@@ -1,13 +1,15 @@
 /**
  * One client connection. Requests with an `id` are answered as soon as they finish (so a slow wait
  * never holds back a ping); requests without one are answered in the order they came. Memory per
- * connection is bounded three ways: the line cap, the in-flight cap, and the unsent-reply cap,
- * beyond which reading pauses until the client reads (and a client stuck there is closed).
+ * connection is bounded three ways: the line cap, the in-flight cap, and the unsent-reply budget,
+ * beyond which reading pauses until the client reads (and a client stuck there is closed). Big
+ * replies are counted against that budget before they are produced (see ReplyWriter).
  */
 import type net from 'node:net';
-import { encodeReply, type RequestId, type WireReply } from '../protocol/envelope.js';
+import type { RequestId, WireReply } from '../protocol/envelope.js';
 import { LineSplitter, type FrameEvent } from '../protocol/framing.js';
 import { dispatchLine, errorReply } from './dispatch.js';
+import { ReplyWriter } from './reply-writer.js';
 import type { Services } from './services.js';
 
 /**
@@ -36,7 +38,10 @@ export class Connection {
   private closed = false;
   private stopped = false;
   private orderedPending = 0;
+  /** Requests read whose reply is not yet fully written (or dropped with the connection). */
+  private unwritten = 0;
   private idleResolvers: Array<() => void> = [];
+  private readonly writer: ReplyWriter;
 
   constructor(
     private readonly socket: net.Socket,
@@ -44,8 +49,8 @@ export class Connection {
     private readonly isShuttingDown: () => boolean,
   ) {
     this.splitter = new LineSplitter(services.config.maxLineBytes);
+    this.writer = new ReplyWriter(socket, services.config.maxPendingReplyBytes, services.log, () => this.checkBudget());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.resume('replies'));
     socket.on('error', () => undefined); // A reset by the peer is routine; 'close' follows.
     socket.on('end', () => {
       this.inputEnded = true;
@@ -54,9 +59,9 @@ export class Connection {
     socket.on('close', () => this.onClose());
   }
 
-  /** Resolves once no request of this connection is in flight. */
+  /** Resolves once every request of this connection has its reply written. */
   whenIdle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
+    if (this.unwritten === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleResolvers.push(resolve));
   }
 
@@ -118,7 +123,7 @@ export class Connection {
     this.finishCheckScheduled = true;
     setImmediate(() => {
       this.finishCheckScheduled = false;
-      if (this.closed || this.head < this.queue.length || this.inFlight > 0 || this.orderedPending > 0) return;
+      if (this.closed || this.head < this.queue.length || this.unwritten > 0) return;
       this.socket.end();
     });
   }
@@ -143,9 +148,19 @@ export class Connection {
       this.send(errorReply('SHUTTING_DOWN', 'the daemon is shutting down; start it again and retry'), id, id === undefined);
       return;
     }
-    const { id, reply } = dispatchLine(line, { services: this.services, signal: this.abort.signal });
+    // The request's turn to produce a big reply, if its handler asks for one; it ends once the reply is written.
+    let holds = false;
+    const replyTurn = async (): Promise<void> => {
+      if (holds) return;
+      await this.writer.acquire();
+      holds = true;
+    };
+    const { id, reply } = dispatchLine(line, { services: this.services, signal: this.abort.signal, replyTurn });
     this.track(reply);
-    this.send(reply, id, id === undefined);
+    this.send(reply, id, id === undefined, () => {
+      if (holds) this.writer.release();
+      holds = false;
+    });
   }
 
   private track(reply: Promise<WireReply> | WireReply): void {
@@ -155,36 +170,54 @@ export class Connection {
     void reply.finally(() => {
       this.inFlight--;
       if (this.inFlight < this.services.config.maxInFlightPerConnection / 2) this.resume('inflight');
-      if (this.inFlight === 0) {
-        for (const r of this.idleResolvers.splice(0)) r();
-        this.scheduleFinishCheck();
-      }
     });
   }
 
-  /** Writes a reply now (with id) or after every earlier id-less reply (without). */
-  private send(reply: Promise<WireReply> | WireReply, id: RequestId | undefined, ordered: boolean): void {
+  /**
+   * Writes a reply now (with id) or after every earlier id-less reply (without); `done` runs once it
+   * is written (a streamed reply: in full).
+   */
+  private send(reply: Promise<WireReply> | WireReply, id: RequestId | undefined, ordered: boolean, done: () => void = () => undefined): void {
+    this.unwritten++;
     if (!ordered) {
-      if (reply instanceof Promise) void reply.then((r) => this.write(r, id));
-      else this.write(reply, id);
+      if (reply instanceof Promise) void reply.then((r) => this.deliver(r, id, done));
+      else void this.deliver(reply, id, done);
       return;
     }
     if (!(reply instanceof Promise) && this.orderedPending === 0) {
-      this.write(reply, id);
+      void this.deliver(reply, id, done);
       return;
     }
     this.orderedPending++;
     this.orderedTail = this.orderedTail.then(async () => {
-      this.write(await reply, id);
+      await this.deliver(await reply, id, done);
       this.orderedPending--;
-      if (this.orderedPending === 0) this.scheduleFinishCheck();
     });
   }
 
-  private write(reply: WireReply, id: RequestId | undefined): void {
-    if (this.socket.destroyed || !this.socket.writable) return;
-    this.socket.write(encodeReply(reply, id));
-    if (this.socket.writableLength > this.services.config.maxPendingReplyBytes) this.pause('replies');
+  private deliver(reply: WireReply, id: RequestId | undefined, done: () => void): Promise<void> | undefined {
+    const writing = this.writer.write(reply, id);
+    if (writing === undefined) {
+      this.written(done);
+      return undefined;
+    }
+    return writing.then(() => this.written(done));
+  }
+
+  private written(done: () => void): void {
+    done();
+    this.unwritten--;
+    this.checkBudget();
+    if (this.unwritten === 0) {
+      for (const r of this.idleResolvers.splice(0)) r();
+      this.scheduleFinishCheck();
+    }
+  }
+
+  /** Reading pauses while more than the budget of replies is unsent, and resumes once less is. */
+  private checkBudget(): void {
+    if (this.writer.over) this.pause('replies');
+    else this.resume('replies');
   }
 
   private pause(reason: PauseReason): void {
@@ -219,6 +252,7 @@ export class Connection {
 
   private onClose(): void {
     this.closed = true;
+    this.writer.close();
     if (this.stuckTimer !== undefined) clearTimeout(this.stuckTimer);
     this.abort.abort();
   }

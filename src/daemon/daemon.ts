@@ -42,7 +42,7 @@ export async function startDaemon(requested: DaemonConfig): Promise<RunningDaemo
   let processes: Supervisor | undefined;
   let modules: ModuleHost | undefined;
   try {
-    log = createLogger(path.join(config.home, 'daemon.log'), config.logToStderr);
+    log = createLogger(path.join(config.home, 'daemon.log'), config.logToStderr, { maxBytes: config.logMaxBytes, files: config.logFiles });
     await claimSocketPath(config.socketPath);
     processes = await createSupervisor(config, log.child('processes'), { deferQueue: true });
     modules = await createModuleHost(config, log.child('modules'));

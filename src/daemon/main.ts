@@ -50,6 +50,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<ProcessDaemon> {
   process.on('SIGINT', stop('SIGINT'));
   process.on('SIGHUP', () => log.info('received SIGHUP (ignored)'));
   process.on('SIGPIPE', () => undefined);
+  // Node's own warnings go to process.stderr; once its reader is gone that write fails: ignore it
+  // (the daemon's log never writes there, see log.ts).
+  process.stderr.on('error', () => undefined);
   process.on('uncaughtException', (err) => log.error('uncaught exception (daemon keeps running)', err));
   process.on('unhandledRejection', (err) => log.error('unhandled rejection (daemon keeps running)', err));
   const k = liveKeeper(config.keeper);

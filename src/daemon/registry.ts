@@ -4,16 +4,26 @@
  */
 import type { CommandName, ParamsOut, ResultOf } from '../protocol/commands.js';
 import type { Services } from './services.js';
+import type { StreamedResult } from './streamed-result.js';
 
 /** Per-request context: the daemon's services and a signal that fires when the request is abandoned
  * (client gone, daemon shutting down), so long waits can stop early. */
 export interface RequestContext {
   services: Services;
   signal: AbortSignal;
+  /**
+   * Waits for this request's turn to produce a big reply (one at a time per connection, while less
+   * than its reply budget is unsent); handlers whose reply size the client chooses call it before
+   * reading anything. Absent outside a connection.
+   */
+  replyTurn?: () => Promise<void>;
 }
 
-/** A command's implementation; throws CommandError for expected failures. */
-export type Handler<K extends CommandName> = (params: ParamsOut<K>, ctx: RequestContext) => Promise<ResultOf<K>> | ResultOf<K>;
+/**
+ * A command's implementation; throws CommandError for expected failures. An asynchronous one may
+ * resolve with a StreamedResult standing for its result, which the connection writes in pieces.
+ */
+export type Handler<K extends CommandName> = (params: ParamsOut<K>, ctx: RequestContext) => Promise<ResultOf<K> | StreamedResult> | ResultOf<K>;
 
 /** The complete handler table: a missing handler for any command in the schema table is a type error. */
 export type HandlerTable = { [K in CommandName]: Handler<K> };

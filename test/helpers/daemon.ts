@@ -52,9 +52,16 @@ export interface StartOpts {
   ulimit?: string;
 }
 
+/** Temp dirs this process created for daemons: removed when it exits (their daemons are stopped by then). */
+const createdDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of createdDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** Starts a daemon in a fresh temp dir and waits until it answers ping. */
 export async function startTestDaemon(opts: StartOpts = {}): Promise<TestDaemon> {
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cd-test-'));
+  if (opts.dir === undefined) createdDirs.push(dir);
   const socket = path.join(dir, 'daemon.sock');
   const home = path.join(dir, 'home');
   const modulesDir = path.join(dir, 'modules');

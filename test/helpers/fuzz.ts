@@ -1,53 +1,40 @@
 /**
  * Protocol fuzzing rig shared by the quick batch (test/reliability) and the long one (test/stress).
- * Every payload is checked against a model of the protocol: for each line sent we predict the reply
- * (success, or which error code) from the line alone, and the multiset of replies must match exactly.
+ * Every payload is checked against an independent model of the protocol (fuzz-model.ts, written from
+ * docs/protocol.md, never from the daemon's schemas): for each line sent we predict its reply (its
+ * outcome and the id it must echo) from the line alone, and the replies must match line by line.
  * Safety: a line that would run a command for real is only sent if that command is harmless
- * (SAFE_TO_RUN); every other command is sent only with parameters its schema rejects, so fuzzing
- * never shuts the daemon down, spawns a process or calls a module.
+ * (SAFE_TO_RUN); every other command is sent only with parameters that are invalid, so fuzzing never
+ * shuts the daemon down, spawns a process or calls a module. That one safety check also asks the
+ * daemon's schema (a model mistake must never run a command); a disagreement fails the test.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import fc from 'fast-check';
 import type { z } from 'zod';
 import { COMMAND_SCHEMAS } from '../../src/protocol/commands.js';
-import { isRequestId } from '../../src/protocol/envelope.js';
 import { ERROR_CODES } from '../../src/protocol/errors.js';
+import { EDGES, EXAMPLES, fieldsOf, MODEL_COMMANDS, predict, type Prediction } from './fuzz-model.js';
 import { waitFor } from './wait.js';
 
 /** Commands whose valid requests have no effect worth avoiding. */
 export const SAFE_TO_RUN: ReadonlySet<string> = new Set(['ping']);
 
-const COMMANDS = Object.keys(COMMAND_SCHEMAS);
-const decoder = new TextDecoder('utf-8');
-const schemaOf = (name: string): z.ZodType => (COMMAND_SCHEMAS as Record<string, z.ZodType>)[name]!;
-
-/** What the daemon must answer to one line: 'ok', an error code, or nothing (blank line). */
-export type Expected = 'ok' | keyof typeof ERROR_CODES | 'none';
-
-/** The protocol model: the reply a line deserves, and whether sending it is safe. */
-export function model(lineBytes: Uint8Array): { expected: Expected; safe: boolean } {
-  let text = decoder.decode(lineBytes);
-  if (text.endsWith('\r')) text = text.slice(0, -1);
-  if (text.trim() === '') return { expected: 'none', safe: true };
-  let msg: unknown;
-  try {
-    msg = JSON.parse(text);
-  } catch {
-    return { expected: 'INVALID_JSON', safe: true };
-  }
-  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return { expected: 'INVALID_REQUEST', safe: true };
-  const obj = msg as Record<string, unknown>;
-  // An id the protocol cannot echo is refused before anything else (the generator's extra keys
-  // produce such ids now and then: {"id": {}, "command": "ping"}).
-  if (Object.hasOwn(obj, 'id') && !isRequestId(obj['id'])) return { expected: 'INVALID_REQUEST', safe: true };
-  if (typeof obj['command'] !== 'string') return { expected: 'INVALID_REQUEST', safe: true };
-  if (!Object.hasOwn(COMMAND_SCHEMAS, obj['command'])) return { expected: 'UNKNOWN_COMMAND', safe: true };
-  const params: Record<string, unknown> = { ...obj };
-  delete params['command'];
-  delete params['id'];
-  if (!schemaOf(obj['command']).safeParse(params).success) return { expected: 'INVALID_PARAMS', safe: true };
-  return { expected: 'ok', safe: SAFE_TO_RUN.has(obj['command']) };
+/**
+ * Whether a line may be sent: harmless, or invalid by the model. For an unsafe command the model
+ * calls invalid, the daemon's schema must agree before it is sent; if it does not, the model is
+ * wrong (or the schema is), and the test fails here rather than run the command.
+ */
+function safeToSend(line: Uint8Array, p: Prediction): boolean {
+  if (p.command === undefined || SAFE_TO_RUN.has(p.command)) return true;
+  const obj = JSON.parse(new TextDecoder().decode(line).replace(/\r$/, '')) as Record<string, unknown>;
+  const params: Record<string, unknown> = {};
+  for (const k of Object.keys(obj)) if (k !== 'command' && k !== 'id' && k !== '__proto__') params[k] = obj[k];
+  const schema = (COMMAND_SCHEMAS as Record<string, z.ZodType>)[p.command];
+  assert.ok(schema, `the model knows ${p.command}, the daemon does not`);
+  const valid = schema.safeParse(params).success;
+  assert.equal(valid, p.outcome === 'ok', `the model calls this ${p.command} ${p.outcome}, the daemon's schema ${valid ? 'valid' : 'invalid'}: ${new TextDecoder().decode(line).slice(0, 300)}`);
+  return !valid;
 }
 
 /** Splits a payload into its lines as the daemon frames them (the last one completed by us). */
@@ -64,9 +51,9 @@ export function linesOf(payload: Uint8Array): Uint8Array[] {
   return out;
 }
 
-/** Replaces any line that would run an unsafe command with one its schema rejects. */
+/** Replaces any line that would run an unsafe command with one that is invalid. */
 export function defuse(payload: Uint8Array): Buffer {
-  const lines = linesOf(payload).map((l) => (model(l).safe ? Buffer.from(l) : Buffer.from('{"command":"shutdown","kill_processes":"defused"}')));
+  const lines = linesOf(payload).map((l) => (safeToSend(l, predict(l)) ? Buffer.from(l) : Buffer.from('{"command":"shutdown","kill_processes":"defused"}')));
   return Buffer.concat(lines.flatMap((l, i) => (i === 0 ? [l] : [Buffer.from('\n'), l])));
 }
 
@@ -136,14 +123,21 @@ export class FuzzConn {
   }
 }
 
+/** A prediction or a reply as one comparable string: outcome and echoed id. */
+const shown = (outcome: string, id: unknown): string => `${outcome}${id === undefined ? '' : ` id=${JSON.stringify(id)}`}`;
+
 /**
  * Sends one payload (plus a newline completing its last line) on a fresh connection and checks the
- * replies against the model: one reply per non-blank line, each well-formed, with the predicted
- * outcome. Then a ping on the same connection proves it is still served.
+ * replies against the model line by line: one reply per non-blank line, in order (every command the
+ * fuzz runs answers at once), each well-formed, with the predicted outcome and id. Then a ping on
+ * the same connection proves it is still served.
  */
 export async function checkPayload(socket: string, payload: Uint8Array, cuts: number[] = []): Promise<void> {
   const safe = defuse(payload);
-  const expected = linesOf(safe).map((l) => model(l).expected).filter((e) => e !== 'none');
+  const expected = linesOf(safe)
+    .map((l) => predict(l))
+    .filter((p) => p.outcome !== 'none')
+    .map((p) => shown(p.outcome, p.id));
   const conn = await FuzzConn.open(socket);
   try {
     await conn.write(Buffer.concat([safe, Buffer.from('\n')]), cuts);
@@ -155,37 +149,64 @@ export async function checkPayload(socket: string, payload: Uint8Array, cuts: nu
     assert.equal(conn.closed, false, 'the connection stays open');
     const got = conn.replies.filter((r) => r.obj['id'] !== sentinel);
     for (const r of conn.replies) assertWellFormed(r);
-    const outcome = (r: ReplyLine): string => (r.obj['success'] === true ? 'ok' : String(r.obj['code']));
-    assert.deepEqual(got.map(outcome).sort(), [...expected].sort(), `replies match the model for ${JSON.stringify(Buffer.from(safe).toString('utf8').slice(0, 300))}`);
+    const actual = got.map((r) => shown(r.obj['success'] === true ? 'ok' : String(r.obj['code']), r.obj['id']));
+    assert.deepEqual(actual, expected, `replies match the model line by line for ${JSON.stringify(Buffer.from(safe).toString('utf8').slice(0, 300))}`);
   } finally {
     conn.close();
   }
 }
 
-/** Arbitrary request-ish objects: a known command (or not) with known and unknown keys of any JSON type. */
+/** The daemon's own list of commands (from an UNKNOWN_COMMAND message) must be the model's. */
+export async function assertModelKnowsEveryCommand(socket: string): Promise<void> {
+  const conn = await FuzzConn.open(socket);
+  try {
+    conn.socket.write('{"command":"no such command"}\n');
+    await waitFor(() => conn.replies.length === 1, { what: 'the UNKNOWN_COMMAND reply' });
+    const msg = String(conn.replies[0]!.obj['error']);
+    const listed = /known commands: (.*)$/.exec(msg)?.[1]?.split(', ').sort();
+    assert.deepEqual(listed, [...MODEL_COMMANDS], `the fuzz model must cover every command the daemon knows: ${msg}`);
+  } finally {
+    conn.close();
+  }
+}
+
+/** Values at the edges of the validation rules: ranges, lengths, names, signal spellings. */
+const EDGE_VALUES: unknown[] = [
+  0, 1, 3, 4, 0.5, -1, 3600, 3600.5, 86_400, 86_401, 16 * 1024 * 1024, 16 * 1024 * 1024 + 1, 2 ** 53, 1e300,
+  '', '.', '..', 'a', 'x'.repeat(64), 'x'.repeat(65), 'ok-id_1.2', 'a/b', 'TERM', 'sigkill', 'SIGBOGUS', 'stdout', 'stderr',
+  'base64', 'utf8', 'running', 'plan', '00000000-0000-0000-0000-000000000000', 'é'.repeat(200), '😀'.repeat(200), '😀'.repeat(201),
+  [], ['a'], [''], [1], {}, { a: 'b' }, { a: 1 }, null,
+];
+
+/** Arbitrary request-ish objects: a known command (or not) with some of its parameters (edge values, or any JSON) and unknown keys. */
 export function requestObject(): fc.Arbitrary<Record<string, unknown>> {
-  const known = fc.constantFrom(...COMMANDS);
+  const known = fc.constantFrom(...MODEL_COMMANDS);
   const command = fc.oneof({ weight: 6, arbitrary: known }, { weight: 1, arbitrary: fc.string() }, { weight: 1, arbitrary: fc.jsonValue() });
-  return fc
-    .record({
-      command,
-      // Valid ids here; invalid ones come from `extra` (a key "id" of any JSON type), which the
-      // model predicts too (INVALID_REQUEST).
-      id: fc.option(fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })), { nil: undefined }),
-      extra: fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
-      knownVals: fc.array(fc.oneof(fc.boolean(), fc.jsonValue({ maxDepth: 1 })), { maxLength: 6 }),
-    })
-    .map(({ command, id, extra, knownVals }) => {
-      const obj: Record<string, unknown> = { ...extra, command };
-      if (id !== undefined) obj['id'] = id;
-      if (typeof command === 'string' && Object.hasOwn(COMMAND_SCHEMAS, command)) {
-        const shape = (schemaOf(command) as unknown as { shape?: Record<string, unknown> }).shape ?? {};
-        Object.keys(shape).forEach((k, i) => {
-          if (i < knownVals.length) obj[k] = knownVals[i];
-        });
-      }
-      return obj;
-    });
+  const value = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...EDGE_VALUES) }, { weight: 1, arbitrary: fc.boolean() }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) });
+  return command.chain((cmd) => {
+    const fields = typeof cmd === 'string' ? fieldsOf(cmd) : [];
+    return fc
+      .record({
+        // Valid ids here; invalid ones come from `extra` (a key "id" of any JSON type), which the
+        // model predicts too (INVALID_REQUEST).
+        id: fc.option(fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })), { nil: undefined }),
+        extra: fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 2 }),
+        params:
+          fields.length > 0
+            ? fc.array(fc.constantFrom(...fields), { maxLength: 3 }).chain((keys) =>
+                fc.tuple(...keys.map((k) => fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...(EDGES[k] ?? EDGE_VALUES)) }, { weight: 1, arbitrary: value }))).map((vals) => Object.fromEntries(keys.map((k, i) => [k, vals[i]]))),
+              )
+            : fc.constant({}),
+        // Half the time start from a valid request, so the changed fields meet their rules' edges.
+        base: fc.boolean(),
+      })
+      .map(({ id, extra, params, base }) => {
+        const example = base && typeof cmd === 'string' && Object.hasOwn(EXAMPLES, cmd) ? EXAMPLES[cmd] : {};
+        const obj: Record<string, unknown> = { ...extra, ...example, ...params, command: cmd };
+        if (id !== undefined) obj['id'] = id;
+        return obj;
+      });
+  });
 }
 
 const enc = new TextEncoder();
@@ -268,11 +289,13 @@ export async function runFuzzBatch(
   seed?: number,
 ): Promise<void> {
   const params = { numRuns, ...(seed !== undefined ? { seed } : {}) };
+  await t.test('the model knows every command the daemon knows', () => assertModelKnowsEveryCommand(socket));
   for (const [name, arb] of Object.entries(payloads)) {
     await t.test(`${name}: every line gets one well-formed reply as the model predicts`, async () => {
+      // Requests near every parameter rule's edge are where a schema slip shows: run more of them.
       await fc.assert(
         fc.asyncProperty(arb, cutPoints, (bytes, cuts) => checkPayload(socket, bytes, cuts)),
-        params,
+        name === 'requests' ? { ...params, numRuns: numRuns * 4 } : params,
       );
       await assertUndisturbed(socket, bystander, pid);
     });

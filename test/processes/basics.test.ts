@@ -78,6 +78,8 @@ test('stdin, env and cwd reach the child; without stdin it reads /dev/null', asy
 });
 
 test('spawn failures reply SPAWN_FAILED with the OS reason and keep a failed record', async () => {
+  await c.spawnProcess({ cmd: ['true'], process_id: 'f0' }); // An exited one, for the totals below.
+  await c.waitProcess({ process_id: 'f0', timeout_s: 10 });
   const e1 = await rejects(c.spawnProcess({ cmd: ['no-such-command-xyz'], process_id: 'f1' }), 'SPAWN_FAILED');
   assert.match(e1.message, /ENOENT/);
   const e2 = await rejects(c.spawnProcess({ cmd: [fx('not-executable.sh')], process_id: 'f2' }), 'SPAWN_FAILED');

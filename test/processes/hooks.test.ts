@@ -58,9 +58,11 @@ test('spawn(spec) carries a claude object; events report start and end with the 
 });
 
 test('updateClaude persists the object with the record; totals contributors add figures', async () => {
-  sup.updateClaude('h1', { state: 'done', cost: 0.25 });
-  assert.deepEqual(sup.get('h1').claude, { state: 'done', cost: 0.25 });
-  const file = path.join(home, 'processes', 'h1', 'record.json');
+  await sup.spawn({ cmd: ['true'], process_id: 'hc', claude: { state: 'starting' } });
+  await sup.wait('hc', 10);
+  sup.updateClaude('hc', { state: 'done', cost: 0.25 });
+  assert.deepEqual(sup.get('hc').claude, { state: 'done', cost: 0.25 });
+  const file = path.join(home, 'processes', 'hc', 'record.json');
   await waitFor(() => (JSON.parse(fs.readFileSync(file, 'utf8')) as { record: ProcessRecord }).record.claude?.['state'] === 'done', { what: 'claude object on disk' });
   assert.equal(sup.list().totals['total_cost_usd'], 0.25);
 });

@@ -10,7 +10,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { syncBuiltinESMExports } from 'node:module';
+import net from 'node:net';
 import { test } from 'node:test';
+import { listenPrivately } from '../../src/daemon/socket-file.js';
 import { FIXTURES, pingOnce, runCli, startTestDaemon } from '../helpers/daemon.js';
 import { RawConn } from '../helpers/raw.js';
 import { waitFor } from '../helpers/wait.js';
@@ -54,6 +57,39 @@ test('with umask 000, the socket is 0600 and the state directory 0700 with a 060
   } finally {
     await d.stop();
   }
+});
+
+test('the socket is owner-only from the instant it exists: bound under a 0177 umask, never chmod-ed after', async () => {
+  // In-process, so the test sees the socket at its first moment ('listening' fires before
+  // listenPrivately's own callback) and every chmod the code makes. A chmod after bind leaves a
+  // window in which another user can connect; this test fails on any such code.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-sec-'));
+  const sock = path.join(dir, 'daemon.sock');
+  const server = net.createServer();
+  const chmods: string[] = [];
+  const orig = { chmodSync: fs.chmodSync, chmod: fs.chmod, promisesChmod: fs.promises.chmod };
+  fs.chmodSync = (p, m) => (chmods.push(String(p)), orig.chmodSync(p, m));
+  fs.chmod = ((p: fs.PathLike, m: fs.Mode, cb: fs.NoParamCallback) => (chmods.push(String(p)), orig.chmod(p, m, cb))) as typeof fs.chmod;
+  fs.promises.chmod = (p, m) => (chmods.push(String(p)), orig.promisesChmod(p, m));
+  syncBuiltinESMExports();
+  let atFirstSight = -1;
+  server.once('listening', () => (atFirstSight = mode(sock)));
+  const old = process.umask(0);
+  let after: number | undefined;
+  try {
+    await listenPrivately(server, sock);
+    after = process.umask(0);
+  } finally {
+    process.umask(old);
+    Object.assign(fs, { chmodSync: orig.chmodSync, chmod: orig.chmod });
+    fs.promises.chmod = orig.promisesChmod;
+    syncBuiltinESMExports();
+    await new Promise((r) => server.close(r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(atFirstSight.toString(8), '600', 'mode when the socket first exists');
+  assert.deepEqual(chmods, [], 'no chmod after bind');
+  assert.equal(after, 0, 'the caller\'s umask is restored (children must not inherit 0177)');
 });
 
 test('a state directory that is too open is repaired to 0700 at start', async () => {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import type { ReadOutputResult } from '../../protocol/schemas/processes.js';
 import { CommandError } from '../command-error.js';
 import { ioCommandError } from '../io-error.js';
+import { StreamedResult } from '../streamed-result.js';
 
 /** What to read. */
 export interface ReadRequest {
@@ -20,13 +21,15 @@ export interface ReadRequest {
 }
 
 const TAIL_CHUNK = 64 * 1024;
+/** Slices above this are streamed; a multiple of 3 so base64 pieces concatenate exactly. */
+export const PIECE_BYTES = 192 * 1024;
 
 /**
  * Reads one slice of a captured stream. A missing file (queued process) reads as empty; a file that
  * cannot be opened or read (no descriptor left, EIO) fails the read with its code, never an empty
  * answer that would look like the end of the output.
  */
-export async function readOutput(req: ReadRequest): Promise<ReadOutputResult> {
+export async function readOutput(req: ReadRequest): Promise<ReadOutputResult | StreamedResult> {
   let fh: fs.promises.FileHandle;
   try {
     fh = await fs.promises.open(req.file, 'r');
@@ -37,10 +40,15 @@ export async function readOutput(req: ReadRequest): Promise<ReadOutputResult> {
     const offset = req.offset ?? 0;
     return { data: '', encoding: req.encoding, offset, next_offset: offset, eof: req.ended };
   }
+  let streamed = false;
   try {
     const size = (await fh.stat()).size;
     const offset = req.offset ?? (req.tail_lines !== undefined ? await tailStart(fh, size, req.tail_lines) : 0);
     const want = Math.max(0, Math.min(req.max_bytes, size - offset));
+    if (want > PIECE_BYTES) {
+      streamed = true; // The stream closes the handle when it is done.
+      return streamSlice(fh, req, size, offset, want);
+    }
     const buf = Buffer.allocUnsafe(want);
     let got = 0;
     while (got < want) {
@@ -60,8 +68,52 @@ export async function readOutput(req: ReadRequest): Promise<ReadOutputResult> {
       eof: req.ended && next >= size,
     };
   } finally {
-    await fh.close();
+    if (!streamed) await fh.close();
   }
+}
+
+/**
+ * A slice too big for one piece, as a StreamedResult: read PIECE_BYTES at a time, only as the
+ * connection writes them (so a 16 MiB read costs one piece of memory, not three copies of 22 MiB).
+ * Pieces are a multiple of 3 bytes, so their base64 concatenates to the slice's base64; in UTF-8
+ * an incomplete character at a piece's end is carried into the next, so decoding matches a
+ * one-piece read. `next_offset` is what was actually read.
+ */
+function streamSlice(fh: fs.promises.FileHandle, req: ReadRequest, size: number, offset: number, want: number): StreamedResult {
+  let emitted = 0;
+  async function* pieces(): AsyncGenerator<string> {
+    const buf = Buffer.allocUnsafe(PIECE_BYTES + 4);
+    let carry = 0; // Bytes of an incomplete UTF-8 character kept at the start of `buf`.
+    while (emitted + carry < want) {
+      const n = Math.min(PIECE_BYTES, want - emitted - carry);
+      let got = 0;
+      while (got < n) {
+        const { bytesRead } = await fh.read(buf, carry + got, n - got, offset + emitted + carry + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      const have = carry + got;
+      const last = got < n || emitted + have >= want;
+      let bytes = buf.subarray(0, have);
+      if (req.encoding === 'utf8' && !(last && req.ended && offset + emitted + have >= size)) bytes = bytes.subarray(0, completeUtf8Length(bytes));
+      emitted += bytes.length;
+      const text = req.encoding === 'base64' ? bytes.toString('base64') : bytes.toString('utf8');
+      carry = have - bytes.length;
+      buf.copy(buf, 0, bytes.length, have);
+      if (text !== '') yield text;
+      if (last) return;
+    }
+  }
+  return new StreamedResult(
+    { encoding: req.encoding, offset },
+    'data',
+    pieces(),
+    () => {
+      const next = offset + emitted;
+      return { next_offset: next, eof: req.ended && next >= size };
+    },
+    () => fh.close(),
+  );
 }
 
 /** Length of `b` without a trailing, incomplete UTF-8 sequence (invalid bytes are left alone). */

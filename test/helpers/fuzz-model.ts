@@ -1,0 +1,205 @@
+/**
+ * An independent model of the protocol, for the fuzz tests: what reply a request line deserves,
+ * written from docs/protocol.md and never from the daemon's own schemas (a model that reused them
+ * would agree with any bug in them). Each command's parameters are listed with a hand-written check
+ * per field; unknown keys are ignored; a missing required field, a field of the wrong type or range,
+ * or a broken cross-field rule is INVALID_PARAMS.
+ */
+
+/** A value check for one parameter. */
+type Check = (v: unknown) => boolean;
+
+const MiB = 1024 * 1024;
+const chars = (s: string): number => [...s].length; // Lengths count characters (code points).
+const str: Check = (v) => typeof v === 'string';
+const nonEmpty: Check = (v) => typeof v === 'string' && chars(v) >= 1;
+const bool: Check = (v) => typeof v === 'boolean';
+const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const positive: Check = (v) => num(v) && v > 0;
+const nonNegative: Check = (v) => num(v) && v >= 0;
+const natural: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
+const oneOf =
+  (...xs: string[]): Check =>
+  (v) =>
+    typeof v === 'string' && xs.includes(v);
+const plainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** An object of string values (a `__proto__` key is dropped, never checked). */
+const recordOf =
+  (check: Check): Check =>
+  (v) =>
+    plainObject(v) && Object.entries(v).every(([k, x]) => k === '__proto__' || check(x));
+const listOf =
+  (check: Check, min = 0): Check =>
+  (v) =>
+    Array.isArray(v) && v.length >= min && v.every(check);
+/** A process id names a directory: 1-64 of [A-Za-z0-9._-], not "." or "..". */
+const processId: Check = (v) => typeof v === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(v) && v !== '.' && v !== '..';
+/** Linux signal names, accepted as SIGTERM, TERM or term. */
+const SIGNALS = new Set(
+  'HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS'.split(' ').map((s) => `SIG${s}`),
+);
+const signal: Check = (v) => typeof v === 'string' && SIGNALS.has(v.toUpperCase().startsWith('SIG') ? v.toUpperCase() : `SIG${v.toUpperCase()}`);
+const uuid: Check = (v) => typeof v === 'string' && /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(v);
+
+/** Every command, its parameters and their checks; `required` lists the ones that must be present. */
+const COMMANDS: Record<string, { fields: Record<string, Check>; required?: string[]; rule?: (p: Record<string, unknown>) => boolean }> = {
+  ping: { fields: { stats: bool, gc: bool } },
+  shutdown: { fields: { kill_processes: bool } },
+  spawn_process: {
+    fields: { cmd: listOf(str, 1), process_id: processId, cwd: nonEmpty, env: recordOf(str), stdin: str, timeout_s: positive, name: (v) => typeof v === 'string' && chars(v) <= 200 },
+    required: ['cmd'],
+  },
+  list_processes: { fields: { status: oneOf('queued', 'running', 'exited', 'killed', 'failed', 'lost') } },
+  process_info: { fields: { process_id: processId }, required: ['process_id'] },
+  read_output: {
+    fields: {
+      process_id: processId,
+      stream: oneOf('stdout', 'stderr'),
+      offset: natural,
+      max_bytes: (v) => Number.isSafeInteger(v) && (v as number) >= 4 && (v as number) <= 16 * MiB,
+      tail_lines: natural,
+      encoding: oneOf('utf8', 'base64'),
+    },
+    required: ['process_id'],
+    rule: (p) => !(Object.hasOwn(p, 'offset') && Object.hasOwn(p, 'tail_lines')),
+  },
+  kill_process: { fields: { process_id: processId, signal, grace_s: (v) => num(v) && v >= 0 && v <= 3600 }, required: ['process_id'] },
+  wait_process: { fields: { process_id: processId, timeout_s: nonNegative }, required: ['process_id'] },
+  remove_process: { fields: { process_id: processId }, required: ['process_id'] },
+  spawn_claude: {
+    fields: {
+      prompt: nonEmpty,
+      process_id: processId,
+      cwd: nonEmpty,
+      env: recordOf(str),
+      name: str,
+      model: nonEmpty,
+      system_prompt: str,
+      append_system_prompt: str,
+      allowed_tools: listOf(nonEmpty),
+      disallowed_tools: listOf(nonEmpty),
+      permission_mode: oneOf('acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan'),
+      max_turns: (v) => Number.isSafeInteger(v) && (v as number) > 0,
+      mcp_config: (v) => nonEmpty(v) || listOf(nonEmpty)(v) || plainObject(v),
+      resume: nonEmpty,
+      session_id: uuid,
+      stall_timeout_s: positive,
+      timeout_s: positive,
+      extra_args: listOf(str),
+    },
+    required: ['prompt'],
+  },
+  claude_result: { fields: { process_id: nonEmpty, wait: bool, timeout_s: positive }, required: ['process_id'] },
+  load_module: { fields: { module_name: str }, required: ['module_name'] },
+  call_function: {
+    fields: { module_name: str, function_name: nonEmpty, args: Array.isArray, kwargs: recordOf(() => true), timeout_s: (v) => positive(v) && (v as number) <= 86_400 },
+    required: ['module_name', 'function_name'],
+  },
+  list_modules: { fields: {} },
+  unload_module: { fields: { module_name: str }, required: ['module_name'] },
+};
+
+/** A minimal valid parameter set per command: the generator changes a field or two of it, so lines near every rule's edge are common. */
+export const EXAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
+  ping: {},
+  shutdown: {},
+  spawn_process: { cmd: ['true'] },
+  list_processes: {},
+  process_info: { process_id: 'a' },
+  read_output: { process_id: 'a' },
+  kill_process: { process_id: 'a' },
+  wait_process: { process_id: 'a' },
+  remove_process: { process_id: 'a' },
+  spawn_claude: { prompt: 'hi' },
+  claude_result: { process_id: 'a' },
+  load_module: { module_name: 'm' },
+  call_function: { module_name: 'm', function_name: 'f' },
+  list_modules: {},
+  unload_module: { module_name: 'm' },
+};
+
+/** Values at the edges of each parameter's rules, by parameter name (the generator favours them). */
+export const EDGES: Readonly<Record<string, readonly unknown[]>> = {
+  process_id: ['a', '.', '..', 'x'.repeat(64), 'x'.repeat(65), 'a/b', '', 'ok-id_1.2', 5],
+  timeout_s: [0, -1, 0.001, 86_400, 86_401, '1'],
+  grace_s: [0, 3600, 3600.5, -0.5],
+  max_bytes: [3, 4, 16 * MiB, 16 * MiB + 1, 4.5],
+  offset: [0, -1, 1.5, 2 ** 53 - 1, 2 ** 53],
+  tail_lines: [0, -1, 1.5, 2 ** 53 - 1, 2 ** 53],
+  signal: ['TERM', 'sigkill', 'SIGBOGUS', '', 'SIG', 9],
+  cmd: [[], ['true'], [''], [1], 'true'],
+  function_name: ['', 'f', 1],
+  module_name: ['', 'm', 1, null],
+  name: ['é'.repeat(200), '😀'.repeat(200), '😀'.repeat(201), 'x'.repeat(201)],
+  stats: [true, false, null, 0, 'true'],
+  gc: [true, false, null, 0, 'true'],
+  wait: [true, false, null, 0, 'true'],
+  kill_processes: [true, null, 'defused'],
+  env: [{}, { a: 'b' }, { a: 1 }, [], null],
+  stream: ['stdout', 'stderr', 'stdin'],
+  encoding: ['utf8', 'base64', 'hex'],
+  status: ['running', 'lost', 'bogus'],
+  session_id: ['00000000-0000-0000-0000-000000000000', 'zzzzzzzz-0000-0000-0000-000000000000', '0000'],
+  max_turns: [1, 0, 1.5],
+  prompt: ['', 'hi', 5],
+  mcp_config: ['', 'x', [], [''], {}, 5],
+  permission_mode: ['plan', 'bogus'],
+  allowed_tools: [[], ['a'], [''], 'a'],
+  args: [[], {}, 'x'],
+  kwargs: [{}, [], { a: 1 }],
+  cwd: ['', '/tmp'],
+  stdin: ['', 5],
+};
+
+/** The command names the model knows (the fuzz test checks them against the daemon's own list). */
+export const MODEL_COMMANDS: readonly string[] = Object.keys(COMMANDS).sort();
+
+/** The parameter names of a command in the model (for generating requests that use them). */
+export function fieldsOf(command: string): string[] {
+  return Object.hasOwn(COMMANDS, command) ? Object.keys(COMMANDS[command]!.fields) : [];
+}
+
+/** An outcome: 'ok', an error code, or 'none' for a blank line (no reply). */
+export type Outcome = 'ok' | 'none' | 'INVALID_JSON' | 'INVALID_REQUEST' | 'UNKNOWN_COMMAND' | 'INVALID_PARAMS';
+
+/** What one line deserves: its outcome, the id the reply must echo (if any), and its command. */
+export interface Prediction {
+  outcome: Outcome;
+  /** Present when the reply must carry this id. */
+  id?: string | number;
+  /** The known command the line names, when it is an object naming one. */
+  command?: string;
+}
+
+/** The reply a line (its bytes, without the newline) deserves. */
+export function predict(lineBytes: Uint8Array): Prediction {
+  let text = new TextDecoder('utf-8').decode(lineBytes); // Invalid bytes become U+FFFD, as the daemon reads them.
+  if (text.endsWith('\r')) text = text.slice(0, -1);
+  if (text.trim() === '') return { outcome: 'none' };
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return { outcome: 'INVALID_JSON' };
+  }
+  if (!plainObject(msg)) return { outcome: 'INVALID_REQUEST' };
+  let id: string | number | undefined;
+  if (Object.hasOwn(msg, 'id')) {
+    const v = msg['id'];
+    // An id the reply could not echo is refused first, and the reply carries none.
+    if (!(typeof v === 'string' || num(v))) return { outcome: 'INVALID_REQUEST' };
+    id = v;
+  }
+  const withId = (p: Prediction): Prediction => (id === undefined ? p : { ...p, id });
+  const command = msg['command'];
+  if (typeof command !== 'string') return withId({ outcome: 'INVALID_REQUEST' });
+  if (!Object.hasOwn(COMMANDS, command)) return withId({ outcome: 'UNKNOWN_COMMAND' });
+  const spec = COMMANDS[command]!;
+  const params: Record<string, unknown> = {};
+  for (const k of Object.keys(msg)) if (k !== 'command' && k !== 'id' && k !== '__proto__') params[k] = msg[k];
+  const ok =
+    (spec.required ?? []).every((k) => Object.hasOwn(params, k)) &&
+    Object.entries(spec.fields).every(([k, check]) => !Object.hasOwn(params, k) || check(params[k])) &&
+    (spec.rule?.(params) ?? true);
+  return withId({ outcome: ok ? 'ok' : 'INVALID_PARAMS', command });
+}
