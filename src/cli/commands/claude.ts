@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ClaudeResultReply } from '../../protocol/schemas/claude.js';
 import { printJson, type Output } from '../output.js';
-import { EXIT, UsageError, type Verb } from '../verb.js';
+import { UsageError, type Verb } from '../verb.js';
 
 /** `claude "PROMPT"`: a claude run through the daemon, from a shell. */
 export const verb: Verb = {
@@ -62,7 +62,7 @@ export function printResult(out: Output, json: boolean, id: string, r: ClaudeRes
     if (r.running) out.stderr(`${id} is still running (${r.state})\n`);
     else if (r.is_error === true) out.stderr(`${id} failed: ${failure(r)}\n`);
   }
-  return r.running ? EXIT.timedOut : r.is_error === true ? 1 : 0;
+  return r.running ? 124 /* EXIT.timedOut, as `wait` */ : r.is_error === true ? 1 : 0;
 }
 
 function failure(r: ClaudeResultReply): string {
