@@ -112,6 +112,15 @@ test('wait on a process killed while queued exits 143 (as SIGTERM) and says it n
   for (const id of ['q-run1', 'q-run2']) await cli(['kill', id]);
 });
 
+test('wait on a process that could not start exits 127, as a shell for a command not found', async () => {
+  const s = await cli(['spawn', '--id', 'nostart', '--', 'no-such-command-cd-xyz']);
+  assert.equal(s.code, 1);
+  assert.match(s.stderr, /SPAWN_FAILED/);
+  const w = await cli(['wait', 'nostart']);
+  assert.equal(w.code, 127, w.stdout + w.stderr);
+  assert.match(w.stdout, /nostart failed/);
+});
+
 test('every wait that times out exits 124: wait, result, request --timeout', async () => {
   assert.equal((await cli(['spawn', '--id', 't-wait', '--', SLEEPER])).code, 0);
   const w = await cli(['wait', 't-wait', '--timeout', '0.2']);
