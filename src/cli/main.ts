@@ -11,7 +11,6 @@ import { ClientError, DaemonError } from '../client/errors.js';
 import { printJson, processOutput, type Output } from './output.js';
 import { EXIT, UsageError, type DaemonLoader, type Verb } from './verb.js';
 import { VERBS } from './verbs.js';
-import { cliMessage } from './wire-names.js';
 
 const COMMON: NonNullable<ParseArgsConfig['options']> = {
   socket: { type: 'string' },
@@ -83,7 +82,7 @@ export async function main(argv: string[], deps: DaemonLoader, out: Output = pro
       client: async () => (client ??= await connect({ socketPath: socket })),
     });
   } catch (err) {
-    return reportError(out, json, verbName, verb, err);
+    return await reportError(out, json, verbName, verb, err);
   } finally {
     client?.close();
   }
@@ -118,13 +117,15 @@ function flagsOf(args: string[]): string[] {
   return end === -1 ? args : args.slice(0, end);
 }
 
-function reportError(out: Output, json: boolean, verbName: string, verb: Verb, err: unknown): number {
+async function reportError(out: Output, json: boolean, verbName: string, verb: Verb, err: unknown): Promise<number> {
   if (err instanceof UsageError) return usage(out, json, verbName, verb, err.message);
   if (err instanceof DaemonError) {
     const code = err.code === 'CALL_TIMEOUT' ? EXIT.timedOut : EXIT.daemonError;
     // `request` speaks the wire's names, and --json prints what the daemon said; elsewhere the
     // message names the CLI's verbs and flags.
     if (json) return fail(out, true, err.code, err.message, code);
+    // Loaded only here: the table is an error path's cost, not every `ping`'s (one module less at start).
+    const { cliMessage } = await import('./wire-names.js');
     return fail(out, false, err.code, `error [${err.code}]: ${verbName === 'request' ? err.message : cliMessage(err.message)}\n`, code);
   }
   if (err instanceof ClientError) {
