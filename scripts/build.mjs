@@ -1,51 +1,14 @@
+import './build-announce.mjs'; // first: says what is built, skips an up-to-date one (--if-stale), stamps dist/
 // Builds dist/ from src/: esbuild bundles the runtime (one file per entry, shared chunks split out so the
 // CLI loads only what a verb needs), tsc emits the library's .d.ts, and the native wrapper is compiled.
-// It says what it does on its first line (npm shows it: .npmrc sets foreground-scripts), and stamps
-// dist/.build-stamp when done. `--if-stale` (the `prepare` script: `npm ci`, and the first `npx
-// claude-daemon` of a checkout) skips the build when no input is newer than that stamp.
+import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const dist = path.join(root, 'dist');
-const stamp = path.join(dist, '.build-stamp');
-const t0 = Date.now();
-
-/** What the build reads; the same list as src/cli/freshness.ts. */
-const INPUTS = ['src', 'native', 'scripts/build.mjs', 'package.json', 'tsconfig.build.json'];
-
-/** The newest input file and its mtime. */
-function newestInput() {
-  let newest = { file: '', mtimeMs: 0 };
-  const visit = (p) => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) for (const name of readdirSync(p)) visit(path.join(p, name));
-    else if (st.mtimeMs > newest.mtimeMs) newest = { file: path.relative(root, p), mtimeMs: st.mtimeMs };
-  };
-  for (const input of INPUTS) visit(path.join(root, input));
-  return newest;
-}
-
-const say = (line) => process.stderr.write(`claude-daemon: ${line}\n`);
-if (process.argv.includes('--if-stale') && existsSync(stamp) && existsSync(path.join(dist, 'bin.js'))) {
-  const newest = newestInput();
-  if (newest.mtimeMs <= statSync(stamp).mtimeMs) {
-    say('dist/ is up to date with src/ (nothing to build)');
-    process.exit(0);
-  }
-  say(`${newest.file} changed since dist/ was built: rebuilding dist/ (esbuild, type declarations, the C process wrapper; 5-30 s)...`);
-} else {
-  say(`building dist/ from src/ (esbuild, type declarations, the C process wrapper; 5-30 s)...`);
-}
-
-const { build } = await import('esbuild');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
@@ -110,8 +73,3 @@ if (existsSync(wrapperSrc)) {
       'Processes cannot be spawned until it is built: install a C compiler (Debian: apt-get install gcc libc6-dev), then run `npm run build`.\n\n');
   }
 }
-// Written last, with the time the build started: an input saved during the build stays newer.
-writeFileSync(stamp, `${new Date(t0).toISOString()}\n`);
-const started = new Date(t0);
-utimesSync(stamp, started, started);
-say(`built dist/ in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

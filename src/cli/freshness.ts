@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** What scripts/build.mjs reads (its INPUTS list). */
-const INPUTS = ['src', 'native', 'scripts/build.mjs', 'package.json', 'tsconfig.build.json'];
+/** What the build reads (the INPUTS list of scripts/build-announce.mjs). */
+const INPUTS = ['src', 'native', 'scripts/build.mjs', 'scripts/build-announce.mjs', 'package.json', 'tsconfig.build.json'];
 
 /** The checkout root above this file (a package.json named claude-daemon with src/ beside it), if any. */
 export function checkoutRoot(from = path.dirname(fileURLToPath(import.meta.url))): string | undefined {

@@ -7,7 +7,6 @@ import type { ProcessRecord } from '../protocol/schemas/processes.js';
 import { claudeCell, claudeLines } from './claude-format.js';
 import { formatDuration, renderTable } from './output.js';
 import { EXIT, UsageError } from './verb.js';
-import { cliReason } from './wire-names.js';
 
 /** The `list` table: id, status, pid, age or duration, command. */
 export function processTable(records: readonly ProcessRecord[], now = Date.now()): string {
@@ -52,7 +51,7 @@ export function recordBlock(r: ProcessRecord): string {
   if (r.duration_ms !== null) lines.push(['duration', formatDuration(r.duration_ms)]);
   lines.push(['output', `${r.stdout_bytes} bytes stdout, ${r.stderr_bytes} bytes stderr`]);
   if (r.timeout_s !== null) lines.push(['timeout', `${r.timeout_s}s`]);
-  if (r.reason !== null) lines.push(['reason', cliReason(r.reason)]);
+  if (r.reason !== null) lines.push(['reason', r.reason]);
   if (r.claude) lines.push(...claudeLines(r));
   const w = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${`${k}:`.padEnd(w + 1)} ${v}`).join('\n') + '\n';

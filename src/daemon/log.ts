@@ -27,20 +27,9 @@ export function createLogger(file: string | undefined, toStderr: boolean): Logge
       fd = undefined;
     }
   }
-  // When the reader of stderr goes away (`start | head`, a closed terminal) every write fails with
-  // EPIPE or EIO: unhandled, each failure was an uncaught exception, logged to stderr again, a loop
-  // that spun the CPU and filled daemon.log. Stderr is dropped at the first failure; the file stays.
-  let stderrOpen = toStderr;
-  if (toStderr) {
-    process.stderr.on('error', (err: NodeJS.ErrnoException) => {
-      if (!stderrOpen) return;
-      stderrOpen = false;
-      write('warn', '', `stderr failed (${err.code ?? err.message}): logging to this file only from now on`);
-    });
-  }
   const write = (level: LogLevel, tag: string, msg: string): void => {
     const line = `${new Date().toISOString()} ${level.padEnd(5)} ${tag ? `[${tag}] ` : ''}${msg}\n`;
-    if (stderrOpen) process.stderr.write(line);
+    if (toStderr) process.stderr.write(line);
     if (fd !== undefined) {
       try {
         fs.writeSync(fd, line);

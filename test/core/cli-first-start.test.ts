@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { BIN, ROOT, runCli } from '../helpers/daemon.js';
+import { BIN, ROOT } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 let dir: string;
@@ -64,36 +64,4 @@ test('a current build starts without that warning', async () => {
   fs.utimesSync(path.join(dir, 'dist', '.build-stamp'), now, now);
   const r = await startAndRead(/listening on/);
   assert.doesNotMatch(r.stderr, /changed after dist/);
-});
-
-test('start in the foreground outlives the reader of its stderr (`start | head`, a closed terminal)', async () => {
-  const socket = path.join(dir, 'pipe.sock');
-  const p = spawn(process.execPath, [BIN, 'start', '--socket', socket, '--home', path.join(dir, 'pipe-home'), '--modules-dir', path.join(dir, 'mods')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
-  try {
-    let stderr = '';
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    await waitFor(() => /listening on/.test(stderr), { what: 'the daemon to listen', timeoutMs: 20_000 });
-    p.stderr.destroy(); // the reader goes away: every later write to stderr fails with EPIPE
-    const logFile = path.join(dir, 'pipe-home', 'daemon.log');
-    const hups = (): number => (fs.readFileSync(logFile, 'utf8').match(/received SIGHUP/g) ?? []).length;
-    // Each SIGHUP logs a line; one at a time, since signals sent together coalesce.
-    for (let i = 1; i <= 3; i++) {
-      p.kill('SIGHUP');
-      await waitFor(() => hups() >= i, { what: `SIGHUP line ${i} in daemon.log` });
-    }
-    const ping = await runCli(['ping', '--socket', socket]);
-    assert.equal(ping.code, 0, ping.stderr);
-    p.kill('SIGTERM');
-    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))]);
-    assert.equal(code, 0, 'SIGTERM still stops it');
-    const log = fs.readFileSync(logFile, 'utf8');
-    assert.ok(log.length < 100_000, `daemon.log stays small (${log.length} bytes)`);
-    assert.doesNotMatch(log, /uncaught exception/);
-  } finally {
-    p.kill('SIGKILL');
-    await exited;
-  }
 });

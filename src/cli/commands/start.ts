@@ -4,13 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect } from '../../client/client.js';
 import { resolveHome, resolveSocketPath } from '../../protocol/paths.js';
-import { checkoutRoot, staleInput } from '../freshness.js';
 import { printJson } from '../output.js';
 import { UsageError, type StartOptions, type Verb, type VerbContext } from '../verb.js';
+import { checkoutRoot, staleInput } from '../freshness.js';
 
 const READY_TIMEOUT_MS = 15_000;
-/** How long `start --detach` stays silent before saying what it waits for. */
-const PATIENCE_MS = 1_000;
 
 /** `start`: runs the daemon in this process, or with --detach in the background until it answers. */
 export const verb: Verb = {
@@ -109,14 +107,8 @@ async function detach(ctx: VerbContext, opts: StartOptions): Promise<number> {
   let exited: number | null | undefined;
   child.on('exit', (code) => (exited = code));
   child.unref();
-  const t0 = Date.now();
-  const deadline = t0 + READY_TIMEOUT_MS;
-  let said = false;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (!said && Date.now() - t0 > PATIENCE_MS) {
-      said = true;
-      ctx.out.stderr(`claude-daemon start: waiting for the daemon (pid ${child.pid}) to answer on ${socket} (up to ${READY_TIMEOUT_MS / 1000} s; its log: ${path.join(home, 'daemon.log')})\n`);
-    }
     if (exited !== undefined) {
       ctx.out.stderr(`claude-daemon start: the daemon exited (code ${exited}) before answering:\n${fs.readFileSync(errFile, 'utf8')}`);
       return 1;

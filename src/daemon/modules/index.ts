@@ -8,7 +8,6 @@ import path from 'node:path';
 import type { ParamsOut } from '../../protocol/commands.js';
 import type { ListModulesResult, ModuleInfo, UnloadModuleResult } from '../../protocol/schemas/modules.js';
 import { CommandError } from '../command-error.js';
-import { WithWarning } from '../reply-warning.js';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { JsRuntime } from './js-runtime.js';
@@ -20,6 +19,7 @@ import { ModuleSlot, type SlotDeps } from './slot.js';
 import { buildSnapshot, pythonSnapshot, type Snapshot } from './snapshot.js';
 import { ModuleWatcher } from './watcher.js';
 import { WorkerPool } from './worker-pool.js';
+import { WithWarning } from '../reply-warning.js';
 
 /** Default deadline of one call when the request gives no `timeout_s`. */
 export const DEFAULT_CALL_TIMEOUT_S = 30;
