@@ -1,12 +1,15 @@
 /**
  * The foundation's benchmark: the daemon's wire against the floor (a plain-Node JSON Lines server,
- * bench/floor/jsonl-echo.mjs), and the CLI's whole-process `ping` against `node -e 0`. Every figure
+ * bench/floor/jsonl-echo.mjs), and the CLI's whole-process `ping` against `node -e 0`: run as
+ * `node dist/bin.js`, as `claude-daemon` from PATH (installed with `npm install -g` into a private
+ * prefix, exactly the symlinks `npm link` makes), and through `npx claude-daemon`. Every figure
  * is measured in this run, beside its floor, and printed as a ratio with the issue's target.
  *
  *   node scripts/build.mjs && node --import tsx bench/core.bench.ts
  *
  * Environment knobs (for quick runs): BENCH_SEQ (sequential pings, default 10000), BENCH_SECONDS
- * (per server and throughput point, split in 5 rounds; default 5), BENCH_CLI_RUNS (CLI runs per side, default 40).
+ * (per server and throughput point, split in 5 rounds; default 5), BENCH_CLI_RUNS (CLI runs per side, default 40),
+ * BENCH_NPX_RUNS (`npx claude-daemon ping` runs, default 10: each costs about a second).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,6 +24,7 @@ const FLOOR = path.join(ROOT, 'bench', 'floor', 'jsonl-echo.mjs');
 const SEQ = Number(process.env['BENCH_SEQ'] ?? 10_000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const CLI_RUNS = Number(process.env['BENCH_CLI_RUNS'] ?? 40);
+const NPX_RUNS = Number(process.env['BENCH_NPX_RUNS'] ?? 10);
 
 /** One connection that sends a request and waits for its reply line (one in flight at a time). */
 class SeqConn {
@@ -111,9 +115,9 @@ async function throughputs(sockets: string[], conns: number): Promise<number[]> 
   return rates.map(median);
 }
 
-function wallMs(cmd: string, args: string[]): number {
+function wallMs(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): number {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
   return performance.now() - t0;
 }
@@ -126,6 +130,19 @@ function cpuMs(args: string[]): number {
   const m = /cpu-ms ([\d.]+)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return Number(m[1]);
+}
+
+/**
+ * Puts the CLI on PATH the way the README says (`npm install -g .`), into a private prefix so the
+ * machine's global one is untouched; returns an environment whose PATH finds it first.
+ */
+function installOnPath(dir: string): NodeJS.ProcessEnv {
+  const prefix = path.join(dir, 'prefix');
+  const r = spawnSync('npm', ['install', '-g', ROOT, '--prefix', prefix, '--ignore-scripts', '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`npm install -g . --prefix ${prefix} exited ${r.status}`);
+  const bin = path.join(prefix, 'bin');
+  if (!fs.existsSync(path.join(bin, 'claude-daemon'))) throw new Error(`npm install -g put no claude-daemon in ${bin}`);
+  return { ...process.env, PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}` };
 }
 
 function median(xs: number[]): number {
@@ -202,11 +219,13 @@ async function main(): Promise<void> {
     console.log(`\nCLI wall time, whole process, median of ${CLI_RUNS} interleaved runs (ms):`);
     // A reference between the two: the least any Node client can do (load net, connect, one line).
     const minimal = `const s=require('net').createConnection(process.argv[1]);s.on('connect',()=>s.write('{"command":"ping"}\\n'));s.on('data',()=>s.destroy())`;
-    const runs = { node: [] as number[], minimal: [] as number[], cli: [] as number[] };
+    const onPath = installOnPath(dir);
+    const runs = { node: [] as number[], minimal: [] as number[], cli: [] as number[], path: [] as number[] };
     const once = (): void => {
       runs.node.push(wallMs(process.execPath, ['-e', '0']));
       runs.minimal.push(wallMs(process.execPath, ['-e', minimal, daemonSock]));
       runs.cli.push(wallMs(process.execPath, [BIN, 'ping', '--socket', daemonSock]));
+      runs.path.push(wallMs('claude-daemon', ['ping', '--socket', daemonSock], { env: onPath }));
     };
     once(); // warm the file cache
     for (const k of Object.keys(runs) as Array<keyof typeof runs>) runs[k].length = 0;
@@ -214,9 +233,22 @@ async function main(): Promise<void> {
     const mn = median(runs.node);
     const mm = median(runs.minimal);
     const mc = median(runs.cli);
+    const mp = median(runs.path);
     console.log(`${'node -e 0'.padEnd(36)} ${fmt(mn).padStart(7)} ms`);
     console.log(`${'3-line plain-Node net ping (ref.)'.padEnd(36)} ${fmt(mm).padStart(7)} ms   ratio ${fmt(mm / mn, 2)}x`);
-    console.log(`${'claude-daemon ping'.padEnd(36)} ${fmt(mc).padStart(7)} ms   ratio ${fmt(mc / mn, 2)}x  (target <= 1.3x) ${mc / mn <= 1.3 ? 'ok' : 'MISSED'}`);
+    console.log(`${'node dist/bin.js ping'.padEnd(36)} ${fmt(mc).padStart(7)} ms   ratio ${fmt(mc / mn, 2)}x  (target <= 1.3x) ${mc / mn <= 1.3 ? 'ok' : 'MISSED'}`);
+    console.log(`${'claude-daemon ping (from PATH)'.padEnd(36)} ${fmt(mp).padStart(7)} ms   ratio ${fmt(mp / mn, 2)}x  (target <= 1.3x) ${mp / mn <= 1.3 ? 'ok' : 'MISSED'}`);
+
+    // npx resolves the package through npm on every call: about a second, which is why the README
+    // says to put the CLI on PATH. Fewer runs, interleaved with their own `node -e 0`.
+    const npx = { node: [] as number[], npx: [] as number[] };
+    wallMs('npx', ['claude-daemon', 'ping', '--socket', daemonSock], { cwd: ROOT }); // first use may install the link
+    for (let i = 0; i < NPX_RUNS; i++) {
+      npx.node.push(wallMs(process.execPath, ['-e', '0']));
+      npx.npx.push(wallMs('npx', ['claude-daemon', 'ping', '--socket', daemonSock], { cwd: ROOT }));
+    }
+    const [nn, nx] = [median(npx.node), median(npx.npx)];
+    console.log(`${`npx claude-daemon ping (median of ${NPX_RUNS})`.padEnd(36)} ${fmt(nx).padStart(7)} ms   ratio ${fmt(nx / nn, 2)}x of its own node -e 0 (${fmt(nn)} ms)`);
 
     // The same three as CPU time of the process itself: what the wall ratio tends to on an idle machine.
     console.log(`\nCLI CPU time (user + system of the process), median of ${CLI_RUNS} interleaved runs (ms):`);

@@ -1,3 +1,4 @@
+import './build-announce.mjs'; // first: says what is built, skips an up-to-date one (--if-stale), stamps dist/
 // Builds dist/ from src/: esbuild bundles the runtime (one file per entry, shared chunks split out so the
 // CLI loads only what a verb needs), tsc emits the library's .d.ts, and the native wrapper is compiled.
 //

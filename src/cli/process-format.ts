@@ -6,7 +6,7 @@ import os from 'node:os';
 import type { ProcessRecord } from '../protocol/schemas/processes.js';
 import { claudeCell, claudeLines } from './claude-format.js';
 import { formatDuration, renderTable } from './output.js';
-import { UsageError } from './verb.js';
+import { EXIT, UsageError } from './verb.js';
 
 /** The `list` table: id, status, pid, age or duration, command. */
 export function processTable(records: readonly ProcessRecord[], now = Date.now()): string {
@@ -17,7 +17,8 @@ export function processTable(records: readonly ProcessRecord[], now = Date.now()
 /** `exited 3`, `killed SIGTERM`, `running`, ... */
 export function statusText(r: ProcessRecord): string {
   if (r.status === 'exited') return `exited ${r.exit_code ?? '?'}`;
-  if (r.status === 'killed') return r.signal ? `killed ${r.signal}` : 'killed';
+  // Only a process killed while queued has no signal: it never ran.
+  if (r.status === 'killed') return r.signal ? `killed ${r.signal}` : 'killed (never ran)';
   return r.status;
 }
 
@@ -58,15 +59,16 @@ export function recordBlock(r: ProcessRecord): string {
 
 /**
  * The exit code `wait` mirrors: the child's own code; 128+n for death by signal n (as a shell
- * reports it); 127 when it could not start; 124 when the wait timed out (like timeout(1)); 1 for
- * `lost` (the outcome is unknown).
+ * reports it); 143 (as SIGTERM) for a process killed while queued, which never ran and so has no
+ * signal; 127 when it could not start; 124 when the wait timed out (like timeout(1)); 1 for `lost`
+ * (the outcome is unknown).
  */
 export function mirroredExitCode(r: ProcessRecord & { timed_out?: true }): number {
-  if (r.timed_out) return 124;
+  if (r.timed_out) return EXIT.timedOut;
   if (r.status === 'exited') return r.exit_code ?? 1;
   if (r.status === 'killed') {
     const n = r.signal ? (os.constants.signals as Record<string, number>)[r.signal] : undefined;
-    return n === undefined ? 137 : 128 + n;
+    return 128 + (n ?? os.constants.signals.SIGTERM);
   }
   if (r.status === 'failed') return 127;
   return 1;
@@ -86,4 +88,23 @@ export function numberFlag(v: unknown, flag: string, opts: { int?: boolean; min?
     throw new UsageError(`${flag} takes a ${opts.int ? 'whole ' : ''}number of at least ${opts.min ?? 0}, not '${String(v)}'`);
   }
   return n;
+}
+
+/**
+ * `--signal` as a person types it: a name with or without SIG, any case (`KILL`, `sigint`,
+ * `SIGTERM`) or a number (`9`), returned as the daemon's `SIGKILL` form.
+ */
+export function signalFlag(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const table = os.constants.signals as Record<string, number>;
+  const text = String(v).trim();
+  let name: string | undefined;
+  if (/^[0-9]+$/.test(text)) name = Object.keys(table).find((k) => table[k] === Number(text));
+  else {
+    const upper = text.toUpperCase();
+    const candidate = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+    if (table[candidate] !== undefined) name = candidate;
+  }
+  if (name === undefined) throw new UsageError(`--signal takes a signal name or number (TERM, INT, KILL, HUP, 9, 15, ...; \`kill -l\` lists them), not '${text}'`);
+  return name;
 }

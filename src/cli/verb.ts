@@ -56,5 +56,8 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Exit codes, as documented in the README. */
-export const EXIT = { ok: 0, daemonError: 1, usage: 2, noDaemon: 3 } as const;
+/**
+ * Exit codes, as documented in the README. `timedOut` is timeout(1)'s 124, the same for every wait
+ * that gives up (`wait`/`result --timeout`, CALL_TIMEOUT, `request --timeout`).
+ */
+export const EXIT = { ok: 0, daemonError: 1, usage: 2, noDaemon: 3, timedOut: 124 } as const;

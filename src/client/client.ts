@@ -24,12 +24,15 @@ export interface ConnectOptions {
 export interface RequestOptions {
   /** Fails this request (only) with a TIMEOUT ClientError after this many ms; 0 = never. */
   timeoutMs?: number;
+  /** Called with the reply's `warning` (a caveat about a result that stands) before it resolves. */
+  onWarning?: (warning: string) => void;
 }
 
 interface Pending {
   command: string;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
+  onWarning: ((warning: string) => void) | undefined;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -98,7 +101,7 @@ export class DaemonClient extends ModuleMethods {
               reject(new ClientError('TIMEOUT', `${command} got no reply within ${timeoutMs} ms`));
             }, timeoutMs)
           : undefined;
-      this.pending.set(id, { command, resolve, reject, timer });
+      this.pending.set(id, { command, resolve, reject, timer, onWarning: opts.onWarning });
       this.socket.write(JSON.stringify({ ...params, command, id }) + '\n');
     });
   }
@@ -131,7 +134,10 @@ export class DaemonClient extends ModuleMethods {
     if (p === undefined || id === undefined) return;
     this.pending.delete(id);
     if (p.timer) clearTimeout(p.timer);
-    if (reply.success) p.resolve(reply.result);
+    if (reply.success) {
+      if (typeof reply.warning === 'string') p.onWarning?.(reply.warning);
+      p.resolve(reply.result);
+    }
     else p.reject(new DaemonError(reply.code, reply.error, p.command));
   }
 

@@ -15,7 +15,9 @@ export abstract class ModuleMethods extends ClaudeMethods {
 
   /**
    * Calls `module.fn(...args)` and resolves with its return value. Loads the module first if needed.
-   * `kwargs` become keyword arguments in Python and one last object argument in TypeScript/JavaScript.
+   * `kwargs` bind to parameters by name, in Python and TypeScript/JavaScript alike (see
+   * docs/modules.md). `onWarning` hears when an older version served the call because the newest
+   * save failed to load.
    */
   callFunction<T = unknown>(
     moduleName: string,
@@ -27,6 +29,7 @@ export abstract class ModuleMethods extends ClaudeMethods {
     if (options.kwargs !== undefined) params.kwargs = options.kwargs;
     if (options.timeoutS !== undefined) params.timeout_s = options.timeoutS;
     const opts: RequestOptions = {};
+    if (options.onWarning !== undefined) opts.onWarning = options.onWarning;
     if (options.timeoutMs !== undefined) opts.timeoutMs = options.timeoutMs;
     else if (options.timeoutS !== undefined) opts.timeoutMs = options.timeoutS * 1000 + CALL_REPLY_MARGIN_MS;
     return this.request('call_function', params, opts) as Promise<T>;

@@ -11,6 +11,7 @@ import { CommandError } from './command-error.js';
 import { ioCommandError } from './io-error.js';
 import { HANDLERS } from './handlers/index.js';
 import type { Handler, RequestContext } from './registry.js';
+import { WithWarning } from './reply-warning.js';
 
 const KNOWN = Object.keys(COMMAND_SCHEMAS).sort().join(', ');
 
@@ -73,7 +74,7 @@ function run(handler: Handler<CommandName>, params: unknown, ctx: RequestContext
   }
   if (!(result instanceof Promise)) return { success: true, result };
   return result.then(
-    (value: unknown): WireReply => ({ success: true, result: value }),
+    (value: unknown): WireReply => (value instanceof WithWarning ? { success: true, result: value.result, warning: value.warning } : { success: true, result: value }),
     (err: unknown) => failure(err, ctx),
   );
 }

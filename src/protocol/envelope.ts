@@ -19,6 +19,8 @@ export interface WireRequest {
 export interface SuccessReply<R = unknown> {
   success: true;
   result: R;
+  /** A caveat about a result that still stands (e.g. call_function served by an older version). */
+  warning?: string;
   id?: RequestId;
 }
 

@@ -15,7 +15,7 @@ export const ERROR_CODES = {
   PROCESS_NOT_FOUND: 'No process with that `process_id`.',
   PROCESS_RUNNING: 'The process is still running; kill or wait for it first.',
   SPAWN_FAILED: 'The command could not be started (not found, not executable, bad cwd); the record stays with status `failed`.',
-  CLAUDE_NOT_FOUND: 'No `claude` binary: set CLAUDE_BIN or install @anthropic-ai/claude-code.',
+  CLAUDE_NOT_FOUND: "No `claude` binary in the daemon's environment (its PATH, or CLAUDE_BIN): restart the daemon with CLAUDE_BIN set, pass CLAUDE_BIN in the request's env, or install @anthropic-ai/claude-code.",
   SESSION_BUSY: 'Another running process already uses that claude session id.',
   NOT_A_CLAUDE_RUN: 'The process is not a `claude -p --output-format stream-json` run.',
   INVALID_MODULE_NAME: 'The module name is not `[A-Za-z_][A-Za-z0-9_-]*`.',

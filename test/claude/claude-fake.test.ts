@@ -123,7 +123,7 @@ test('claude_result without wait on a running run, and wait with a timeout', asy
   assert.equal(short.timed_out, true);
   assert.equal(short.running, true);
   const cli = await d.cli(['result', 'hanger', '--timeout', '0.1']);
-  assert.equal(cli.code, 4, 'still running');
+  assert.equal(cli.code, 124, 'still running: the one timed-out exit code');
   assert.match(cli.stderr, /still running/);
   await c.killProcess({ process_id: 'hanger' });
 

@@ -76,7 +76,7 @@ test('usage errors exit 2 with the usage line on stderr', async () => {
   }
   const none = await runCli([]);
   assert.equal(none.code, 2);
-  assert.match(none.stderr, /usage: claude-daemon <command>/);
+  assert.match(none.stderr, /usage: claude-daemon \[--socket PATH\] \[--json\] <command>/);
 });
 
 test('no daemon reachable exits 3, saying no daemon runs on that path and how to start one', async () => {

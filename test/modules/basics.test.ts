@@ -42,14 +42,14 @@ test('load_module replies with version, language, functions, path and loaded_at;
   assert.equal(await c.callFunction('shapes', 'area', [3, 4]), 12);
 });
 
-test('call_function: args positionally, kwargs as one last object, async awaited, undefined becomes null', async () => {
+test('call_function: args positionally, kwargs by name or into a destructured last parameter, async awaited, undefined becomes null', async () => {
   writeInPlace(
     d.modulesDir,
     'calls.mjs',
-    'export function both(a, opts) { return { a, opts }; }\nexport async function later(x) { await new Promise((r) => setTimeout(r, 5)); return x * 2; }\nexport function nothing() {}\n',
+    'export function both(a, { ...opts } = {}) { return { a, opts }; }\nexport async function later(x) { await new Promise((r) => setTimeout(r, 5)); return x * 2; }\nexport function nothing() {}\n',
   );
   assert.deepEqual(await c.callFunction('calls', 'both', [1], { kwargs: { b: 2 } }), { a: 1, opts: { b: 2 } });
-  assert.deepEqual(await c.callFunction('calls', 'both', [1], { kwargs: {} }), { a: 1 });
+  assert.deepEqual(await c.callFunction('calls', 'both', [1], { kwargs: {} }), { a: 1, opts: {} });
   assert.equal(await c.callFunction('calls', 'later', [21]), 42);
   assert.equal(await c.callFunction('calls', 'nothing'), null);
   const raw = await RawConn.open(d.socket);

@@ -3,15 +3,21 @@ import { UsageError, type Verb } from '../verb.js';
 
 /** `call MODULE FUNCTION [ARGS...]`: each arg is JSON when it parses as JSON, else a string. */
 export const verb: Verb = {
-  usage: "call MODULE FUNCTION [ARGS...] [--kwargs '{...}'] [--timeout S] [--json]",
+  usage: "call MODULE FUNCTION [ARGS...] [--kwargs '{\"NAME\": VALUE, ...}'] [--timeout S] [--json]",
   description: 'Calls a function of a module (loading the module first if needed) and prints its return value: a string as is, anything else as JSON.',
   help: [
     '  ARGS              each is parsed as JSON when it is valid JSON (42, true, [1,2], {"a":1}, "\\"quoted\\""), else passed as a string',
-    "  --kwargs JSON     keyword arguments (Python) / one last object argument (TypeScript, JavaScript)",
-    '  --timeout S       fail with CALL_TIMEOUT after S seconds (default 30); the module is then restarted',
+    '  --kwargs JSON     arguments by parameter name, as a JSON object: {"name": "x"} calls hello(name="x"). Python binds them as',
+    '                    keyword arguments; TypeScript/JavaScript likewise, by the names in the source; keys naming no parameter go',
+    '                    to a destructured last parameter ({ model } = {}) or after a rest one (...more), else are refused',
+    '  --timeout S       fail with CALL_TIMEOUT (exit code 124) after S seconds (default 30; the module is then restarted);',
+    '                    code that waits on claude runs needs more, e.g. --timeout 600',
     '  --json            print the return value as JSON even when it is a string',
     '',
-    'example: claude-daemon call example hello Claude',
+    'examples: claude-daemon call example hello Claude',
+    '          claude-daemon call example hello --kwargs \'{"name": "Claude"}\'',
+    '',
+    'When an older version answers because the newest save failed to load, a warning line goes to stderr.',
     'use -- before arguments that start with a dash: claude-daemon call m f -- -5',
   ],
   options: { kwargs: { type: 'string' }, timeout: { type: 'string' } },
@@ -20,7 +26,9 @@ export const verb: Verb = {
     const [moduleName, functionName, ...rawArgs] = ctx.positionals;
     if (moduleName === undefined || functionName === undefined) throw new UsageError('give a module and a function name');
     const args = rawArgs.map(parseArg);
-    const options: { kwargs?: Record<string, unknown>; timeoutS?: number } = {};
+    const options: { kwargs?: Record<string, unknown>; timeoutS?: number; onWarning: (w: string) => void } = {
+      onWarning: (w) => ctx.out.stderr(`warning: ${w.split('\n')[0]} (\`claude-daemon modules\` shows the error)\n`),
+    };
     const kw = ctx.values['kwargs'];
     if (typeof kw === 'string') options.kwargs = parseKwargs(kw);
     const t = ctx.values['timeout'];

@@ -84,5 +84,5 @@ export function printResult(out: Output, json: boolean, id: string, r: ClaudeRes
     if (r.running) out.stderr(`${id} is still running (${r.state})\n`);
     else if (failed) out.stderr(`${id} failed: ${reason}\n`);
   }
-  return r.running ? 4 : r.is_error === true ? 1 : 0;
+  return r.running ? 124 /* EXIT.timedOut, as `wait` */ : r.is_error === true ? 1 : 0;
 }

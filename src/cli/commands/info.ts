@@ -1,6 +1,7 @@
 import { printJson } from '../output.js';
 import { oneId, recordBlock } from '../process-format.js';
 import type { Verb } from '../verb.js';
+import { cliReason } from '../wire-names.js';
 
 /** `info`: one process's record. */
 export const verb: Verb = {
@@ -10,7 +11,8 @@ export const verb: Verb = {
   async run(ctx) {
     const r = await (await ctx.client()).processInfo(oneId(ctx.positionals));
     if (ctx.json) printJson(ctx.out, r);
-    else ctx.out.stdout(recordBlock(r));
+    // The daemon's reason names wire commands (`kill_process (SIGTERM)`); people see the verbs.
+    else ctx.out.stdout(recordBlock(r.reason === null ? r : { ...r, reason: cliReason(r.reason) }));
     return 0;
   },
 };

@@ -8,7 +8,7 @@ import { UsageError, type Verb } from '../verb.js';
 export const verb: Verb = {
   usage: 'request <command> [PARAMS_JSON] [--timeout MS]',
   description: 'Sends one request by its wire command name and prints the result as JSON. PARAMS_JSON is an object of parameters, e.g. \'{"process_id": "build"}\'.',
-  help: ['  --timeout MS        give up after MS milliseconds (exit 1); default: wait as long as it takes'],
+  help: ['  --timeout MS        give up after MS milliseconds (exit code 124); default: wait as long as it takes'],
   options: { timeout: { type: 'string' } },
   positionals: true,
   async run(ctx) {

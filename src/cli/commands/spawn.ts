@@ -9,9 +9,11 @@ export const verb: Verb = {
   usage: 'spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] -- CMD [ARGS...]',
   description: 'Starts CMD (no shell) under the daemon, in the current directory unless --cwd, and prints its id. Output goes to files in the state directory; read it with `logs`. With --max-running reached it is queued.',
   help: [
+    '  --            ends the options: everything after it is the command (--socket goes before the verb or before --)',
     '  --id ID       process id (1-64 of A-Z a-z 0-9 . _ -); generated if absent',
     '  --cwd DIR     working directory (default: the current one)',
     '  --timeout S   kill it (SIGTERM, then SIGKILL 5 s later) once it has run S seconds',
+    '  --name NAME   a label shown by `info` (free text; the id stays the handle)',
     '  --env K=V     set an environment variable (repeatable), over the daemon\'s environment',
     '  --stdin TEXT  write TEXT to its stdin, then close it (default: /dev/null)',
   ],

@@ -8,6 +8,7 @@ import type { ResultOf } from '../../protocol/index.js';
 import { findKeeper, stopKeeperAndDaemon } from '../keeper-binary.js';
 import { printJson } from '../output.js';
 import { UsageError, type StartOptions, type Verb, type VerbContext } from '../verb.js';
+import { checkoutRoot, staleInput } from '../freshness.js';
 
 const READY_TIMEOUT_MS = 15_000;
 
@@ -40,6 +41,7 @@ export const verb: Verb = {
   },
   async run(ctx) {
     const opts = startOptions(ctx);
+    warnIfStale(ctx);
     if (ctx.values['detach'] === true) return detach(ctx, opts);
     if (ctx.values['no-keeper'] === true) throw new UsageError('--no-keeper goes with --detach (a foreground daemon has no keeper)');
     const daemon = await ctx.deps.loadDaemon();
@@ -56,6 +58,16 @@ export const verb: Verb = {
     }
   },
 };
+
+/** In a checkout whose sources changed after the last build, says that this starts the old build. */
+function warnIfStale(ctx: VerbContext): void {
+  const root = checkoutRoot();
+  const changed = root === undefined ? undefined : staleInput(root);
+  if (changed === undefined) return;
+  ctx.out.stderr(
+    `claude-daemon start: ${changed} changed after dist/ was built, so this starts the previous build; run \`npm run build\` first to start the current sources\n`,
+  );
+}
 
 function startOptions(ctx: VerbContext): StartOptions {
   const opts: StartOptions = {};

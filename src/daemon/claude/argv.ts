@@ -42,7 +42,8 @@ export function buildClaudeArgs(p: SpawnClaude): string[] {
 }
 
 /** How to get the CLI, said in every CLAUDE_NOT_FOUND message. */
-const INSTALL_HINT = 'install it with `npm install -g @anthropic-ai/claude-code` (or `npm ci` in this repository), or set CLAUDE_BIN to its path';
+const INSTALL_HINT =
+  'restart the daemon with CLAUDE_BIN set (`claude-daemon shutdown`, then `CLAUDE_BIN=/path/to/claude claude-daemon start`; running processes keep running), or pass CLAUDE_BIN in the request\'s env; to install claude: `npm install -g @anthropic-ai/claude-code` (or `npm ci` in this repository)';
 
 /**
  * The binary to run: `CLAUDE_BIN` if set (it must be executable), else `claude` on `PATH`, from the
@@ -52,14 +53,14 @@ export function resolveClaudeBin(env: NodeJS.ProcessEnv): string {
   const explicit = env['CLAUDE_BIN'];
   if (explicit !== undefined && explicit !== '') {
     if (isExecutable(explicit)) return path.resolve(explicit);
-    throw new CommandError('CLAUDE_NOT_FOUND', `CLAUDE_BIN is ${explicit}, which is not an executable file; ${INSTALL_HINT}`);
+    throw new CommandError('CLAUDE_NOT_FOUND', `CLAUDE_BIN is ${explicit}, which is not an executable file (the daemon's environment overlaid with the request's env); ${INSTALL_HINT}`);
   }
   for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
     if (dir === '') continue;
     const candidate = path.join(dir, 'claude');
     if (isExecutable(candidate)) return candidate;
   }
-  throw new CommandError('CLAUDE_NOT_FOUND', `no \`claude\` on PATH and CLAUDE_BIN is not set; ${INSTALL_HINT}`);
+  throw new CommandError('CLAUDE_NOT_FOUND', `the daemon (pid ${process.pid}) found no \`claude\` on its PATH (${env['PATH'] ?? ''}) and CLAUDE_BIN is not set in its environment (the daemon looks, not the shell that asked); ${INSTALL_HINT}`);
 }
 
 function isExecutable(file: string): boolean {

@@ -16,6 +16,8 @@ export const ping: Handler<'ping'> = (params, { services }) => {
     socket: services.config.socketPath,
     home: services.config.home,
     modules_dir: services.config.modulesDir,
+    // JSON has no Infinity: no limit is null.
+    max_running: Number.isFinite(services.config.maxRunning) ? services.config.maxRunning : null,
     pids_limit: { max: services.processes.pidsLimit.max, mechanism: services.processes.pidsLimit.mechanism },
     keeper: keeperOf(services.config.keeper),
   };

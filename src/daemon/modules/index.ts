@@ -20,6 +20,7 @@ import { ModuleSlot, type SlotDeps } from './slot.js';
 import { buildSnapshot, pythonSnapshot, type Snapshot } from './snapshot.js';
 import { ModuleWatcher } from './watcher.js';
 import { WorkerPool } from './worker-pool.js';
+import { WithWarning } from '../reply-warning.js';
 
 /** Default deadline of one call when the request gives no `timeout_s`. */
 export const DEFAULT_CALL_TIMEOUT_S = 30;
@@ -30,7 +31,10 @@ const WATCHER_READY_WAIT_MS = 3_000;
 export interface ModuleHost {
   /** Loads or reloads (always a new version). */
   load(name: string): Promise<ModuleInfo>;
-  /** Calls a function, loading the module first if needed. */
+  /**
+   * Calls a function, loading the module first if needed. Resolves with its value, wrapped in a
+   * WithWarning when an older version served it because the newest file failed to load.
+   */
   call(params: ParamsOut<'call_function'>): Promise<unknown>;
   list(): ListModulesResult;
   unload(name: string): Promise<UnloadModuleResult>;
@@ -123,7 +127,12 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
         if (!slot) throw new CommandError('MODULE_NOT_LOADED', `module '${p.module_name}' was unloaded while it was loading`);
       }
       const timeoutMs = Math.round((p.timeout_s ?? DEFAULT_CALL_TIMEOUT_S) * 1000);
-      return slot.call(p.function_name, p.args ?? [], p.kwargs, timeoutMs);
+      // Read before the call: while a newer file's load error stands, the serving version is older.
+      const stale = slot.lastError;
+      const servedBy = slot.version;
+      const value = await slot.call(p.function_name, p.args ?? [], p.kwargs, timeoutMs);
+      if (stale === undefined) return value;
+      return new WithWarning(value, `${p.module_name} v${servedBy} served this call; the newest save failed to load: ${stale.split('\n')[0]}`);
     },
     list: () => ({
       modules: [...slots.values()]

@@ -83,7 +83,7 @@ export abstract class Runtime {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.settle(id, undefined, new CommandError('CALL_TIMEOUT', `${this.name}.${fn} did not finish within ${timeoutMs / 1000} s; the module was restarted from its last good version`));
+        this.settle(id, undefined, new CommandError('CALL_TIMEOUT', `${this.name}.${fn} did not finish within ${timeoutMs / 1000} s; the module was restarted from its last good version. If it needs longer (code that waits on claude runs does), give it more time with timeout_s`));
         this.kill('MODULE_CRASHED', `module '${this.name}' was restarted because a call to ${fn} timed out while this call was running`, false);
       }, timeoutMs);
       this.pending.set(id, { fn, resolve, reject, timer });

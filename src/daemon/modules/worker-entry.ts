@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { FromRuntime, ToRuntime } from './messages.js';
+import { bindKwargs } from './bind-kwargs.js';
 import { describeError, firstLocation, paramNames } from './describe.js';
 
 process.setSourceMapsEnabled(true);
@@ -45,9 +46,17 @@ async function call(id: number, fn: string, args: unknown[], kwargs: Record<stri
     return;
   }
   let value: unknown;
+  let callArgs = args;
+  if (kwargs !== undefined && Object.keys(kwargs).length > 0) {
+    try {
+      callArgs = bindKwargs(fn, paramNames(f as () => unknown), args, kwargs);
+    } catch (err) {
+      send({ t: 'error', id, code: 'FUNCTION_ERROR', message: `TypeError: ${(err as Error).message}` });
+      return;
+    }
+  }
   try {
-    const extra = kwargs !== undefined && Object.keys(kwargs).length > 0 ? [kwargs] : [];
-    value = await (f as (...a: unknown[]) => unknown)(...args, ...extra);
+    value = await (f as (...a: unknown[]) => unknown)(...callArgs);
   } catch (err) {
     send({ t: 'error', id, code: 'FUNCTION_ERROR', message: describeError(err) });
     return;

@@ -29,6 +29,8 @@ export interface PingResult {
   socket: string;
   home: string;
   modules_dir: string;
+  /** Processes run at once before spawns queue (`start --max-running`); null when there is no limit. */
+  max_running?: number | null;
   /**
    * The per-process limit on processes/threads of a child's tree (`start --max-pids`) and how it is
    * enforced: `cgroup-v1`/`cgroup-v2` (a pids cgroup per child), `rlimit` (RLIMIT_NPROC, per user),

@@ -17,7 +17,7 @@ export const LoadModuleParams = z.object({
   module_name: z.string(),
 });
 
-/** `call_function`: args positionally; non-empty kwargs as keywords (Python) or one last object (JS). */
+/** `call_function`: args positionally; kwargs by parameter name (Python keywords; JS/TS names in the source). */
 export const CallFunctionParams = z.object({
   module_name: z.string(),
   function_name: z.string().min(1),
