@@ -4,6 +4,7 @@
  */
 import type { ClaudeRunInfo } from '../protocol/schemas/claude.js';
 import type { ProcessRecord } from '../protocol/schemas/processes.js';
+import { cliReason } from './wire-names.js';
 
 /** `list`'s COMMAND cell for a claude run: `claude done $0.0012 'the prompt…'`. */
 export function claudeCell(r: ProcessRecord, max = 80): string {
@@ -58,7 +59,7 @@ type Outcome = Pick<ClaudeRunInfo, 'state' | 'subtype' | 'api_error_status'> & {
  * API error 401)`. The `subtype` alone is never the reason (claude says `success` on API errors).
  */
 export function failureText(c: Outcome): string {
-  const why = c.error ?? (c.subtype === null || c.subtype === 'success' ? 'no reason given' : c.subtype);
+  const why = c.error != null ? cliReason(c.error) : c.subtype === null || c.subtype === 'success' ? 'no reason given' : c.subtype;
   const tags: string[] = [];
   if (c.error_type) tags.push(c.error_type);
   if (c.api_error_status !== null) tags.push(`API error ${c.api_error_status}`);

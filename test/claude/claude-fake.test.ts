@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
 import type { ClaudeRunInfo } from '../../src/protocol/schemas/claude.js';
 import type { ProcessRecord } from '../../src/protocol/schemas/processes.js';
-import { FIXTURES, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { FIXTURES, runCli, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 const FAKE = path.join(FIXTURES, 'fake-claude', 'claude');
@@ -95,6 +95,11 @@ test('the kill ladder: SIGINT, SIGTERM after grace_s, SIGKILL 2 s later; an expl
   assert.equal(claudeOf(polite).subtype, 'error_during_execution');
   assert.equal(claudeOf(polite).is_error, true);
   assert.equal(claudeOf(polite).error, 'interrupted, stopped by the daemon: kill_process (SIGINT)', 'who stopped it, not the subtype');
+
+  // People read the CLI's verbs, not wire commands, in the reason.
+  const shown = await runCli(['result', 'polite', '--socket', d.socket]);
+  assert.equal(shown.code, 1);
+  assert.match(shown.stderr, /stopped by the daemon: claude-daemon kill \(SIGINT\)/, shown.stderr);
 });
 
 test('no result line is a failure; timeout_s stops a claude run the claude way', async () => {
