@@ -2,7 +2,7 @@
  * claude-daemon-wrap: the tiny process that stands between the daemon and one command, so the
  * command's outcome is recorded even when the daemon is dead (SIGKILLed, restarted, upgraded).
  *
- * usage: claude-daemon-wrap DIR CWD STDIN [-p CGROUP MAX | -n MAX] -- CMD [ARGS...]
+ * usage: claude-daemon-wrap DIR CWD STDIN [-p CGROUP MAX | -n MAX] [-g MS] -- CMD [ARGS...]
  *   DIR    the process's state directory; the wrapper creates DIR/stdout and DIR/stderr (0600) and
  *          writes DIR/exit (atomically: DIR/exit.tmp then rename) once CMD has ended.
  *   CWD    directory CMD runs in ("" = inherit).
@@ -13,6 +13,11 @@
  *          forks can escape), and the wrapper removes it once CMD has ended (if it is empty).
  *   -n MAX         fallback without cgroups: RLIMIT_NPROC = MAX for CMD (counts every process of
  *          the user, and root ignores it).
+ *   -g MS  what happens to descendants that outlive CMD (see linger() below): once CMD has ended and
+ *          its exit file is written, the wrapper stays, reaping them, for MS milliseconds, then sends
+ *          every remaining descendant SIGTERM, 2 s later SIGKILL, and exits once none is left.
+ *          -1 keeps them (the wrapper stays until they end by themselves or the daemon kills them).
+ *          Default 5000.
  *
  * Protocol with the daemon, on the wrapper's stdout (a pipe), exactly one line:
  *   "ok <cmd pid> <cmd starttime> <wrapper starttime> <wrapper pid>\n"  CMD runs (exec succeeded);
@@ -23,7 +28,11 @@
  * Why each choice:
  * - PR_SET_CHILD_SUBREAPER: `claude` starts Bash-tool shells with setsid and may orphan them; they
  *   reparent to this wrapper instead of pid 1, so a /proc parent walk from the wrapper still finds
- *   them when the daemon kills the tree.
+ *   them when the daemon kills the tree. The wrapper outlives CMD while any of them lives (linger),
+ *   or they would go to pid 1 and out of reach.
+ * - When it lingers, the wrapper tells the launcher (its parent, if it still is) with a queued
+ *   real-time signal (SIGRTMIN, through a pidfd so a reused pid is never signalled); the launcher
+ *   reports "e PID" to the daemon, so `wait` returns when CMD ends, not when its leftovers do.
  * - The wrapper ignores SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGPIPE, so a tree kill never takes it down
  *   before it records the outcome; CMD gets every disposition and the signal mask reset to default.
  * - CMD runs in its own process group (setpgid), so one kill(-pgid) reaches its ordinary children.
@@ -33,6 +42,7 @@
  * - Output never passes through the wrapper or the daemon: CMD writes straight into its files.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -128,6 +138,141 @@ static int write_file(const char *path, const char *text) {
   return e;
 }
 
+static long long mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Parent pid from /proc/PID/stat (field 4), or -1. */
+static pid_t parent_of(const char *name) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%.20s/stat", name);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  if (p == NULL || p[1] == 0 || p[2] == 0) return -1;
+  p = strchr(p + 3, ' '); /* skip the state field */
+  return p ? (pid_t)strtol(p + 1, NULL, 10) : -1;
+}
+
+/* Sends sig to every descendant of this process (one scan of /proc: pid -> parent, then closure).
+ * Returns how many it signalled. */
+static int signal_descendants(int sig) {
+  DIR *d = opendir("/proc");
+  if (d == NULL) return 0;
+  size_t cap = 1024, n = 0;
+  pid_t *pids = malloc(cap * sizeof *pids), *parents = malloc(cap * sizeof *parents);
+  struct dirent *de;
+  while (pids != NULL && parents != NULL && (de = readdir(d)) != NULL) {
+    if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
+    pid_t pp = parent_of(de->d_name);
+    if (pp < 0) continue;
+    if (n == cap) {
+      cap *= 2;
+      pid_t *a = realloc(pids, cap * sizeof *pids), *b = a ? realloc(parents, cap * sizeof *parents) : NULL;
+      if (a) pids = a;
+      if (b) parents = b;
+      if (!a || !b) break;
+    }
+    pids[n] = (pid_t)strtol(de->d_name, NULL, 10);
+    parents[n++] = pp;
+  }
+  closedir(d);
+  int count = 0;
+  if (pids != NULL && parents != NULL) {
+    /* mine[i]: pids[i] descends from us. Repeat until stable (depth passes; trees are shallow). */
+    char *mine = calloc(n ? n : 1, 1);
+    pid_t self = getpid();
+    for (int changed = 1; mine != NULL && changed;) {
+      changed = 0;
+      for (size_t i = 0; i < n; i++) {
+        if (mine[i]) continue;
+        int hit = parents[i] == self;
+        for (size_t j = 0; !hit && j < n; j++) hit = mine[j] && pids[j] == parents[i];
+        if (hit) mine[i] = changed = 1;
+      }
+    }
+    for (size_t i = 0; mine != NULL && i < n; i++)
+      if (mine[i] && kill(pids[i], sig) == 0) count++;
+    free(mine);
+  }
+  free(pids);
+  free(parents);
+  return count;
+}
+
+/* True when `pid` runs this same binary as the launcher (`... --server`): only then is the
+ * notification signal meaningful to it (anyone else would die of SIGRTMIN). */
+static int is_launcher(pid_t pid) {
+  char a[4096], b[4096], path[64];
+  ssize_t na = readlink("/proc/self/exe", a, sizeof a - 1);
+  snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+  ssize_t nb = readlink(path, b, sizeof b - 1);
+  if (na <= 0 || na != nb || memcmp(a, b, (size_t)na) != 0) return 0;
+  snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, a, sizeof a - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  size_t first = strnlen(a, (size_t)n);
+  return first + 1 < (size_t)n && strcmp(a + first + 1, "--server") == 0;
+}
+
+/* Tells the launcher that CMD has ended although this wrapper stays (see linger). Through a pidfd
+ * of the parent taken while it is still our parent, so a pid reused by a stranger is never hit. */
+static void notify_launcher(pid_t launcher) {
+  if (launcher <= 1 || getppid() != launcher) return;
+  int pfd = (int)syscall(SYS_pidfd_open, launcher, 0);
+  if (pfd < 0) return;
+  if (getppid() == launcher && is_launcher(launcher)) syscall(SYS_pidfd_send_signal, pfd, SIGRTMIN, NULL, 0);
+  close(pfd);
+}
+
+/*
+ * After CMD has ended (its exit file written): while descendants it left behind live (reparented
+ * to us, the subreaper), keep reaping them; after grace_ms (never if negative) SIGTERM every
+ * descendant, SIGKILL them 2 s later (and again every 100 ms for ones forked meanwhile). Returns
+ * once the wrapper has no child left. SIGCHLD is blocked, so sigtimedwait wakes on each exit.
+ */
+static void linger(long grace_ms, pid_t launcher) {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  long long deadline = grace_ms < 0 ? -1 : mono_ms() + grace_ms;
+  int phase = 0, notified = 0;
+  for (;;) {
+    pid_t w;
+    while ((w = waitpid(-1, NULL, WNOHANG)) > 0) {
+    }
+    if (w < 0 && errno != EINTR) return; /* ECHILD: nobody left */
+    if (!notified) {
+      notify_launcher(launcher);
+      notified = 1;
+    }
+    long long now = mono_ms();
+    if (deadline >= 0 && now >= deadline) {
+      signal_descendants(phase == 0 ? SIGTERM : SIGKILL);
+      deadline = now + (phase == 0 ? 2000 : 100);
+      phase = 1;
+    }
+    struct timespec ts, *tsp = NULL;
+    if (deadline >= 0) {
+      long long left = deadline - mono_ms();
+      if (left < 1) left = 1;
+      ts.tv_sec = left / 1000;
+      ts.tv_nsec = (left % 1000) * 1000000;
+      tsp = &ts;
+    }
+    sigtimedwait(&chld, NULL, tsp);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--server") == 0) return serve();
   if (argc < 6) return fail(EINVAL, "usage");
@@ -137,15 +282,23 @@ int main(int argc, char **argv) {
   const char *cgroup = NULL;
   const char *max_pids = NULL;
   int rlimit_nproc = 0;
+  long grace_ms = 5000;
   int at = 4;
-  if (strcmp(argv[at], "-p") == 0 && argc > at + 3) {
-    cgroup = argv[at + 1];
-    max_pids = argv[at + 2];
-    at += 3;
-  } else if (strcmp(argv[at], "-n") == 0 && argc > at + 2) {
-    max_pids = argv[at + 1];
-    rlimit_nproc = 1;
-    at += 2;
+  for (;;) {
+    if (strcmp(argv[at], "-p") == 0 && argc > at + 3) {
+      cgroup = argv[at + 1];
+      max_pids = argv[at + 2];
+      at += 3;
+    } else if (strcmp(argv[at], "-n") == 0 && argc > at + 2) {
+      max_pids = argv[at + 1];
+      rlimit_nproc = 1;
+      at += 2;
+    } else if (strcmp(argv[at], "-g") == 0 && argc > at + 2) {
+      grace_ms = strtol(argv[at + 1], NULL, 10);
+      at += 2;
+    } else {
+      break;
+    }
   }
   if (at + 1 >= argc || strcmp(argv[at], "--") != 0) return fail(EINVAL, "usage");
   char **cmd = argv + at + 1;
@@ -165,6 +318,13 @@ int main(int argc, char **argv) {
   static const int wrapper_ignores[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
   ignore_signals(wrapper_ignores, sizeof wrapper_ignores / sizeof *wrapper_ignores);
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  /* Our parent at start: the launcher, when the daemon started us (see notify_launcher). */
+  pid_t launcher = getppid();
+  /* Blocked so linger() can wait for exits with a timeout; CMD gets an empty mask back. */
+  sigset_t chldmask;
+  sigemptyset(&chldmask);
+  sigaddset(&chldmask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chldmask, NULL);
 
   if (argv[3][0] == 'm' && mkdir(dir, 0700) < 0 && errno != EEXIST) return fail(errno, "state-dir");
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -273,10 +433,6 @@ int main(int argc, char **argv) {
     }
     if (w < 0 && errno != EINTR) break;
   }
-  while (waitpid(-1, NULL, WNOHANG) > 0) {
-  }
-  /* Fails (EBUSY) while descendants of CMD live on; the daemon retries at remove_process. */
-  if (cgroup != NULL) rmdir(cgroup);
 
   char rec[160];
   if (!have)
@@ -291,5 +447,10 @@ int main(int argc, char **argv) {
     close(efd);
     renameat(dfd, "exit.tmp", dfd, "exit");
   }
+  /* Descendants CMD left behind: kept, reaped and finally ended here (see linger). */
+  linger(grace_ms, launcher);
+  /* Empty now (every process in it was our descendant, all reaped); the daemon retries at
+   * remove_process should one be stuck in the kernel. */
+  if (cgroup != NULL) rmdir(cgroup);
   return 0;
 }

@@ -66,8 +66,10 @@ export function signalTree(entry: Entry, signal: string): number {
   }
   let reached = 0;
   // The group kill covers members the scan raced with; the group id cannot be reused while the
-  // wrapper has not yet recorded the command's end (it holds the leader until then).
-  if (pid !== null && (wrapperOk || cmdOk)) {
+  // wrapper has not yet recorded the command's end (it holds the leader until then). Once the
+  // command has ended, its group id may name a stranger's group: the walk alone then (the wrapper,
+  // a subreaper, is the ancestor of every leftover, so the walk finds them all).
+  if (pid !== null && !entry.ended && (wrapperOk || cmdOk)) {
     try {
       process.kill(-pid, signal as NodeJS.Signals);
       reached++;
@@ -86,6 +88,32 @@ export function signalTree(entry: Entry, signal: string): number {
     }
   }
   return reached;
+}
+
+/**
+ * The processes a command left behind that are still alive: the lingering wrapper's descendants
+ * (the wrapper itself excluded). Empty unless the wrapper still lives and is ours (same start time).
+ */
+export function leftovers(entry: Entry): ProcStat[] {
+  const s = entry.stored;
+  if (!entry.lingering || s.wrapper_pid === null) return [];
+  const w = readStat(s.wrapper_pid);
+  if (w === undefined || w.start !== s.wrapper_start || w.state === 'Z') return [];
+  return treeOf(w.pid).filter((p) => p.state !== 'Z' && p.state !== 'X');
+}
+
+/**
+ * Runs a ladder against what an ended command left behind (its lingering wrapper's tree): each step
+ * waits its delay (ending early when the tree has ended), then signals the tree. Resolves once the
+ * wrapper has exited (every leftover reaped), or 2 s after the last step.
+ */
+export async function runTreeLadder(entry: Entry, steps: KillStep[]): Promise<void> {
+  for (const step of steps) {
+    if (!entry.lingering) return;
+    if (step.delay_ms > 0 && (await entry.waitTreeEnd(step.delay_ms))) return;
+    signalTree(entry, step.signal);
+  }
+  await entry.waitTreeEnd(2000);
 }
 
 /**

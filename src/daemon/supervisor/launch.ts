@@ -25,6 +25,11 @@ export interface Launched {
    * or `unwatched` when the launcher died first: the wrapper lives on and must be polled.
    */
   exited: Promise<WrapperEnd>;
+  /**
+   * Resolves when the wrapper says the command has ended while it stays on for descendants that
+   * outlived it (the launcher's `e PID`); never settles when the wrapper simply exits (see `exited`).
+   */
+  cmdEnded: Promise<void>;
 }
 
 /** The command could not start; `reason` is the OS's word for why, e.g. `exec: No such file or directory (ENOENT)`. */
@@ -40,7 +45,7 @@ export interface LaunchSpec {
   cwd: string;
   env: NodeJS.ProcessEnv;
   hasStdin: boolean;
-  /** Wrapper options for the per-process pids limit (pids-limit.ts), placed before `--`. */
+  /** Wrapper options (pids limit, descendants grace: see wrap.c), placed before `--`. */
   limitArgs: string[];
   /** The wrapper creates `dir` (0700) itself; false when the daemon already made it. */
   mkdir: boolean;
@@ -90,6 +95,7 @@ class Launcher {
   private readonly bySeq = new Map<number, Pending>();
   private readonly byPid = new Map<number, Pending>();
   private readonly exits = new Map<number, (end: WrapperEnd) => void>();
+  private readonly cmdEnds = new Map<number, () => void>();
 
   constructor(
     readonly wrapper: string,
@@ -152,8 +158,14 @@ class Launcher {
       const pid = Number(parts[2]);
       if (!pid) return this.settle(p, new LaunchError(`cannot fork the process wrapper: errno ${parts[3] ?? '?'}${errnoName(Number(parts[3]))}`));
       this.byPid.set(pid, p);
+    } else if (parts[0] === 'e') {
+      const pid = Number(parts[1]);
+      const ended = this.cmdEnds.get(pid);
+      this.cmdEnds.delete(pid);
+      if (ended) setImmediate(ended);
     } else if (parts[0] === 'x') {
       const pid = Number(parts[1]);
+      this.cmdEnds.delete(pid);
       const p = this.byPid.get(pid);
       if (p) this.onReport(pid, ''); // Exited without a word.
       // A later turn of the loop, as a child's 'exit' event would be: the spawn that reported `ok`
@@ -174,7 +186,8 @@ class Launcher {
     const parts = text.split(' ');
     if (parts[0] === 'ok' && parts.length >= 4) {
       const exited = new Promise<WrapperEnd>((r) => this.exits.set(wpid, r));
-      this.settle(p, undefined, { pid: Number(parts[1]), pidStart: Number(parts[2]), wrapperPid: wpid, wrapperStart: Number(parts[3]), exited });
+      const cmdEnded = new Promise<void>((r) => this.cmdEnds.set(wpid, r));
+      this.settle(p, undefined, { pid: Number(parts[1]), pidStart: Number(parts[2]), wrapperPid: wpid, wrapperStart: Number(parts[3]), exited, cmdEnded });
     } else if (parts[0] === 'err') {
       const errno = Number(parts[1]);
       this.settle(p, new LaunchError(`${parts[2] ?? '?'}: ${parts.slice(3).join(' ')}${errnoName(errno)}`));
@@ -216,6 +229,7 @@ class Launcher {
     for (const p of silent) p.reject(new LaunchError(`${this.why} before the process wrapper reported`));
     for (const r of this.exits.values()) r('unwatched');
     this.exits.clear();
+    this.cmdEnds.clear();
     this.child.stdout!.destroy();
   }
 

@@ -4,13 +4,14 @@
  * persisting records. Kept apart so each file reads as one concern.
  */
 import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { ProcessRecord, ProcessStatus } from '../../protocol/schemas/processes.js';
 import { CommandError } from '../command-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { Logger } from '../log.js';
 import { Entry, type WatchMode } from './entry.js';
-import type { KillRequest } from './kill.js';
+import { leftovers, type KillRequest } from './kill.js';
 import { launch, LaunchError } from './launch.js';
 import { releaseCgroup, wrapperLimitArgs, type PidsLimit } from './pids-limit.js';
 import { isAlive, wrapperFor } from './proc.js';
@@ -61,11 +62,21 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     const e = new Entry(stored, new ProcessDir(path.join(this.opts.root, stored.record.process_id)));
     this.entries.set(stored.record.process_id, e);
     this.seq = Math.max(this.seq, stored.seq);
+    // Records written before these fields existed.
+    stored.record.descendants_grace_s ??= DEFAULT_DESCENDANTS_GRACE_S;
+    stored.record.descendants ??= e.ended ? 0 : null;
     if (stored.record.status === 'queued') {
       this.queue.push(e);
       return;
     }
-    if (stored.record.status !== 'running') return;
+    if (stored.record.status !== 'running') {
+      // Ended, but its wrapper still keeps descendants the command left behind: watch until it exits.
+      if (e.ended && stored.wrapper_pid !== null && stored.wrapper_start !== null && isAlive(stored.wrapper_pid, stored.wrapper_start)) {
+        e.lingering = true;
+        this.adopt(e, 'wrapper');
+      }
+      return;
+    }
     this.running++;
     if (stored.record.pid === null) {
       // The daemon died mid-launch: the wrapper may have started the command all the same.
@@ -123,9 +134,11 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       if (fromQueue) this.persist(e);
       if (this.opts.wrapper === undefined) throw new LaunchError('the process wrapper claude-daemon-wrap is missing; rebuild with `node scripts/build.mjs` (needs a C compiler)');
       const env = e.stored.env === null ? process.env : { ...process.env, ...e.stored.env };
-      const l = await launch({ mkdir: !e.stored.has_stdin, wrapper: this.opts.wrapper, dir: e.pd.dir, cmd: rec.cmd, cwd: rec.cwd, env, hasStdin: e.stored.has_stdin, limitArgs: wrapperLimitArgs(this.opts.pidsLimit, rec.process_id) });
+      const l = await launch({ mkdir: !e.stored.has_stdin, wrapper: this.opts.wrapper, dir: e.pd.dir, cmd: rec.cmd, cwd: rec.cwd, env, hasStdin: e.stored.has_stdin, limitArgs: [...wrapperLimitArgs(this.opts.pidsLimit, rec.process_id), '-g', graceArg(rec.descendants_grace_s)] });
       rec.pid = l.pid;
       Object.assign(e.stored, { wrapper_pid: l.wrapperPid, wrapper_start: l.wrapperStart, pid_start: l.pidStart });
+      // The command ended, the wrapper stays for its leftovers: the outcome is final now all the same.
+      l.cmdEnded.then(() => this.cmdEnded(e)).catch((err: unknown) => this.opts.log.error('after a command end', err));
       // Reaped: read its outcome now. Unwatched (the launcher died): poll the wrapper, as after a restart.
       l.exited.then((end) => (end === 'reaped' ? this.wrapperGone(e) : this.adopt(e, 'wrapper'))).catch((err: unknown) => this.opts.log.error('after a wrapper exit', err));
       this.persist(e);
@@ -155,12 +168,18 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     this.poll ??= setInterval(() => this.pollWatched(), this.opts.pollMs ?? 100).unref();
   }
 
-  /** One polling round over adopted processes; a zombie counts as ended. */
+  /**
+   * One polling round over adopted processes; a zombie counts as ended. A live wrapper whose exit
+   * file exists has outlived its command (it keeps leftovers): the command's outcome is final.
+   */
   protected pollWatched(): void {
     for (const e of this.watched) {
       const s = e.stored;
       const alive = e.watch === 'wrapper' ? isAlive(s.wrapper_pid!, s.wrapper_start!) : s.record.pid !== null && isAlive(s.record.pid, s.pid_start!);
-      if (alive) continue;
+      if (alive) {
+        if (e.watch === 'wrapper' && !e.ended && fs.existsSync(e.pd.exit)) this.cmdEnded(e);
+        continue;
+      }
       this.watched.delete(e);
       this.wrapperGone(e, e.watch === 'cmd');
     }
@@ -170,9 +189,24 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     }
   }
 
+  /**
+   * The wrapper says the command has ended (its exit file is written) and stays on for descendants
+   * the command left behind: the record ends now (waits return), the tree is watched until then.
+   */
+  protected cmdEnded(e: Entry): void {
+    if (e.ended) return;
+    const ex = readExit(e.pd);
+    if (ex === undefined) return; // Nothing readable: the wrapper's own exit settles it (wrapperGone).
+    e.lingering = true;
+    this.finish(e, outcome(ex));
+  }
+
   /** The wrapper is gone: read what it recorded; else keep watching the command, else `lost`. */
   protected wrapperGone(e: Entry, cmdGone = false): void {
-    if (e.ended) return;
+    if (e.ended) {
+      this.treeGone(e);
+      return;
+    }
     const ex = readExit(e.pd);
     if (ex !== undefined) {
       this.finish(e, outcome(ex));
@@ -190,11 +224,21 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     this.finish(e, { status: 'lost', exit_code: null, signal: null, ended_at_ms: Date.now(), reason });
   }
 
+  /** A lingering wrapper has exited: every leftover of the command has ended (or escaped it). */
+  protected treeGone(e: Entry): void {
+    if (!e.lingering) return;
+    this.watched.delete(e);
+    e.record.descendants = 0;
+    releaseCgroup(this.opts.pidsLimit, e.record.process_id);
+    this.persist(e);
+    e.notifyTreeEnded();
+  }
+
   protected finish(e: Entry, o: Outcome): void {
     if (e.ended) return;
     const rec = e.record;
     if (rec.status === 'running') this.running--;
-    this.watched.delete(e);
+    if (!e.lingering) this.watched.delete(e);
     if (e.timeoutTimer) clearTimeout(e.timeoutTimer);
     rec.status = o.status;
     rec.exit_code = o.exit_code;
@@ -204,9 +248,11 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     rec.reason = o.reason ?? rec.reason;
     rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
+    rec.descendants = e.lingering ? leftovers(e).length : 0;
     this.persist(e);
-    // Usually gone already (the wrapper removes it); not when the wrapper died or survivors lived on.
-    releaseCgroup(this.opts.pidsLimit, rec.process_id);
+    // Usually gone already (the wrapper removes it); not when the wrapper died. A lingering
+    // wrapper removes it when its tree ends (treeGone retries).
+    if (!e.lingering) releaseCgroup(this.opts.pidsLimit, rec.process_id);
     e.notifyEnded();
     this.emit('ended', rec);
     this.drainQueue();
@@ -214,7 +260,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
 
   protected armTimeout(e: Entry): void {
     const t = e.record.timeout_s;
-    if (t === null || e.record.started_at === null || this.stopping) return;
+    if (t === null || e.record.started_at === null || this.stopping || e.ended) return;
     if (e.timeoutTimer) clearTimeout(e.timeoutTimer);
     const left = Date.parse(e.record.started_at) + t * 1000 - Date.now();
     e.timeoutTimer = setTimeout(() => {
@@ -248,6 +294,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   /** The record with live figures (sizes, duration) filled in for a running process. */
   protected view(e: Entry): ProcessRecord {
     const rec = e.record;
+    if (e.lingering) rec.descendants = leftovers(e).length;
     if (rec.status !== 'running' || rec.started_at === null) return rec;
     rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
@@ -267,6 +314,14 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       if (!this.entries.has(id)) return id;
     }
   }
+}
+
+/** Default seconds the processes a command leaves behind may outlive it (`descendants_grace_s`). */
+export const DEFAULT_DESCENDANTS_GRACE_S = 5;
+
+/** The wrapper's `-g` value: milliseconds, or -1 to keep the leftovers. */
+function graceArg(graceS: number | null): string {
+  return graceS === null ? '-1' : String(Math.round(graceS * 1000));
 }
 
 /** How a process ended, as finish() records it. */

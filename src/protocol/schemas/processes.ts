@@ -50,6 +50,13 @@ export const SpawnProcessParams = z.object({
   stdin: z.string().optional(),
   timeout_s: z.number().positive().optional(),
   name: z.string().max(200).optional(),
+  /** Seconds the descendants the command leaves behind may live on after it ends; default 5. */
+  descendants_grace_s: z.number().nonnegative().max(86400).optional(),
+  /** Keep such descendants (no timed end; kill_process and remove_process still end them). */
+  keep_descendants: z.boolean().optional(),
+}).refine((p) => !(p.keep_descendants === true && p.descendants_grace_s !== undefined), {
+  message: 'give `keep_descendants` or `descendants_grace_s`, not both',
+  path: ['descendants_grace_s'],
 });
 
 /** `list_processes`: every record, or those of one status. */
@@ -110,6 +117,16 @@ export interface ProcessRecord {
   timeout_s: number | null;
   /** Why the process is `failed`, `lost`, or ended by the daemon (kill, timeout); else null. */
   reason: string | null;
+  /**
+   * Seconds the processes the command leaves behind may outlive it before they are ended (SIGTERM,
+   * SIGKILL 2 s later); null when they are kept (`keep_descendants`).
+   */
+  descendants_grace_s: number | null;
+  /**
+   * How many processes the command left behind are still alive (its orphaned descendants, kept by
+   * the wrapper); 0 when none, null while the command itself is queued or running.
+   */
+  descendants: number | null;
   /** Present on `claude -p` stream-json runs; maintained by the claude observer. */
   claude?: Record<string, unknown>;
 }
