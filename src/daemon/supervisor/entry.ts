@@ -20,6 +20,10 @@ export class Entry {
   readonly signalled = new Map<number, number>();
   /** A coalesced write pending (see Lifecycle.persistSoon). */
   persistTimer: NodeJS.Timeout | undefined;
+  /** A background write of record.json in flight (Lifecycle.persistInBackground). */
+  writing: Promise<void> | undefined;
+  /** The record changed while `writing` was in flight: it writes again when done. */
+  rewrite = false;
   /**
    * The command has ended but its wrapper lives on, keeping descendants that outlived it (wrap.c,
    * linger); cleared when the wrapper exits (the tree has ended).

@@ -16,7 +16,7 @@ import { launch, LaunchError } from './launch.js';
 import { releaseCgroup, wrapperLimitArgs, type PidsLimit } from './pids-limit.js';
 import { isAlive, wrapperFor } from './proc.js';
 import { signalName } from './signals.js';
-import { ProcessDir, readExit, readStarted, sizeOf, writeStored, type ExitFile, type StoredProcess } from './store.js';
+import { ProcessDir, readExit, readStarted, sizeOf, writeStored, writeStoredAsync, type ExitFile, type StoredProcess } from './store.js';
 
 /** Paths and limits the supervisor needs; resolved by createSupervisor. */
 export interface SupervisorOptions {
@@ -249,10 +249,14 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
     rec.descendants = e.lingering ? leftovers(e).length : 0;
-    this.persist(e);
-    // Usually gone already (the wrapper removes it); not when the wrapper died. A lingering
-    // wrapper removes it when its tree ends (treeGone retries).
-    if (!e.lingering) releaseCgroup(this.opts.pidsLimit, rec.process_id);
+    // An outcome the wrapper's exit file already holds survives a crash without this write (restore
+    // reads the file): written off the event loop, so ending 100 at once replies without 100 waits
+    // on the file system. Any other outcome is known only here: written now.
+    if (o.inExitFile === true) this.persistInBackground(e);
+    else this.persist(e);
+    // The wrapper removes it once its tree has ended (it wrote the exit file, so it ran to the
+    // end, or lingers: treeGone retries); only when it died early is it left to us.
+    if (!e.lingering && o.inExitFile !== true) releaseCgroup(this.opts.pidsLimit, rec.process_id);
     e.notifyEnded();
     this.emit('ended', rec);
     this.drainQueue();
@@ -279,11 +283,42 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       e.persistTimer = undefined;
     }
     if (this.entries.get(e.record.process_id) !== e) return;
+    // A background write is in flight: it writes the record again, as it is then, when done.
+    if (e.writing !== undefined) {
+      e.rewrite = true;
+      return;
+    }
     try {
       writeStored(e.pd, e.stored);
     } catch (err) {
       this.opts.log.error(`persisting process ${e.record.process_id}`, err);
     }
+  }
+
+  /**
+   * Writes the record on the thread pool, one write per process at a time (a change made meanwhile
+   * is written right after). Only for changes a daemon crash cannot make wrong (see finish, kill).
+   */
+  protected persistInBackground(e: Entry): void {
+    if (e.persistTimer !== undefined) {
+      clearTimeout(e.persistTimer);
+      e.persistTimer = undefined;
+    }
+    if (e.writing !== undefined) {
+      e.rewrite = true;
+      return;
+    }
+    e.writing = (async () => {
+      do {
+        e.rewrite = false;
+        if (this.entries.get(e.record.process_id) !== e) return;
+        try {
+          await writeStoredAsync(e.pd, e.stored);
+        } catch (err) {
+          this.opts.log.error(`persisting process ${e.record.process_id}`, err);
+        }
+      } while (e.rewrite);
+    })().finally(() => (e.writing = undefined));
   }
 
   /** Persists within 100 ms, coalescing bursts (the claude observer updates on every stream event). */
@@ -331,11 +366,13 @@ export interface Outcome {
   signal: string | null;
   ended_at_ms: number;
   reason?: string;
+  /** The wrapper's exit file holds this outcome already (a restart would read it there). */
+  inExitFile?: true;
 }
 
 /** The record fields for what the wrapper wrote in `exit`. */
 export function outcome(ex: ExitFile): Outcome {
-  if (ex.signal !== null) return { status: 'killed', exit_code: null, signal: signalName(ex.signal), ended_at_ms: ex.ended_at_ms };
-  if (ex.exit_code !== null) return { status: 'exited', exit_code: ex.exit_code, signal: null, ended_at_ms: ex.ended_at_ms };
+  if (ex.signal !== null) return { status: 'killed', exit_code: null, signal: signalName(ex.signal), ended_at_ms: ex.ended_at_ms, inExitFile: true };
+  if (ex.exit_code !== null) return { status: 'exited', exit_code: ex.exit_code, signal: null, ended_at_ms: ex.ended_at_ms, inExitFile: true };
   return { status: 'lost', exit_code: null, signal: null, ended_at_ms: ex.ended_at_ms, reason: 'the wrapper could not collect the exit status' };
 }

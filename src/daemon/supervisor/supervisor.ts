@@ -139,9 +139,11 @@ export class ProcessSupervisor extends Lifecycle {
     let steps;
     for (const p of this.planners) if ((steps = p(e, req))) break;
     steps ??= defaultLadder(req);
-    // Recorded (and persisted) now, so a daemon restart mid-kill still knows why it ended.
     e.record.reason ??= req.reason ?? `kill_process (${steps[0]?.signal ?? 'SIGTERM'})`;
-    this.persist(e);
+    // Persisted within 100 ms, not now: most processes end sooner, and their end writes the whole
+    // record once (finish); 100 kills at once must not wait on 100 file writes before their signals.
+    // A daemon crash in between loses only the reason text (the outcome is in the exit file).
+    this.persistSoon(e);
     await runLadder(e, steps);
     return this.view(e);
   }
@@ -162,6 +164,7 @@ export class ProcessSupervisor extends Lifecycle {
     if (e.lingering) await runTreeLadder(e, defaultLadder({ grace_s: 2 }));
     await killCgroup(this.opts.pidsLimit, id);
     if (e.persistTimer) clearTimeout(e.persistTimer);
+    while (e.writing !== undefined) await e.writing;
     // Moved aside first (atomic), so a daemon killed mid-removal never leaves half a directory.
     const trash = path.join(trashDir(this.opts.root), `${id}.${randomHex(4)}`);
     try {
@@ -228,6 +231,7 @@ export class ProcessSupervisor extends Lifecycle {
     if (this.poll !== undefined) clearInterval(this.poll);
     this.poll = undefined;
     for (const e of this.entries.values()) if (e.persistTimer) this.persist(e);
+    await Promise.all([...this.entries.values()].map((e) => e.writing));
   }
 }
 
