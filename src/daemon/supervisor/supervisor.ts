@@ -210,6 +210,11 @@ export class ProcessSupervisor extends Lifecycle {
     return this.opts.pidsLimit;
   }
 
+  /** True while an ended process's wrapper still keeps descendants it left (for tests and diagnostics). */
+  lingering(id: string): boolean {
+    return this.entries.get(id)?.lingering ?? false;
+  }
+
   /** Number of waits pending on `id` (for leak tests and diagnostics). */
   waiters(id: string): number {
     return this.entries.get(id)?.waiterCount ?? 0;
