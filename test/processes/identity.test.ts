@@ -149,3 +149,13 @@ test("the supervisor's own id check: spawn() refuses unsafe ids (not only the pr
   assert.equal(fs.existsSync(path.join(root, 'bad name')), true);
   assert.equal(sup.list().processes.length, 0);
 });
+
+test("once the command has ended, its old process group id is never signalled (a stranger's group may have it)", async () => {
+  const wrapper = await sleeper(); // stands in for a live wrapper of ours, keeping leftovers
+  const stranger = await sleeper(); // leads a group whose id is the ended command's old pid
+  const e = entryOf('old-group', 'exited', { pid: stranger.pid, pidStart: stranger.start + 7, wrapperPid: wrapper.pid, wrapperStart: wrapper.start });
+  e.lingering = true;
+  signalTree(e, 'SIGTERM');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(alive(stranger.pid), true, 'kill(-pgid) of an ended command reached a stranger');
+});
