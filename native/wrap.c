@@ -45,6 +45,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,6 +382,13 @@ int main(int argc, char **argv) {
     _exit(127);
   }
 
+  /* From now on the wrapper only waits and records: SCHED_BATCH (same share of the CPU, but its
+   * wakeups never preempt a running task), so when the daemon signals 100 commands at once, each
+   * wrapper's exit-file work queues behind the daemon's loop instead of running inside every
+   * kill(2). CMD, forked above, keeps the normal policy. */
+  struct sched_param sp;
+  memset(&sp, 0, sizeof sp);
+  sched_setscheduler(0, SCHED_BATCH, &sp);
   close(pipefd[1]);
   close(in);
   close(out);

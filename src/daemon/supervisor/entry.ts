@@ -18,12 +18,8 @@ export class Entry {
   /** Every process signalled so far (pid -> start time): a later step of the ladder signals the
    * survivors again even if they were reparented out of the tree in between. */
   readonly signalled = new Map<number, number>();
-  /** A coalesced write pending (see Lifecycle.persistSoon). */
-  persistTimer: NodeJS.Timeout | undefined;
-  /** A background write of record.json in flight (Lifecycle.persistInBackground). */
-  writing: Promise<void> | undefined;
-  /** The record changed while `writing` was in flight: it writes again when done. */
-  rewrite = false;
+  /** A coalesced write is pending (see Lifecycle.persistSoon). */
+  dirty = false;
   /**
    * The command has ended but its wrapper lives on, keeping descendants that outlived it (wrap.c,
    * linger); cleared when the wrapper exits (the tree has ended).

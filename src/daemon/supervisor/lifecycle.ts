@@ -16,7 +16,7 @@ import { launch, LaunchError } from './launch.js';
 import { releaseCgroup, wrapperLimitArgs, type PidsLimit } from './pids-limit.js';
 import { isAlive, wrapperFor } from './proc.js';
 import { signalName } from './signals.js';
-import { ProcessDir, readExit, readStarted, sizeOf, writeStored, writeStoredAsync, type ExitFile, type StoredProcess } from './store.js';
+import { ProcessDir, readExit, readStarted, sizeOf, writeStored, type ExitFile, type StoredProcess } from './store.js';
 
 /** Paths and limits the supervisor needs; resolved by createSupervisor. */
 export interface SupervisorOptions {
@@ -49,6 +49,10 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected seq = 0;
   protected poll: NodeJS.Timeout | undefined;
   protected stopping = false;
+  /** Records waiting for the coalesced write (persistSoon). */
+  private readonly dirty = new Set<Entry>();
+  private dirtySince: number | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(protected readonly opts: SupervisorOptions) {
     super();
@@ -250,9 +254,9 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
     rec.descendants = e.lingering ? leftovers(e).length : 0;
     // An outcome the wrapper's exit file already holds survives a crash without this write (restore
-    // reads the file): written off the event loop, so ending 100 at once replies without 100 waits
-    // on the file system. Any other outcome is known only here: written now.
-    if (o.inExitFile === true) this.persistInBackground(e);
+    // reads the file): coalesced, so ending 100 at once replies without 100 file writes in between.
+    // Any other outcome is known only here: written now.
+    if (o.inExitFile === true) this.persistSoon(e);
     else this.persist(e);
     // The wrapper removes it once its tree has ended (it wrote the exit file, so it ran to the
     // end, or lingers: treeGone retries); only when it died early is it left to us.
@@ -278,16 +282,11 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
    * logged, never thrown: the in-memory record stays authoritative while the daemon lives.
    */
   protected persist(e: Entry): void {
-    if (e.persistTimer !== undefined) {
-      clearTimeout(e.persistTimer);
-      e.persistTimer = undefined;
+    if (e.dirty) {
+      e.dirty = false;
+      this.dirty.delete(e);
     }
     if (this.entries.get(e.record.process_id) !== e) return;
-    // A background write is in flight: it writes the record again, as it is then, when done.
-    if (e.writing !== undefined) {
-      e.rewrite = true;
-      return;
-    }
     try {
       writeStored(e.pd, e.stored);
     } catch (err) {
@@ -296,34 +295,37 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Writes the record on the thread pool, one write per process at a time (a change made meanwhile
-   * is written right after). Only for changes a daemon crash cannot make wrong (see finish, kill).
+   * Persists soon, coalescing: every record marked within a burst is written in one flush, once
+   * 50 ms pass without a new mark (at most 500 ms after the first). For changes a daemon crash
+   * cannot make wrong: the claude observer's per-event updates, a kill's reason, an outcome the
+   * wrapper's exit file already holds (a restart reads it there). Ending 100 processes at once thus
+   * replies to all before writing any record, and never wakes a thread-pool worker (on a busy
+   * machine each wake-up preempts the event loop) while it still has signals to send.
    */
-  protected persistInBackground(e: Entry): void {
-    if (e.persistTimer !== undefined) {
-      clearTimeout(e.persistTimer);
-      e.persistTimer = undefined;
+  protected persistSoon(e: Entry): void {
+    if (!e.dirty) {
+      e.dirty = true;
+      this.dirty.add(e);
     }
-    if (e.writing !== undefined) {
-      e.rewrite = true;
-      return;
-    }
-    e.writing = (async () => {
-      do {
-        e.rewrite = false;
-        if (this.entries.get(e.record.process_id) !== e) return;
-        try {
-          await writeStoredAsync(e.pd, e.stored);
-        } catch (err) {
-          this.opts.log.error(`persisting process ${e.record.process_id}`, err);
-        }
-      } while (e.rewrite);
-    })().finally(() => (e.writing = undefined));
+    const now = Date.now();
+    this.dirtySince ??= now;
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    const wait = Math.max(0, Math.min(50, this.dirtySince + 500 - now));
+    this.flushTimer = setTimeout(() => this.flushDirty(), wait).unref();
   }
 
-  /** Persists within 100 ms, coalescing bursts (the claude observer updates on every stream event). */
-  protected persistSoon(e: Entry): void {
-    e.persistTimer ??= setTimeout(() => this.persist(e), 100).unref();
+  /** Drops a pending coalesced write (the record is being removed). */
+  protected forget(e: Entry): void {
+    e.dirty = false;
+    this.dirty.delete(e);
+  }
+
+  /** Writes every record marked by persistSoon (at daemon stop too). */
+  protected flushDirty(): void {
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.dirtySince = undefined;
+    for (const e of [...this.dirty]) this.persist(e);
   }
 
   /** The record with live figures (sizes, duration) filled in for a running process. */

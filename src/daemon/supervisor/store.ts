@@ -92,13 +92,6 @@ export function writeStored(pd: ProcessDir, stored: StoredProcess): void {
   fs.renameSync(tmp, pd.record);
 }
 
-/** writeStored on the thread pool: the event loop goes on while the file system works. */
-export async function writeStoredAsync(pd: ProcessDir, stored: StoredProcess): Promise<void> {
-  const tmp = `${pd.record}.tmp`;
-  await fs.promises.writeFile(tmp, JSON.stringify(stored), { mode: 0o600 });
-  await fs.promises.rename(tmp, pd.record);
-}
-
 /**
  * Reads the wrapper's exit file, or undefined if none was written. Synchronous on purpose: it is a
  * tiny file read once per process end, and three thread-pool round trips (open, read, close) made

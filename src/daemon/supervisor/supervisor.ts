@@ -163,8 +163,7 @@ export class ProcessSupervisor extends Lifecycle {
     // anything still in its pids cgroup (the wrapper was killed and they went to pid 1) is killed.
     if (e.lingering) await runTreeLadder(e, defaultLadder({ grace_s: 2 }));
     await killCgroup(this.opts.pidsLimit, id);
-    if (e.persistTimer) clearTimeout(e.persistTimer);
-    while (e.writing !== undefined) await e.writing;
+    this.forget(e);
     // Moved aside first (atomic), so a daemon killed mid-removal never leaves half a directory.
     const trash = path.join(trashDir(this.opts.root), `${id}.${randomHex(4)}`);
     try {
@@ -235,8 +234,7 @@ export class ProcessSupervisor extends Lifecycle {
     // Only now: the kills above rely on polling to see re-adopted processes end.
     if (this.poll !== undefined) clearInterval(this.poll);
     this.poll = undefined;
-    for (const e of this.entries.values()) if (e.persistTimer) this.persist(e);
-    await Promise.all([...this.entries.values()].map((e) => e.writing));
+    this.flushDirty();
   }
 }
 
