@@ -107,8 +107,14 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
         return;
       }
     }
-    if (stored.wrapper_pid !== null && stored.wrapper_start !== null && isAlive(stored.wrapper_pid, stored.wrapper_start)) this.adopt(e, 'wrapper');
-    else this.wrapperGone(e);
+    if (stored.wrapper_pid !== null && stored.wrapper_start !== null && isAlive(stored.wrapper_pid, stored.wrapper_start)) {
+      this.adopt(e, 'wrapper');
+      // Its command has ended already (the wrapper stays for leftovers): say so now, not at the
+      // first poll (the record on disk may predate the end: outcome writes are coalesced).
+      if (fs.existsSync(e.pd.exit)) this.cmdEnded(e);
+    } else {
+      this.wrapperGone(e);
+    }
     if (!e.ended) this.emit('spawned', this.view(e), { adopted: true, stdoutPath: e.pd.output('stdout'), stderrPath: e.pd.output('stderr') });
   }
 
