@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.bench-out/**', 'test/fixtures/**/*.cjs'] },
+  { ignores: ['dist/**', '.dist-build-*/**', 'dist.old-*/**', 'node_modules/**', '.bench-out/**', 'test/fixtures/**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

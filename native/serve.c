@@ -27,9 +27,6 @@
  *   "f SEQ PID\n"           the wrapper was forked as PID, written by the child itself first
  *                           ("f SEQ 0 ERRNO" from the launcher: fork failed)
  *   "PID ok ..." / "PID err ..."  the wrapper's own report (see wrap.c), always after its "f" line
- *   "e PID\n"               the command of wrapper PID has ended (its exit file is written) but the
- *                           wrapper stays for descendants that outlived it (wrap.c, linger); it
- *                           says so with SIGRTMIN, which carries its pid
  *   "x PID\n"               the wrapper PID has exited and was reaped here
  * At end of input (the daemon is gone) it exits; running wrappers are re-parented and go on.
  */
@@ -100,7 +97,11 @@ static void serve_one(char *payload, size_t len, const sigset_t *oldmask) {
       dup2(dn, 2);
       if (dn > 2) close(dn);
     }
-    execve(args[0], args, child_env);
+    /* Through /proc/self/exe, the launcher's own binary, not the path in ARGV[0] (which stays the
+     * wrapper's argv[0], for restore): a rebuild that replaced or deleted dist/ meanwhile does not
+     * stop spawns. Only where /proc is missing is the path used. */
+    execve("/proc/self/exe", args, child_env);
+    if (errno == ENOENT) execve(args[0], args, child_env);
     fail(errno, "wrapper");
     _exit(127);
   }
@@ -137,7 +138,6 @@ int serve(void) {
   sigset_t mask, oldmask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
-  sigaddset(&mask, SIGRTMIN);
   sigprocmask(SIG_BLOCK, &mask, &oldmask);
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) return 1;
@@ -152,13 +152,7 @@ int serve(void) {
     }
     if (p[1].revents & POLLIN) {
       struct signalfd_siginfo si;
-      /* Real-time signals queue one per send, so every "e" is heard; written before the reaping
-       * below, so a wrapper's "e" always precedes its "x". */
       while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-        if ((int)si.ssi_signo != SIGRTMIN) continue;
-        char line[32];
-        int n = snprintf(line, sizeof line, "e %d\n", (int)si.ssi_pid);
-        write_all(1, line, (size_t)n);
       }
       reap_all();
     }

@@ -2,7 +2,7 @@
  * claude-daemon-wrap: the tiny process that stands between the daemon and one command, so the
  * command's outcome is recorded even when the daemon is dead (SIGKILLed, restarted, upgraded).
  *
- * usage: claude-daemon-wrap DIR CWD STDIN [-p CGROUP MAX | -n MAX] [-g MS] -- CMD [ARGS...]
+ * usage: claude-daemon-wrap DIR CWD STDIN [-r FD] [-p CGROUP MAX | -n MAX] [-g MS] -- CMD [ARGS...]
  *   DIR    the process's state directory; the wrapper creates DIR/stdout and DIR/stderr (0600) and
  *          writes DIR/exit (atomically: DIR/exit.tmp then rename) once CMD has ended.
  *   CWD    directory CMD runs in ("" = inherit).
@@ -13,9 +13,16 @@
  *          forks can escape), and the wrapper removes it once CMD has ended (if it is empty).
  *   -n MAX         fallback without cgroups: RLIMIT_NPROC = MAX for CMD (counts every process of
  *          the user, and root ignores it).
- *   -g MS  what happens to descendants that outlive CMD (see linger() below): once CMD has ended and
- *          its exit file is written, the wrapper stays, reaping them, for MS milliseconds, then sends
- *          every remaining descendant SIGTERM, 2 s later SIGKILL, and exits once none is left.
+ *   -r FD  a socket (or pipe) to the daemon, inherited from the launcher, held for the wrapper's
+ *          whole life: once CMD has ended the wrapper sends "e <wrapper pid> <wrapper starttime>
+ *          <exit record>\n" on it (no disk needed), so the daemon learns the outcome even when
+ *          DIR/exit cannot be written; the record has "lingering":true when the wrapper stays for
+ *          descendants CMD left behind (see -g).
+ *          Never blocks: a daemon that is gone or not reading just misses the line.
+ *   -g MS  what happens to descendants that outlive CMD (see linger() below): once CMD has ended,
+ *          its exit file is written (or being retried) and its outcome reported, the wrapper stays,
+ *          reaping them, for MS milliseconds, then sends every remaining descendant SIGTERM, 2 s
+ *          later SIGKILL, and exits once none is left.
  *          -1 keeps them (the wrapper stays until they end by themselves or the daemon kills them).
  *          Default 5000.
  *
@@ -30,9 +37,9 @@
  *   reparent to this wrapper instead of pid 1, so a /proc parent walk from the wrapper still finds
  *   them when the daemon kills the tree. The wrapper outlives CMD while any of them lives (linger),
  *   or they would go to pid 1 and out of reach.
- * - When it lingers, the wrapper tells the launcher (its parent, if it still is) with a queued
- *   real-time signal (SIGRTMIN, through a pidfd so a reused pid is never signalled); the launcher
- *   reports "e PID" to the daemon, so `wait` returns when CMD ends, not when its leftovers do.
+ * - The outcome is reported (-r) the moment CMD ends, before the wrapper lingers for leftovers, so
+ *   `wait` returns when CMD ends, not when its leftovers do; the daemon watches the wrapper's own
+ *   exit (the launcher's "x" line, or polling after a restart) to know when the leftovers are gone.
  * - The wrapper ignores SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGPIPE, so a tree kill never takes it down
  *   before it records the outcome; CMD gets every disposition and the signal mask reset to default.
  * - CMD runs in its own process group (setpgid), so one kill(-pgid) reaches its ordinary children.
@@ -40,6 +47,10 @@
  *   runs `exit 143` and a command killed by SIGTERM are therefore told apart (the wrapper is not a
  *   shell and never folds a signal into 128+n).
  * - Output never passes through the wrapper or the daemon: CMD writes straight into its files.
+ * - A file that cannot be written whole (disk full, no descriptor) is never renamed into place, so
+ *   DIR/started and DIR/exit are complete or absent. DIR/exit is retried (50 ms doubling to 1 s)
+ *   until it is written or DIR is deleted (the record was removed): an exit status is never lost
+ *   because a write failed, and a daemon started later still finds it.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -52,6 +63,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -207,64 +219,93 @@ static int signal_descendants(int sig) {
   return count;
 }
 
-/* True when `pid` runs this same binary as the launcher (`... --server`): only then is the
- * notification signal meaningful to it (anyone else would die of SIGRTMIN). */
-static int is_launcher(pid_t pid) {
-  char a[4096], b[4096], path[64];
-  ssize_t na = readlink("/proc/self/exe", a, sizeof a - 1);
-  snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
-  ssize_t nb = readlink(path, b, sizeof b - 1);
-  if (na <= 0 || na != nb || memcmp(a, b, (size_t)na) != 0) return 0;
-  snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, a, sizeof a - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  size_t first = strnlen(a, (size_t)n);
-  return first + 1 < (size_t)n && strcmp(a + first + 1, "--server") == 0;
+/* Writes DIR/NAME whole and atomically (NAME.tmp, then rename); 0, or the errno of the first
+ * failure, in which case nothing was renamed into place and the temporary file is gone. */
+static int write_atomic(int dfd, const char *name, const char *text, size_t len) {
+  char tmp[64];
+  snprintf(tmp, sizeof tmp, "%s.tmp", name);
+  int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return errno;
+  int e = 0;
+  while (len > 0 && e == 0) {
+    ssize_t n = write(fd, text, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) e = n < 0 ? errno : EIO;
+    else {
+      text += n;
+      len -= (size_t)n;
+    }
+  }
+  if (close(fd) < 0 && e == 0 && errno != EINTR) e = errno;
+  if (e == 0 && renameat(dfd, tmp, dfd, name) < 0) e = errno;
+  if (e != 0) unlinkat(dfd, tmp, 0);
+  return e;
 }
 
-/* Tells the launcher that CMD has ended although this wrapper stays (see linger). Through a pidfd
- * of the parent taken while it is still our parent, so a pid reused by a stranger is never hit. */
-static void notify_launcher(pid_t launcher) {
-  if (launcher <= 1 || getppid() != launcher) return;
-  int pfd = (int)syscall(SYS_pidfd_open, launcher, 0);
-  if (pfd < 0) return;
-  if (getppid() == launcher && is_launcher(launcher)) syscall(SYS_pidfd_send_signal, pfd, SIGRTMIN, NULL, 0);
-  close(pfd);
+/* Sends one line on the daemon's report channel without ever blocking (see -r). */
+static void report(int fd, const char *line, size_t len) {
+  if (fd < 0) return;
+  ssize_t n;
+  do n = send(fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == ENOTSOCK) write_all(fd, line, len); /* a pipe: small writes are atomic */
+}
+
+/* The exit file not yet written (disk full, no descriptor): retried with a growing delay. */
+struct exit_retry {
+  int dfd;
+  const char *rec;
+  size_t len;
+  int err;           /* last write_atomic result: 0 written, ENOENT DIR gone (record removed) */
+  long delay_ms;     /* 50 doubling to 1000 */
+  long long next_ms; /* monotonic time of the next attempt */
+};
+
+static int exit_pending(const struct exit_retry *r) { return r->err != 0 && r->err != ENOENT; }
+
+/* One more attempt if it is due; returns the milliseconds until the next one (-1: none pending). */
+static long long exit_retry_step(struct exit_retry *r) {
+  if (!exit_pending(r)) return -1;
+  long long now = mono_ms();
+  if (now >= r->next_ms) {
+    r->err = write_atomic(r->dfd, "exit", r->rec, r->len);
+    r->next_ms = now + r->delay_ms;
+    r->delay_ms = r->delay_ms < 1000 ? r->delay_ms * 2 : 1000;
+    if (!exit_pending(r)) return -1;
+  }
+  return r->next_ms - now;
 }
 
 /*
- * After CMD has ended (its exit file written): while descendants it left behind live (reparented
- * to us, the subreaper), keep reaping them; after grace_ms (never if negative) SIGTERM every
- * descendant, SIGKILL them 2 s later (and again every 100 ms for ones forked meanwhile). Returns
- * once the wrapper has no child left. SIGCHLD is blocked, so sigtimedwait wakes on each exit.
+ * After CMD has ended (its exit file written or being retried, its outcome reported): while
+ * descendants it left behind live (reparented to us, the subreaper), keep reaping them; after
+ * grace_ms (never if negative) SIGTERM every descendant, SIGKILL them 2 s later (and again every
+ * 100 ms for ones forked meanwhile). A pending exit file is retried meanwhile, so neither waits on
+ * the other. Returns once the wrapper has no child left. SIGCHLD is blocked, so sigtimedwait wakes
+ * on each exit.
  */
-static void linger(long grace_ms, pid_t launcher) {
+static void linger(long grace_ms, struct exit_retry *r) {
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   long long deadline = grace_ms < 0 ? -1 : mono_ms() + grace_ms;
-  int phase = 0, notified = 0;
+  int phase = 0;
   for (;;) {
     pid_t w;
     while ((w = waitpid(-1, NULL, WNOHANG)) > 0) {
     }
     if (w < 0 && errno != EINTR) return; /* ECHILD: nobody left */
-    if (!notified) {
-      notify_launcher(launcher);
-      notified = 1;
-    }
+    long long retry_in = exit_retry_step(r);
     long long now = mono_ms();
     if (deadline >= 0 && now >= deadline) {
       signal_descendants(phase == 0 ? SIGTERM : SIGKILL);
       deadline = now + (phase == 0 ? 2000 : 100);
       phase = 1;
     }
+    long long left = deadline >= 0 ? deadline - mono_ms() : -1;
+    if (retry_in >= 0 && (left < 0 || retry_in < left)) left = retry_in;
     struct timespec ts, *tsp = NULL;
-    if (deadline >= 0) {
-      long long left = deadline - mono_ms();
+    if (left >= 0) {
       if (left < 1) left = 1;
       ts.tv_sec = left / 1000;
       ts.tv_nsec = (left % 1000) * 1000000;
@@ -276,6 +317,8 @@ static void linger(long grace_ms, pid_t launcher) {
 
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--server") == 0) return serve();
+  if (argc >= 2 && strcmp(argv[1], "--keep") == 0) return keep(argc, argv);
+  if (argc == 2 && strcmp(argv[1], "--lock") == 0) return lock_fd3();
   if (argc < 6) return fail(EINVAL, "usage");
   const char *dir = argv[1];
   const char *cwd = argv[2];
@@ -285,8 +328,13 @@ int main(int argc, char **argv) {
   int rlimit_nproc = 0;
   long grace_ms = 5000;
   int at = 4;
+  int report_fd = -1;
   for (;;) {
-    if (strcmp(argv[at], "-p") == 0 && argc > at + 3) {
+    if (strcmp(argv[at], "-r") == 0 && argc > at + 2) {
+      report_fd = atoi(argv[at + 1]);
+      if (report_fd < 3 || fcntl(report_fd, F_GETFD) < 0) report_fd = -1;
+      at += 2;
+    } else if (strcmp(argv[at], "-p") == 0 && argc > at + 3) {
       cgroup = argv[at + 1];
       max_pids = argv[at + 2];
       at += 3;
@@ -319,8 +367,6 @@ int main(int argc, char **argv) {
   static const int wrapper_ignores[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
   ignore_signals(wrapper_ignores, sizeof wrapper_ignores / sizeof *wrapper_ignores);
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  /* Our parent at start: the launcher, when the daemon started us (see notify_launcher). */
-  pid_t launcher = getppid();
   /* Blocked so linger() can wait for exits with a timeout; CMD gets an empty mask back. */
   sigset_t chldmask;
   sigemptyset(&chldmask);
@@ -328,14 +374,25 @@ int main(int argc, char **argv) {
   sigprocmask(SIG_BLOCK, &chldmask, NULL);
 
   if (argv[3][0] == 'm' && mkdir(dir, 0700) < 0 && errno != EEXIST) return fail(errno, "state-dir");
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* Never through a symlink, and only a directory of our own: output and the record's environment
+   * must not land where someone else can read them (a planted directory, a swapped link). */
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0) return fail(errno, "state-dir");
-  int out = openat(dfd, "stdout", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  struct stat dst;
+  if (fstat(dfd, &dst) < 0) return fail(errno, "state-dir");
+  if (dst.st_uid != geteuid()) return fail(EPERM, "state-dir");
+  int out = openat(dfd, "stdout", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (out < 0) return fail(errno, "stdout");
-  int err = openat(dfd, "stderr", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int err = openat(dfd, "stderr", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (err < 0) return fail(errno, "stderr");
-  int in = has_stdin ? openat(dfd, "stdin", O_RDONLY | O_CLOEXEC) : open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int in = has_stdin ? openat(dfd, "stdin", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (in < 0) return fail(errno, "stdin");
+  if (has_stdin) {
+    /* Opened without blocking (a planted FIFO must not hang us); only a regular file is CMD's stdin. */
+    struct stat ist;
+    if (fstat(in, &ist) < 0 || !S_ISREG(ist.st_mode)) return fail(EINVAL, "stdin");
+    fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
+  }
 
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) return fail(errno, "pipe");
@@ -414,12 +471,7 @@ int main(int argc, char **argv) {
   char tagged[160];
   int tn = snprintf(tagged, sizeof tagged, "%d %s", (int)getpid(), line);
   write_all(1, tagged, (size_t)tn);
-  int sfd = openat(dfd, "started.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (sfd >= 0) {
-    write_all(sfd, line, (size_t)n);
-    close(sfd);
-    renameat(dfd, "started.tmp", dfd, "started");
-  }
+  write_atomic(dfd, "started", line, (size_t)n); /* complete or absent (disk full) */
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull >= 0) {
     dup2(devnull, 0);
@@ -449,16 +501,31 @@ int main(int argc, char **argv) {
     n = snprintf(rec, sizeof rec, "{\"exit_code\":null,\"signal\":%d,\"ended_at_ms\":%lld}\n", WTERMSIG(status), now_ms());
   else
     n = snprintf(rec, sizeof rec, "{\"exit_code\":%d,\"signal\":null,\"ended_at_ms\":%lld}\n", WEXITSTATUS(status), now_ms());
-  int efd = openat(dfd, "exit.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (efd >= 0) {
-    write_all(efd, rec, (size_t)n);
-    close(efd);
-    renameat(dfd, "exit.tmp", dfd, "exit");
+  /* The exit file first (so a daemon that hears the report and removes DIR at once never races
+   * the write), then the report (no disk involved), then, if the file could not be written, the
+   * file again until it is, or until DIR is deleted (the record is gone): inside linger while
+   * leftovers live (neither waits on the other), then here. */
+  struct exit_retry er = {dfd, rec, (size_t)n, 0, 100, 0};
+  er.err = write_atomic(dfd, "exit", rec, (size_t)n);
+  er.next_ms = mono_ms() + 50;
+  /* Descendants CMD left behind are our children by now (reparented to the subreaper as CMD
+   * exited): the report says the wrapper stays for them, so the daemon watches for its exit. */
+  pid_t left;
+  while ((left = waitpid(-1, NULL, WNOHANG)) > 0) {
   }
+  char tagged_rec[240];
+  int rn = snprintf(tagged_rec, sizeof tagged_rec, "e %d %llu %.*s%s", (int)getpid(), starttime(getpid()), n - 2, rec,
+                    left == 0 ? ",\"lingering\":true}\n" : "}\n");
+  report(report_fd, tagged_rec, (size_t)rn);
   /* Descendants CMD left behind: kept, reaped and finally ended here (see linger). */
-  linger(grace_ms, launcher);
+  linger(grace_ms, &er);
   /* Empty now (every process in it was our descendant, all reaped); the daemon retries at
    * remove_process should one be stuck in the kernel. */
   if (cgroup != NULL) rmdir(cgroup);
+  for (long long wait_ms; (wait_ms = exit_retry_step(&er)) >= 0;) {
+    struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+  }
   return 0;
 }

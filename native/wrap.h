@@ -11,5 +11,9 @@ int fail(int err, const char *stage);
 void ignore_signals(const int *sigs, size_t n);
 /* The launcher's loop (`claude-daemon-wrap --server`); returns the exit status. */
 int serve(void);
+/* The daemon's keeper (`claude-daemon-wrap --keep -- CMD...`, native/keep.c; the whole argv); returns the exit status. */
+int keep(int argc, char **argv);
+/* `claude-daemon-wrap --lock`: flock(LOCK_EX|LOCK_NB) on fd 3; 0 locked, 1 held, 2 error (lock.c). */
+int lock_fd3(void);
 
 #endif

@@ -1,34 +1,58 @@
-"""A standard-library-only client for claude-daemon.
+#!/usr/bin/env python3
+"""A standard-library-only client and command line for claude-daemon.
 
-Usable from any Python script (copy this one file, or put this directory on ``sys.path``) and inside
-Python modules hosted by the daemon, where it is importable as ``client``::
+Usable from any Python script (copy this one file next to it, or put this directory on
+``sys.path``) and inside Python modules hosted by the daemon, where it is importable as ``client``::
 
-    from client import spawn_claude_process, call_function
-    spawn_claude_process(['claude', '-p', 'analyze'])
+    from client import spawn_claude_process, claude_result, call_function
+    run = spawn_claude_process(['claude', '-p', 'analyze'])      # a tracked claude run
+    print(claude_result(run['process_id'], wait=True)['result'])
     call_function('other_module', 'fn', ['arg'])
 
-Each helper sends one JSON line to the daemon's Unix socket (``CLAUDE_DAEMON_SOCKET``, default
-``/tmp/claude_daemon.sock``) on a fresh connection and returns the reply's ``result``; a reply with
-``success: false`` raises :class:`DaemonError` carrying the stable ``code``. ``send_command`` is the
-raw primitive: it returns the reply object as the daemon sent it and never raises on ``success:
-false``.
+Each helper sends one JSON line to the daemon's Unix socket (``--socket`` / :data:`SOCKET_PATH`,
+then ``CLAUDE_DAEMON_SOCKET``, then ``/tmp/claude_daemon.sock``) on a fresh connection and returns
+the reply's ``result``. A reply with ``success: false`` raises :class:`DaemonError` carrying the
+stable ``code``; no daemon, a lost connection or a timeout raises :class:`ClientError` (a
+``ConnectionError``). ``send_command`` is the raw primitive: it returns the reply object as the
+daemon sent it and never raises on ``success: false``. Parameter names are the wire's (see
+docs/protocol.md).
 
-Run as a script for a quick check: ``python3 client.py ping`` or
-``python3 client.py call_function '{"module_name": "example", "function_name": "hello", "args": ["Claude"]}'``.
+As a script it is the same command line as ``claude-daemon``'s client verbs::
+
+    python3 client.py ping
+    python3 client.py call example hello Claude
+    python3 client.py spawn claude -p "test command"
+    python3 client.py list
+    python3 client.py --help
+
+Exit codes: 0 ok, 1 the daemon answered with an error (code and message on stderr), 2 usage error,
+3 no daemon reachable, 124 a wait timed out (``wait``/``result --timeout``, a call past its timeout,
+``request --timeout``); ``wait`` exits with the process's own code (128+N for signal N). With
+``--json`` a failure is one line on stdout: ``{"success": false, "code": ..., "error": ...}``.
 """
 import json
 import os
 import socket
+import sys
+import time
 
 DEFAULT_SOCKET_PATH = "/tmp/claude_daemon.sock"
 
+#: When set, the socket every helper uses (the command line's ``--socket`` sets it).
+SOCKET_PATH = None
+
 __all__ = [
     "DaemonError",
+    "ClientError",
     "send_command",
     "request",
     "ping",
+    "shutdown",
     "spawn_process",
     "spawn_claude_process",
+    "spawn_claude",
+    "claude_result",
+    "claude_params_from_argv",
     "list_processes",
     "process_info",
     "read_output",
@@ -39,6 +63,7 @@ __all__ = [
     "call_function",
     "list_modules",
     "unload_module",
+    "main",
 ]
 
 
@@ -52,53 +77,84 @@ class DaemonError(Exception):
         self.command = command
 
 
+class ClientError(ConnectionError):
+    """Nothing was answered: ``kind`` is NO_DAEMON, CONNECTION_LOST, TIMEOUT or BAD_REPLY."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
 def socket_path(explicit=None):
-    """The socket the daemon listens on: argument, then $CLAUDE_DAEMON_SOCKET, then the default."""
-    return explicit or os.environ.get("CLAUDE_DAEMON_SOCKET") or DEFAULT_SOCKET_PATH
+    """The socket the daemon listens on: argument, SOCKET_PATH, $CLAUDE_DAEMON_SOCKET, the default."""
+    return explicit or SOCKET_PATH or os.environ.get("CLAUDE_DAEMON_SOCKET") or DEFAULT_SOCKET_PATH
 
 
 def send_command(command, socket_path_=None, timeout=None, **params):
-    """Sends one command and returns the daemon's reply object (``{"success": ..., ...}``)."""
+    """Sends one command and returns the daemon's reply object (``{"success": ..., ...}``).
+
+    ``timeout`` (seconds) bounds the whole exchange; None waits as long as the command takes.
+    """
     message = dict(params)
     message["command"] = command
+    path = socket_path(socket_path_)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.settimeout(timeout)
-        path = socket_path(socket_path_)
         try:
             sock.connect(path)
-        except (FileNotFoundError, ConnectionRefusedError) as e:
-            raise ConnectionError("no claude-daemon is running on %s (%s); start one with `claude-daemon start`" % (path, e)) from e
-        sock.sendall((json.dumps(message) + "\n").encode("utf-8"))
+        except (FileNotFoundError, ConnectionRefusedError, PermissionError, NotADirectoryError) as e:
+            raise ClientError("NO_DAEMON", "no claude-daemon is running on %s (%s); start one with `npx claude-daemon start`" % (path, e.strerror or e)) from e
+        except socket.timeout as e:
+            raise ClientError("NO_DAEMON", "no answer from a daemon on %s within %s s" % (path, timeout)) from e
         chunks = []
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            if b"\n" in chunk:
-                break
-        data = b"".join(chunks)
-        line = data.split(b"\n", 1)[0]
-        if not line:
-            raise ConnectionError("the daemon closed the connection without replying to %s" % command)
-        return json.loads(line.decode("utf-8"))
+        try:
+            sock.sendall((json.dumps(message, ensure_ascii=False) + "\n").encode("utf-8"))
+            while True:
+                chunk = sock.recv(1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if b"\n" in chunk:
+                    break
+        except socket.timeout as e:
+            raise ClientError("TIMEOUT", "%s got no reply within %s s" % (command, timeout)) from e
+        except OSError as e:
+            raise ClientError("CONNECTION_LOST", "the connection to the daemon broke during %s (%s)" % (command, e)) from e
+        line = b"".join(chunks).split(b"\n", 1)[0]
+        if not line.strip():
+            raise ClientError("CONNECTION_LOST", "the daemon closed the connection without replying to %s" % command)
+        try:
+            return json.loads(line.decode("utf-8"))
+        except ValueError as e:
+            raise ClientError("BAD_REPLY", "the daemon's reply to %s is not JSON: %s" % (command, e)) from e
     finally:
         sock.close()
 
 
 def request(command, timeout=None, **params):
-    """Sends one command and returns its ``result``; raises DaemonError on ``success: false``."""
+    """Sends one command and returns its ``result``; raises DaemonError on ``success: false``.
+
+    Parameters that are None are left out, so the daemon applies its defaults.
+    """
     clean = {k: v for k, v in params.items() if v is not None}
     reply = send_command(command, timeout=timeout, **clean)
+    if not isinstance(reply, dict) or "success" not in reply:
+        raise ClientError("BAD_REPLY", "the daemon's reply to %s has no success field: %r" % (command, reply))
     if not reply.get("success"):
         raise DaemonError(reply.get("code", "UNKNOWN"), reply.get("error", "unknown error"), command)
     return reply.get("result")
 
 
 def ping():
-    """The daemon's identity: version, pid, socket, modules directory."""
+    """The daemon's identity: version, pid, uptime, socket, state and modules directories."""
     return request("ping")
+
+
+def shutdown(kill_processes=False):
+    """Stops the daemon; its children keep running (re-adopted next start) unless ``kill_processes``."""
+    return request("shutdown", kill_processes=bool(kill_processes))
 
 
 def spawn_process(cmd, process_id=None, **options):
@@ -108,22 +164,151 @@ def spawn_process(cmd, process_id=None, **options):
     return request("spawn_process", cmd=list(cmd), process_id=process_id, **options)
 
 
-def spawn_claude_process(cmd, process_id=None, **options):
-    """Starts a ``claude`` run: ``spawn_claude_process(['claude', '-p', 'analyze'])``.
+# claude's flags (from `claude --help`) by how many values they take, so a command line can be read
+# the way claude itself reads it: which token is the prompt, which are values of flags.
+_CLAUDE_ONE_VALUE = {
+    "--agent", "--agents", "--append-system-prompt", "--append-system-prompt-file", "--debug-file",
+    "--effort", "--fallback-model", "--input-format", "--json-schema", "--max-budget-usd",
+    "--max-turns", "--model", "-n", "--name", "--output-format", "--permission-mode",
+    "--permission-prompt-tool", "--plugin-dir", "--plugin-url", "--remote-control-session-name-prefix",
+    "--session-id", "--setting-sources", "--settings", "--system-prompt", "--system-prompt-file",
+}
+_CLAUDE_OPTIONAL_VALUE = {"-d", "--debug", "--from-pr", "--prompt-suggestions", "--remote-control", "-r", "--resume", "-w", "--worktree"}
+_CLAUDE_VARIADIC = {
+    "--add-dir", "--allowedTools", "--allowed-tools", "--betas", "--disallowedTools", "--disallowed-tools",
+    "--file", "--mcp-config", "--tools",
+}
+# Flags that become typed spawn_claude parameters (the rest pass through as extra_args).
+_CLAUDE_TYPED = {
+    "--model": "model", "--system-prompt": "system_prompt", "--append-system-prompt": "append_system_prompt",
+    "--permission-mode": "permission_mode", "--session-id": "session_id", "--resume": "resume", "-r": "resume",
+    "--allowedTools": "allowed_tools", "--allowed-tools": "allowed_tools",
+    "--disallowedTools": "disallowed_tools", "--disallowed-tools": "disallowed_tools", "--mcp-config": "mcp_config",
+}
+_CLAUDE_NAMES = ("claude", "claude.exe")
 
-    The list is the whole command line; when it does not start with ``claude`` it is taken as
-    claude's arguments (``['-p', 'analyze']``).
+
+def claude_params_from_argv(cmd):
+    """Reads a ``claude`` command line into ``spawn_claude`` parameters.
+
+    ``['claude', '-p', '--model', 'opus', 'analyze this']`` gives ``{'prompt': 'analyze this',
+    'model': 'opus'}``. ``-p``/``--print``, ``--verbose`` and ``--output-format`` are dropped (the
+    daemon always runs ``-p --output-format stream-json --verbose``, which is what lets it track the
+    run); ``--model``, ``--system-prompt``, ``--append-system-prompt``, ``--permission-mode``,
+    ``--max-turns``, ``--resume``, ``--session-id``, ``--allowedTools``, ``--disallowedTools`` and
+    ``--mcp-config`` become typed parameters; every other flag passes through in ``extra_args``.
+    A first element that is a path to claude (``/opt/bin/claude``) runs that binary (as
+    ``env['CLAUDE_BIN']``); a bare ``claude`` is resolved by the daemon (its ``CLAUDE_BIN``, else
+    ``PATH``). A list that does not start with claude is taken as claude's arguments.
+    Raises ValueError when there is no prompt or more than one.
     """
     if isinstance(cmd, str):
         cmd = [cmd]
-    cmd = list(cmd)
-    if not cmd or os.path.basename(cmd[0]) != "claude":
-        cmd = ["claude"] + cmd
-    return spawn_process(cmd, process_id=process_id, **options)
+    cmd = [str(a) for a in cmd]
+    params = {}
+    if cmd and os.path.basename(cmd[0]) in _CLAUDE_NAMES:
+        if os.sep in cmd[0]:
+            params["env"] = {"CLAUDE_BIN": os.path.abspath(cmd[0])}
+        cmd = cmd[1:]
+    extra, prompts = [], []
+    i = 0
+    while i < len(cmd):
+        a = cmd[i]
+        i += 1
+        if a == "--":
+            prompts.extend(cmd[i:])
+            break
+        if not a.startswith("-") or a == "-":
+            prompts.append(a)
+            continue
+        flag, eq, inline = a.partition("=")
+        if flag in ("-p", "--print", "--verbose"):
+            continue
+        if not flag.startswith("--") and len(flag) > 2 and not eq:
+            rest = flag.replace("p", "")  # bundled short flags such as -cp: -p is implied anyway
+            if rest != flag:
+                if rest != "-":
+                    extra.append(rest)
+                continue
+        values = [inline] if eq else []
+        if not eq and flag in _CLAUDE_ONE_VALUE and i < len(cmd):
+            values, i = [cmd[i]], i + 1
+        elif not eq and flag in _CLAUDE_OPTIONAL_VALUE and i < len(cmd) and not cmd[i].startswith("-"):
+            values, i = [cmd[i]], i + 1
+        elif not eq and flag in _CLAUDE_VARIADIC:
+            while i < len(cmd) and not cmd[i].startswith("-"):
+                values.append(cmd[i])
+                i += 1
+        if flag == "--output-format":
+            continue
+        key = _CLAUDE_TYPED.get(flag)
+        if flag == "--max-turns" and len(values) == 1 and values[0].isdigit() and int(values[0]) > 0:
+            params["max_turns"] = int(values[0])
+        elif key in ("allowed_tools", "disallowed_tools", "mcp_config") and values:
+            params[key] = params.get(key, []) + values
+        elif key is not None and len(values) == 1 and values[0]:
+            params[key] = values[0]
+        else:
+            extra.append(a if eq else flag)
+            if not eq:
+                extra.extend(values)
+    if not prompts:
+        raise ValueError("the claude command line has no prompt: give it as the last argument, e.g. ['claude', '-p', 'analyze src/']")
+    if len(prompts) > 1:
+        raise ValueError("the claude command line has more than one prompt (%s): quote the prompt as one argument" % ", ".join(repr(p) for p in prompts))
+    params["prompt"] = prompts[0]
+    if extra:
+        params["extra_args"] = extra
+    return params
+
+
+def spawn_claude_process(cmd, process_id=None, **options):
+    """Starts a tracked ``claude`` run from a command line: ``spawn_claude_process(['claude', '-p', 'analyze'])``.
+
+    The command line is read by :func:`claude_params_from_argv` and sent as ``spawn_claude``, so the
+    record carries the live ``claude`` object (state, cost, verdict) and :func:`claude_result`
+    works. ``options`` are ``spawn_claude`` parameters (cwd, env, name, timeout_s, stall_timeout_s,
+    model, ...) and win over the command line; ``extra_args`` are appended. ``stdin`` is taken as
+    the prompt when the command line has none. Returns the process record.
+    """
+    stdin = options.pop("stdin", None)
+    try:
+        params = claude_params_from_argv(cmd)
+    except ValueError:
+        if stdin is None:
+            raise
+        params = claude_params_from_argv(list(cmd) + ["--", stdin])
+        stdin = None
+    if stdin is not None:
+        raise ValueError("give the prompt on the command line or as stdin, not both")
+    env = dict(params.pop("env", {}))
+    env.update(options.pop("env", None) or {})
+    extra = params.pop("extra_args", []) + list(options.pop("extra_args", None) or [])
+    params.update({k: v for k, v in options.items() if v is not None})
+    prompt = params.pop("prompt")
+    return spawn_claude(prompt, process_id=process_id, env=env or None, extra_args=extra or None, **params)
+
+
+def spawn_claude(prompt, **options):
+    """Starts ``claude -p PROMPT`` as a tracked run and returns its record (with the ``claude`` object).
+
+    Options are the wire's: process_id, cwd, env, name, model, system_prompt, append_system_prompt,
+    allowed_tools, disallowed_tools, permission_mode, max_turns, mcp_config, resume, session_id,
+    stall_timeout_s, timeout_s, extra_args. The daemon finds claude (its ``CLAUDE_BIN``, else PATH).
+    """
+    return request("spawn_claude", prompt=prompt, **options)
+
+
+def claude_result(process_id, wait=False, timeout_s=None):
+    """A claude run's final text and verdict: ``{result, is_error, subtype, api_error_status, ...}``.
+
+    With ``wait`` it answers once the run has ended (or ``timeout_s`` passed: ``timed_out: True``).
+    """
+    return request("claude_result", process_id=process_id, wait=True if wait else None, timeout_s=timeout_s)
 
 
 def list_processes(status=None):
-    """Every process the daemon knows, optionally only those with ``status``."""
+    """Every process the daemon knows (``{processes, totals}``), optionally only those with ``status``."""
     return request("list_processes", status=status)
 
 
@@ -138,12 +323,12 @@ def read_output(process_id, **options):
 
 
 def wait_process(process_id, timeout_s=None):
-    """Waits until the process ends (or ``timeout_s`` passes) and returns its record."""
+    """Waits until the process ends (or ``timeout_s`` passes: ``timed_out: True``) and returns its record."""
     return request("wait_process", process_id=process_id, timeout_s=timeout_s)
 
 
 def kill_process(process_id, signal=None, grace_s=None):
-    """Stops a process tree (SIGTERM, then SIGKILL after ``grace_s``)."""
+    """Stops a process tree (SIGTERM, then SIGKILL after ``grace_s``; claude runs get SIGINT first)."""
     return request("kill_process", process_id=process_id, signal=signal, grace_s=grace_s)
 
 
@@ -158,7 +343,7 @@ def load_module(module_name):
 
 
 def call_function(module_name, function_name, args=None, kwargs=None, timeout_s=None):
-    """Calls a module's function and returns its return value."""
+    """Calls a module's function and returns its return value (``timeout_s`` default 30 on the daemon)."""
     return request("call_function", module_name=module_name, function_name=function_name, args=list(args or []), kwargs=kwargs, timeout_s=timeout_s)
 
 
@@ -172,11 +357,699 @@ def unload_module(module_name):
     return request("unload_module", module_name=module_name)
 
 
-if __name__ == "__main__":
-    import sys
+# ---------------------------------------------------------------------------------------------
+# The command line. Everything below only runs as a script (or through main()).
 
-    if len(sys.argv) < 2:
-        sys.stderr.write("usage: client.py COMMAND [JSON_PARAMS]\n")
-        sys.exit(2)
-    params = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
-    print(json.dumps(send_command(sys.argv[1], **params)))
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NO_DAEMON, EXIT_TIMED_OUT = 0, 1, 2, 3, 124
+
+
+class UsageError(Exception):
+    """A usage mistake: exit code 2 with the verb's usage line."""
+
+
+class _Done(Exception):
+    """Ends a verb early with an exit code (help printed, ...)."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+def _out(text):
+    sys.stdout.write(text)
+
+
+def _err(text):
+    sys.stderr.write(text)
+
+
+def _json_line(value):
+    _out(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def _duration(ms):
+    """850ms, 12.3s, 4m05s, 2h07m (as the TypeScript CLI prints them)."""
+    if ms < 1000:
+        return "%dms" % round(ms)
+    s = ms / 1000.0
+    if s < 60:
+        return "%.1fs" % s
+    m = int(s // 60)
+    if m < 60:
+        return "%dm%02ds" % (m, int(s % 60))
+    return "%dh%02dm" % (m // 60, m % 60)
+
+
+def _epoch_ms(iso):
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000
+
+
+def _table(headers, rows):
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def line(cells):
+        return "  ".join(c if i == len(cells) - 1 else c.ljust(widths[i]) for i, c in enumerate(cells)).rstrip()
+
+    return "\n".join([line(headers)] + [line(r) for r in rows]) + "\n"
+
+
+def _shell_quote(args, limit=None):
+    import re
+
+    s = " ".join(a if re.match(r"^[A-Za-z0-9_./:=@%+,-]+$", a) else "'" + a.replace("'", "'\\''") + "'" for a in args)
+    return s[: limit - 1] + "\u2026" if limit and len(s) > limit else s
+
+
+def _status(r):
+    if r["status"] == "exited":
+        return "exited %s" % (r.get("exit_code") if r.get("exit_code") is not None else "?")
+    if r["status"] == "killed":
+        return "killed %s" % r["signal"] if r.get("signal") else "killed"
+    return r["status"]
+
+
+def _cost(c):
+    """`$0.0012` (four significant digits, as the TypeScript CLI), or `$-` before a cost is known."""
+    if not isinstance(c, (int, float)) or isinstance(c, bool):
+        return "$-"
+    v = float("%.4g" % c)
+    return "$%s" % (int(v) if v.is_integer() else repr(v))
+
+
+def _claude_state(c):
+    return "%s (error)" % c.get("state") if c.get("is_error") is True else str(c.get("state"))
+
+
+def _time_cell(r, now):
+    if r["status"] == "queued":
+        return "queued " + _duration(now - _epoch_ms(r["created_at"]))
+    if r["status"] == "running" and r.get("started_at"):
+        return _duration(now - _epoch_ms(r["started_at"]))
+    return "-" if r.get("duration_ms") is None else _duration(r["duration_ms"])
+
+
+def _command_cell(r, limit=80):
+    c = r.get("claude")
+    if not c:
+        return _shell_quote(r["cmd"], limit)
+    prompt = r["cmd"][-1] if r["cmd"] else ""
+    head = "claude %s %s " % (_claude_state(c), _cost(c.get("total_cost_usd")))
+    room = max(8, limit - len(head) - 2)
+    if len(prompt) > room:
+        prompt = prompt[: room - 1] + "\u2026"
+    return head + "'" + " ".join(prompt.split()) + "'"
+
+
+def _record_block(r):
+    lines = [("id", r["process_id"]), ("status", _status(r)), ("pid", "-" if r.get("pid") is None else str(r["pid"])), ("command", _shell_quote(r["cmd"])), ("cwd", r["cwd"])]
+    if r.get("name") is not None:
+        lines.append(("name", r["name"]))
+    lines.append(("created", r["created_at"]))
+    for key, label in (("started_at", "started"), ("ended_at", "ended")):
+        if r.get(key):
+            lines.append((label, r[key]))
+    if r.get("duration_ms") is not None:
+        lines.append(("duration", _duration(r["duration_ms"])))
+    lines.append(("output", "%s bytes stdout, %s bytes stderr" % (r.get("stdout_bytes", 0), r.get("stderr_bytes", 0))))
+    if r.get("timeout_s") is not None:
+        lines.append(("timeout", "%ss" % r["timeout_s"]))
+    if r.get("reason") is not None:
+        lines.append(("reason", r["reason"]))
+    c = r.get("claude")
+    if c:
+        lines.append(("claude", "%s, %s turns, %s%s" % (_claude_state(c), c.get("num_turns", 0), _cost(c.get("total_cost_usd")), ", model %s" % c["model"] if c.get("model") else "")))
+        if c.get("session_id"):
+            lines.append(("session", c["session_id"]))
+        if c.get("error"):
+            lines.append(("error", str(c["error"])))
+        if c.get("subtype"):
+            lines.append(("subtype", c["subtype"] + (" (API error %s)" % c["api_error_status"] if c.get("api_error_status") is not None else "")))
+        text = c.get("result") if c.get("result") is not None else c.get("last_text")
+        if text:
+            lines.append(("result" if c.get("result") is not None else "last text", text if len(text) <= 200 else text[:199] + "\u2026"))
+    w = max(len(k) for k, _ in lines)
+    return "".join("%s %s\n" % ((k + ":").ljust(w + 1), v) for k, v in lines)
+
+
+def _mirrored_exit(r):
+    """The exit code `wait` mirrors: the child's code, 128+N for signal N (143 when killed while
+    queued: it never ran), 127 it could not start, 1 its outcome was lost, 124 the wait timed out."""
+    import signal as signals
+
+    if r.get("timed_out"):
+        return EXIT_TIMED_OUT
+    if r["status"] == "exited":
+        return r["exit_code"] if r.get("exit_code") is not None else 1
+    if r["status"] == "killed":
+        if not r.get("signal"):
+            return 128 + int(signals.SIGTERM)  # killed while queued: it never ran
+        n = getattr(signals, str(r["signal"]), None)
+        return 128 + int(n) if n is not None else 137
+    if r["status"] == "failed":
+        return 127
+    return 1
+
+
+def _json_or_text(text):
+    """A CLI argument: JSON when it parses (42, true, [1], {"a": 1}), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _number(value, flag, minimum=0.0, integer=False, positive=False):
+    if value is None:
+        return None
+    try:
+        n = int(value) if integer else float(value)
+    except ValueError:
+        n = None
+    if n is None or n != n or n in (float("inf"), float("-inf")) or n < minimum or (positive and n <= 0):
+        raise UsageError("%s takes a %snumber %s, not '%s'" % (flag, "whole " if integer else "", "above 0" if positive else "of at least %g" % minimum, value))
+    return n
+
+
+def _one_id(pos):
+    if len(pos) != 1:
+        raise UsageError("give a process id" if not pos else "give exactly one process id")
+    return pos[0]
+
+
+def _env_pairs(values, flag="--env"):
+    env = {}
+    for kv in values or []:
+        key, eq, val = kv.partition("=")
+        if not eq or not key:
+            raise UsageError("%s takes KEY=VALUE, not '%s'" % (flag, kv))
+        env[key] = val
+    return env
+
+
+def _signal_name(value):
+    """--signal 9, KILL, SIGKILL or kill, as the daemon's name."""
+    if value is None:
+        return None
+    if value.isdigit():
+        import signal as signals
+
+        try:
+            return signals.Signals(int(value)).name
+        except ValueError:
+            raise UsageError("--signal %s is not a signal number" % value)
+    return value
+
+
+def _print_result(ctx, pid, r):
+    """A claude_result for people (text on stdout, why it failed on stderr) or as JSON; the exit code."""
+    if ctx["json"]:
+        out = {"process_id": pid}
+        out.update(r)
+        _json_line(out)
+    else:
+        if r.get("result") is not None:
+            _out(r["result"] if r["result"].endswith("\n") else r["result"] + "\n")
+        if r.get("running"):
+            _err("%s is still running (%s)\n" % (pid, r.get("state")))
+        elif r.get("is_error") is True:
+            _err("%s failed: %s\n" % (pid, _failure(r)))
+    if r.get("running"):
+        return EXIT_TIMED_OUT
+    return EXIT_ERROR if r.get("is_error") is True else EXIT_OK
+
+
+def _failure(r):
+    if r.get("error"):
+        why = str(r["error"])
+    elif r.get("api_error_status") is not None:
+        why = "API error %s" % r["api_error_status"]
+    elif r.get("subtype") and r["subtype"] != "success":
+        why = r["subtype"]
+    else:
+        why = "it ended without a result line"
+    return why + " (stalled: stopped by the stall watchdog)" if r.get("state") == "stalled" else why
+
+
+def _is_claude_print(cmd):
+    if not cmd or os.path.basename(cmd[0]) not in _CLAUDE_NAMES:
+        return False
+    for a in cmd[1:]:
+        if a == "--":
+            return False
+        if a in ("-p", "--print") or (len(a) > 2 and a[0] == "-" and a[1] != "-" and "p" in a):
+            return True
+    return False
+
+
+# --- verbs --------------------------------------------------------------------------------------
+
+
+def v_ping(ctx):
+    r = ping()
+    if ctx["json"]:
+        _json_line(r)
+    else:
+        limit = "" if "max_running" not in r else "no max running, " if r["max_running"] is None else "max running %s, " % r["max_running"]
+        _out("pong: claude-daemon %s, pid %s, up %s, %ssocket %s\n" % (r.get("version"), r.get("pid"), _duration(r.get("uptime_s", 0) * 1000), limit, r.get("socket")))
+    return EXIT_OK
+
+
+def v_shutdown(ctx):
+    r = shutdown(kill_processes=ctx["opts"].get("kill-processes", False))
+    if ctx["json"]:
+        _json_line(r)
+    else:
+        _out("daemon shutting down%s\n" % (" (killing its processes)" if r.get("kill_processes") else ""))
+    return EXIT_OK
+
+
+def v_spawn(ctx):
+    o, cmd = ctx["opts"], ctx["pos"]
+    if not cmd:
+        raise UsageError("give the command to run, e.g. `spawn sleep 10` or `spawn --id build -- make`")
+    params = {"cwd": os.path.abspath(o.get("cwd", ".")), "process_id": o.get("id"), "name": o.get("name")}
+    params["timeout_s"] = _number(o.get("timeout"), "--timeout", positive=True)
+    env = _env_pairs(o.get("env"))
+    if env:
+        params["env"] = env
+    if _is_claude_print(cmd):
+        try:
+            r = spawn_claude_process(cmd, stdin=o.get("stdin"), **params)
+        except ValueError as e:
+            raise UsageError(str(e))
+    else:
+        r = spawn_process(cmd, stdin=o.get("stdin"), **params)
+    if ctx["json"]:
+        _json_line(r)
+    elif r["status"] == "queued":
+        _out("%s queued: %s\n" % (r["process_id"], _shell_quote(r["cmd"], 80)))
+    else:
+        _out("%s running (pid %s): %s\n" % (r["process_id"], r.get("pid"), _shell_quote(r["cmd"], 80)))
+    return EXIT_OK
+
+
+_STATUSES = ("queued", "running", "exited", "killed", "failed", "lost")
+
+
+def v_list(ctx):
+    status = ctx["opts"].get("status")
+    if status is not None and status not in _STATUSES:
+        raise UsageError("--status is one of %s" % ", ".join(_STATUSES))
+    r = list_processes(status=status)
+    if ctx["json"]:
+        _json_line(r)
+        return EXIT_OK
+    now = time.time() * 1000
+    if r["processes"]:
+        rows = [[p["process_id"], _status(p), "-" if p.get("pid") is None else str(p["pid"]), _time_cell(p, now), _command_cell(p)] for p in r["processes"]]
+        _out(_table(["ID", "STATUS", "PID", "TIME", "COMMAND"], rows))
+    totals = ["%s claude cost" % _cost(n) if k == "total_cost_usd" else "%s %s" % (n, k) for k, n in r.get("totals", {}).items() if n]
+    _out("(%s)\n" % ", ".join(totals) if totals else "no processes\n")
+    return EXIT_OK
+
+
+def v_info(ctx):
+    r = process_info(_one_id(ctx["pos"]))
+    _json_line(r) if ctx["json"] else _out(_record_block(r))
+    return EXIT_OK
+
+
+def v_logs(ctx):
+    pid = _one_id(ctx["pos"])
+    o = ctx["opts"]
+    stream = "stderr" if o.get("stderr") else "stdout"
+    tail = _number(o.get("tail"), "--tail", integer=True)
+    offset, first = None, True
+    while True:
+        params = {"stream": stream, "max_bytes": 1 << 20}
+        if offset is not None:
+            params["offset"] = offset
+        elif first and tail is not None:
+            params["tail_lines"] = tail
+        r = read_output(pid, **params)
+        first = False
+        if ctx["json"]:
+            if r["data"] or r["eof"]:
+                _json_line(r)
+        elif r["data"]:
+            _out(r["data"])
+            sys.stdout.flush()
+        progressed = r["next_offset"] != (offset if offset is not None else r["offset"])
+        offset = r["next_offset"]
+        if r["eof"]:
+            return EXIT_OK
+        if progressed:
+            continue
+        if not o.get("follow"):
+            return EXIT_OK
+        wait_process(pid, timeout_s=0.25)  # nothing new: sleep up to 250 ms, waking when it ends
+
+
+def v_kill(ctx):
+    o = ctx["opts"]
+    r = kill_process(_one_id(ctx["pos"]), signal=_signal_name(o.get("signal")), grace_s=_number(o.get("grace"), "--grace"))
+    _json_line(r) if ctx["json"] else _out("%s %s\n" % (r["process_id"], _status(r)))
+    return EXIT_OK
+
+
+def v_wait(ctx):
+    r = wait_process(_one_id(ctx["pos"]), timeout_s=_number(ctx["opts"].get("timeout"), "--timeout"))
+    if ctx["json"]:
+        _json_line(r)
+    elif r.get("timed_out"):
+        _out("%s still %s (timed out)\n" % (r["process_id"], r["status"]))
+    elif r["status"] == "killed" and not r.get("signal"):
+        _out("%s killed before it started (it never ran)\n" % r["process_id"])
+    else:
+        _out("%s %s\n" % (r["process_id"], _status(r)))
+    return _mirrored_exit(r)
+
+
+def v_rm(ctx):
+    r = remove_process(_one_id(ctx["pos"]))
+    _json_line(r) if ctx["json"] else _out("removed %s\n" % r["process_id"])
+    return EXIT_OK
+
+
+def v_claude(ctx):
+    o, pos = ctx["opts"], ctx["pos"]
+    if len(pos) != 1:
+        raise UsageError("give exactly one PROMPT (quote it); claude flags without an option here go after --")
+    params = {"cwd": os.path.abspath(o.get("cwd", ".")), "process_id": o.get("id"), "model": o.get("model"), "name": o.get("name")}
+    params["stall_timeout_s"] = _number(o.get("stall"), "--stall", positive=True)
+    params["timeout_s"] = _number(o.get("timeout"), "--timeout", positive=True)
+    params["max_turns"] = _number(o.get("max-turns"), "--max-turns", integer=True, minimum=1)
+    for flag in ("permission-mode", "system-prompt", "append-system-prompt", "resume", "session-id"):
+        params[flag.replace("-", "_")] = o.get(flag)
+    for flag in ("allowed-tools", "disallowed-tools", "mcp-config"):
+        if o.get(flag):
+            params[flag.replace("-", "_")] = o[flag]
+    env = _env_pairs(o.get("env"))
+    if env:
+        params["env"] = env
+    extra = []
+    for flag in ("max-budget-usd", "json-schema"):
+        if o.get(flag) is not None:
+            extra += ["--" + flag, o[flag]]
+    extra += ctx["after_dashdash"]
+    if extra:
+        params["extra_args"] = extra
+    rec = spawn_claude(pos[0], **{k: v for k, v in params.items() if v is not None})
+    if not o.get("wait"):
+        _json_line(rec) if ctx["json"] else _out(rec["process_id"] + "\n")
+        return EXIT_OK
+    return _print_result(ctx, rec["process_id"], claude_result(rec["process_id"], wait=True))
+
+
+def v_result(ctx):
+    pid = _one_id(ctx["pos"])
+    timeout = _number(ctx["opts"].get("timeout"), "--timeout", positive=True)
+    return _print_result(ctx, pid, claude_result(pid, wait=True, timeout_s=timeout))
+
+
+def v_load(ctx):
+    if len(ctx["pos"]) != 1:
+        raise UsageError("give exactly one module name")
+    r = load_module(ctx["pos"][0])
+    if ctx["json"]:
+        _json_line(r)
+    else:
+        fns = "".join("  %s(%s)\n" % (f["name"], ", ".join(f.get("params", []))) for f in r.get("functions", []))
+        _out("loaded %s v%s (%s) from %s\n%s" % (r["module"], r["version"], r["language"], r["path"], fns))
+    return EXIT_OK
+
+
+def v_call(ctx):
+    pos, o = ctx["pos"], ctx["opts"]
+    if len(pos) < 2:
+        raise UsageError("give a module and a function name")
+    kwargs = None
+    if o.get("kwargs") is not None:
+        kwargs = _json_or_text(o["kwargs"])
+        if not isinstance(kwargs, dict):
+            raise UsageError("--kwargs must be a JSON object, e.g. '{\"name\": \"x\"}'")
+    timeout = _number(o.get("timeout"), "--timeout", positive=True)
+    r = call_function(pos[0], pos[1], [_json_or_text(a) for a in pos[2:]], kwargs=kwargs, timeout_s=timeout)
+    if isinstance(r, str) and not ctx["json"]:
+        _out(r if r.endswith("\n") else r + "\n")
+    else:
+        _json_line(r)
+    return EXIT_OK
+
+
+def v_modules(ctx):
+    r = list_modules()
+    if ctx["json"]:
+        _json_line(r)
+        return EXIT_OK
+    if not r["modules"]:
+        _out("no modules loaded\n")
+        return EXIT_OK
+    now = time.time() * 1000
+    rows = [[m["module"], "v%s" % m["version"], m["language"], str(m.get("calls_served", 0)), _duration(now - _epoch_ms(m["loaded_at"])), ", ".join(f["name"] for f in m.get("functions", []))] for m in r["modules"]]
+    _out(_table(["MODULE", "VERSION", "LANGUAGE", "CALLS", "AGE", "FUNCTIONS"], rows))
+    for m in r["modules"]:
+        if m.get("last_error") is not None:
+            _out("\n%s: newer file failed to load (v%s keeps serving):\n  %s\n" % (m["module"], m["version"], "\n  ".join(m["last_error"].split("\n"))))
+    return EXIT_OK
+
+
+def v_unload(ctx):
+    if len(ctx["pos"]) != 1:
+        raise UsageError("give exactly one module name")
+    r = unload_module(ctx["pos"][0])
+    _json_line(r) if ctx["json"] else _out("unloaded %s (was v%s)\n" % (r["module"], r["version"]))
+    return EXIT_OK
+
+
+def v_request(ctx):
+    pos = ctx["pos"]
+    if not pos or not pos[0]:
+        raise UsageError("missing the command name")
+    if len(pos) > 2:
+        raise UsageError("unexpected argument '%s' (quote the parameters as one JSON object)" % pos[2])
+    params = {}
+    if len(pos) == 2:
+        try:
+            params = json.loads(pos[1])
+        except ValueError as e:
+            raise UsageError("PARAMS_JSON is not valid JSON: %s" % e)
+        if not isinstance(params, dict):
+            raise UsageError("PARAMS_JSON must be a JSON object")
+    t = _number(ctx["opts"].get("timeout"), "--timeout", integer=True)
+    _json_line(request(pos[0], timeout=t / 1000.0 if t else None, **params))
+    return EXIT_OK
+
+
+# name: (function, usage, summary, description, {option: "str" | "bool" | "list"}, extra help lines)
+_S, _B, _L = "str", "bool", "list"
+VERBS = {
+    "ping": (v_ping, "ping", "check that the daemon answers", "Checks that the daemon answers and prints its version, pid, uptime and socket.", {}, []),
+    "shutdown": (v_shutdown, "shutdown [--kill-processes]", "stop the daemon (children keep running unless --kill-processes)",
+                 "Stops the daemon after it answers what is in flight. Running children keep running and are re-adopted by the next daemon, unless --kill-processes is given.", {"kill-processes": _B}, []),
+    "spawn": (v_spawn, "spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] [--] CMD [ARGS...]",
+              "run a command under the daemon (spawn [--id ID] [--] CMD ARGS...)",
+              "Starts CMD (no shell) under the daemon, in the current directory unless --cwd, and prints its id. Options come before CMD; everything from CMD on is the command (`--` before it is optional). "
+              "A `claude -p ...` command line becomes a tracked claude run (spawn_claude: the daemon's CLAUDE_BIN, live state, cost, `result ID`).",
+              {"id": _S, "cwd": _S, "timeout": _S, "name": _S, "env": _L, "stdin": _S},
+              ["  --id ID       process id (1-64 of A-Z a-z 0-9 . _ -); generated if absent", "  --cwd DIR     working directory (default: the current one)",
+               "  --timeout S   kill it (SIGTERM, then SIGKILL 5 s later) once it has run S seconds", "  --name NAME   a label for people",
+               "  --env K=V     set an environment variable (repeatable), over the daemon's environment",
+               "  --stdin TEXT  write TEXT to its stdin, then close it (default: /dev/null); for a claude run without a prompt, the prompt",
+               "", "example: client.py spawn claude -p \"test command\"      client.py spawn --id build -- sh -c 'make'"]),
+    "list": (v_list, "list [--status STATUS]", "list processes: id, status, pid, time, command",
+             "Lists processes (id, status, pid, running time or duration, command), oldest first, with totals by status.", {"status": _S}, []),
+    "info": (v_info, "info ID", "show one process's record", "Shows one process's record: status, pid, command, times, output sizes, and why it ended if the daemon ended it.", {}, []),
+    "logs": (v_logs, "logs ID [--stderr] [--tail N] [--follow]", "print a process's output (--stderr, --tail N, --follow)",
+             "Prints a process's captured stdout (or --stderr): all of it, or the last --tail N lines. --follow keeps printing new output until the process ends. --json prints read_output replies, one per line.",
+             {"stderr": _B, "tail": _S, "follow": _B}, []),
+    "kill": (v_kill, "kill ID [--signal SIG] [--grace S]", "stop a process and its whole tree (--signal, --grace)",
+             "Sends SIG (default SIGTERM; claude runs: SIGINT, then SIGTERM) to the process, its group and every descendant, then SIGKILL to survivors after --grace seconds (default 5). Returns once it has ended.",
+             {"signal": _S, "grace": _S}, ["  --signal SIG  a name (TERM, SIGKILL, int) or a number (9)", "  --grace S     seconds before SIGKILL (default 5)"]),
+    "wait": (v_wait, "wait ID [--timeout S]", "wait for a process to end; exits with the process's exit code",
+             "Waits for the process to end and exits with its exit code: the child's own code, 128+N if signal N killed it, 127 if it could not start, 1 if its outcome was lost, 124 if --timeout passed first.",
+             {"timeout": _S}, []),
+    "rm": (v_rm, "rm ID", "forget an ended process and delete its output", "Forgets an ended process and deletes its output files. A running one is refused: kill or wait for it first.", {}, []),
+    "claude": (v_claude, "claude PROMPT [--model M] [--cwd DIR] [--id ID] [--stall S] [--timeout S] [--wait] [options] [-- CLAUDE_ARGS...]",
+               "start a headless `claude -p` run (--wait prints its result)",
+               "Starts `claude -p PROMPT --output-format stream-json` under the daemon and prints its process id. With --wait, waits for the run and prints its final text; the exit code is then 0 when the run succeeded and 1 when it failed (the reason on stderr).",
+               {"model": _S, "cwd": _S, "id": _S, "name": _S, "stall": _S, "timeout": _S, "wait": _B, "env": _L, "max-turns": _S, "allowed-tools": _L, "disallowed-tools": _L,
+                "permission-mode": _S, "system-prompt": _S, "append-system-prompt": _S, "resume": _S, "session-id": _S, "mcp-config": _L, "max-budget-usd": _S, "json-schema": _S},
+               ["  --model M, --cwd DIR, --id ID, --name NAME    model, working directory (default: the current one), process id, label",
+                "  --stall S / --timeout S     stop the run when its stream is silent S seconds / after S seconds",
+                "  --wait                      wait for the end and print the result text",
+                "  --env K=V (repeatable), --max-turns N, --allowed-tools T, --disallowed-tools T, --permission-mode M,",
+                "  --system-prompt S, --append-system-prompt S, --resume ID, --session-id UUID, --mcp-config C,",
+                "  --max-budget-usd N, --json-schema JSON      passed to claude as its flags",
+                "  -- ARGS...                  any other claude flags, passed through"]),
+    "result": (v_result, "result ID [--timeout S]", "print the final text of a claude run (waits for its end)",
+               "Waits for the claude run ID to end and prints its final text. Exit code 0 when the run succeeded, 1 when it failed, 124 when --timeout passed first (the run keeps going).",
+               {"timeout": _S}, []),
+    "load": (v_load, "load NAME", "load or reload a module from the modules directory",
+             "Loads the module NAME (NAME.ts, .mts, .js, .mjs or .py in the modules directory), or reloads it. A file that fails to load leaves the serving version in place and prints file:line:column.", {}, []),
+    "call": (v_call, "call MODULE FUNCTION [ARGS...] [--kwargs JSON] [--timeout S]", "call a module's function: call MODULE FUNCTION [ARGS...]",
+             "Calls a function of a module (loading the module first if needed) and prints its return value: a string as is, anything else as JSON.",
+             {"kwargs": _S, "timeout": _S},
+             ["  ARGS              each is parsed as JSON when it is valid JSON (42, true, [1,2], {\"a\":1}), else passed as a string",
+              "  --kwargs JSON     keyword arguments (Python) / one last object argument (TypeScript, JavaScript)",
+              "  --timeout S       fail with CALL_TIMEOUT after S seconds (default 30)", "", "example: client.py call example hello Claude"]),
+    "modules": (v_modules, "modules", "list loaded modules, their versions and load errors",
+                "Lists loaded modules: version, language, calls served, age of the serving version, functions, and the load error of a newer file when there is one.", {}, []),
+    "unload": (v_unload, "unload NAME", "unload a module (running calls finish first)", "Unloads a module: calls already running finish, then it stops.", {}, []),
+    "request": (v_request, "request COMMAND [PARAMS_JSON] [--timeout MS]", "send any command by its wire name with JSON parameters; prints the result",
+                "Sends one request by its wire command name and prints the result as JSON. PARAMS_JSON is an object of parameters, e.g. '{\"process_id\": \"build\"}'.",
+                {"timeout": _S}, ["  --timeout MS   give up after MS milliseconds (exit 124); default: wait as long as it takes"]),
+}
+_GLOBAL = {"socket": _S, "json": _B, "help": _B}
+_SHORT = {"-h": "help", "-f": "follow"}
+_PROG = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0].endswith(".py") else "client.py"
+
+
+def _general_help():
+    width = max(len(k) for k in VERBS)
+    lines = ["%s: the claude-daemon command line in one standard-library Python file." % _PROG, "",
+             "usage: python3 %s [--socket PATH] [--json] <command> [options]" % _PROG, "", "commands:"]
+    lines += ["  %s  %s" % (k.ljust(width), v[2]) for k, v in VERBS.items()]
+    lines += ["", "common options (before or after the command): --socket PATH (default $CLAUDE_DAEMON_SOCKET or %s), --json, --help" % DEFAULT_SOCKET_PATH,
+              "exit codes: 0 ok, 1 the daemon answered with an error, 2 usage error, 3 no daemon reachable,",
+              "  124 a wait timed out (wait/result --timeout, a call past its timeout, request --timeout);",
+              "  wait: the process's own code, 128+N for signal N, 127 it could not start",
+              "start a daemon with `npx claude-daemon start`.", ""]
+    return "\n".join(lines)
+
+
+def _verb_help(name):
+    v = VERBS[name]
+    return "\n".join(["usage: %s %s" % (_PROG, v[1]), "", v[3]] + ([""] + v[5] if v[5] else []) + ["", "common options: --socket PATH, --json, --help", ""])
+
+
+def _parse(argv):
+    """Splits argv into (verb, options, positionals, after_dashdash) the way `claude-daemon` does.
+
+    Global options go before or after the verb. For `spawn`, options end at the command's first word.
+    A value may follow its flag or be attached (--timeout=5). Negative numbers are positionals.
+    """
+    state = {"verb": None}
+    try:
+        return _parse_words(argv, state)
+    except UsageError as e:
+        e.verb = state["verb"]  # so the message can show the verb's usage line
+        raise
+
+
+def _parse_words(argv, state):
+    verb, opts, pos, after = None, {}, [], []
+    spec = dict(_GLOBAL)
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        i += 1
+        if a == "--":
+            if verb is None:
+                raise UsageError("give a command before --")
+            after = argv[i:]
+            break
+        is_number = len(a) > 1 and a[0] == "-" and a[1:].replace(".", "", 1).isdigit()
+        if a.startswith("-") and a != "-" and not is_number:
+            if a in _SHORT:
+                name, eq, value = _SHORT[a], "", ""
+            elif a.startswith("--"):
+                name, eq, value = a[2:].partition("=")
+            else:
+                raise UsageError("unknown option '%s'" % a)
+            kind = spec.get(name)
+            if kind is None:
+                raise UsageError("unknown option '%s'" % a.partition("=")[0] + ("" if verb else " (options of a command go after it)"))
+            if kind == _B:
+                if eq:
+                    raise UsageError("option --%s takes no value" % name)
+                opts[name] = True
+                continue
+            if not eq:
+                if i >= len(argv):
+                    raise UsageError("option --%s needs a value" % name)
+                value, i = argv[i], i + 1
+            if kind == _L:
+                opts.setdefault(name, []).append(value)
+            else:
+                opts[name] = value
+            continue
+        if verb is None:
+            verb = a
+            if verb == "help":
+                opts["help"] = True
+                verb = None
+                continue
+            if verb not in VERBS:
+                hint = " To send the wire command %s: %s request %s '{...}'." % (verb, _PROG, verb) if "_" in verb else ""
+                raise UsageError("unknown command '%s'. Run `%s --help` for the list.%s" % (verb, _PROG, hint))
+            state["verb"] = verb
+            spec.update(VERBS[verb][4])
+            continue
+        pos.append(a)
+        if verb == "spawn":
+            pos.extend(argv[i:])
+            break
+    if verb != "claude":  # only `claude` passes what follows -- on (as claude's own flags)
+        pos, after = pos + after, []
+    return verb, opts, pos, after
+
+
+def _fail(json_mode, code, message, more, exit_code, prefix=""):
+    """A failure: for people on stderr; with --json one line on stdout shaped like the daemon's error reply."""
+    if json_mode:
+        _json_line({"success": False, "code": code, "error": message})
+    else:
+        _err("%s%s%s\n" % (prefix, message, more))
+    return exit_code
+
+
+def main(argv=None):
+    """Runs the command line on ``argv`` (default sys.argv[1:]) and returns the exit code."""
+    global SOCKET_PATH
+    argv = list(sys.argv[1:] if argv is None else argv)
+    json_mode = "--json" in argv
+    verb = None
+    try:
+        verb, opts, pos, after = _parse(argv)
+        if verb is None:
+            if opts.get("help"):
+                _out(_general_help())
+                return EXIT_OK
+            if json_mode:
+                raise UsageError("give a command; run `%s --help` for the list" % _PROG)
+            _err(_general_help())
+            return EXIT_USAGE
+        if opts.get("help"):
+            _out(_verb_help(verb))
+            return EXIT_OK
+        json_mode = bool(opts.get("json"))
+        if opts.get("socket"):
+            SOCKET_PATH = opts["socket"]
+        ctx = {"opts": opts, "pos": pos, "after_dashdash": after, "json": json_mode}
+        return VERBS[verb][0](ctx)
+    except UsageError as e:
+        verb = verb or getattr(e, "verb", None)
+        where = "%s %s" % (_PROG, verb) if verb else _PROG
+        usage = "\nusage: %s %s\n(see `%s %s --help`)" % (_PROG, VERBS[verb][1], _PROG, verb) if verb else ""
+        return _fail(json_mode, "USAGE_ERROR", "%s: %s" % (where, e), usage, EXIT_USAGE)
+    except DaemonError as e:
+        # A call past its timeout_s is a wait that timed out, like every other.
+        return _fail(json_mode, e.code, e.message, "", EXIT_TIMED_OUT if e.code == "CALL_TIMEOUT" else EXIT_ERROR, "error [%s]: " % e.code)
+    except ClientError as e:
+        return _fail(json_mode, e.kind, e.message, "", EXIT_TIMED_OUT if e.kind == "TIMEOUT" else EXIT_NO_DAEMON, "error: ")
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`client.py logs x | head`): not an error; silence the final flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_OK
+    sys.exit(code)

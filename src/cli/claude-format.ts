@@ -15,9 +15,12 @@ export function claudeCell(r: ProcessRecord, max = 80): string {
   return `${head}'${p.replace(/\s+/g, ' ')}'`;
 }
 
-/** `starting`, `working`, `done`, `done (error)`, `stalled (error)`. */
+/** `starting`, `working`, `working (API retry 2/10: server_error)`, `done`, `done (error)`, `stalled (error)`. */
 export function stateText(c: ClaudeRunInfo): string {
-  return c.is_error === true ? `${c.state} (error)` : c.state;
+  if (c.is_error === true) return `${c.state} (error)`;
+  const r = c.api_retry;
+  if (r) return `${c.state} (API retry ${r.attempt ?? '?'}/${r.max_retries ?? '?'}: ${r.error ?? r.error_status ?? 'error'})`;
+  return c.state;
 }
 
 /** `$0.0012`, or `$-` before the run reported a cost. */
@@ -35,8 +38,30 @@ export function claudeLines(r: ProcessRecord): Array<[string, string]> {
   const c = r.claude as ClaudeRunInfo;
   const lines: Array<[string, string]> = [['claude', `${stateText(c)}, ${c.num_turns} turns, ${costText(c.total_cost_usd)}${c.model ? `, model ${c.model}` : ''}`]];
   if (c.session_id) lines.push(['session', c.session_id]);
-  if (c.subtype) lines.push(['subtype', `${c.subtype}${c.api_error_status !== null ? ` (API error ${c.api_error_status})` : ''}`]);
+  const error = c.is_error === true ? failureText(c) : undefined;
+  if (error !== undefined) lines.push(['error', error]);
+  if (c.subtype) lines.push(['subtype', c.subtype]);
   const text = c.result ?? c.last_text;
-  if (text) lines.push([c.result !== null ? 'result' : 'last text', text.length > 200 ? `${text.slice(0, 199)}…` : text]);
+  // A failed run's result text is claude's error message, already on the error line.
+  if (text && !(error !== undefined && error.includes(text.trim()))) {
+    lines.push([c.result !== null ? 'result' : 'last text', text.length > 200 ? `${text.slice(0, 199)}…` : text]);
+  }
   return lines;
+}
+
+/** The parts of a run's outcome a failure message is made of (a `claude` object or a claude_result). */
+type Outcome = Pick<ClaudeRunInfo, 'state' | 'subtype' | 'api_error_status'> & { error?: string | null; error_type?: string | null };
+
+/**
+ * Why a run failed, in one line: its `error` (the daemon's best reason), then its kind and HTTP
+ * status when they add something: `Invalid API key · Fix external API key (authentication_failed,
+ * API error 401)`. The `subtype` alone is never the reason (claude says `success` on API errors).
+ */
+export function failureText(c: Outcome): string {
+  const why = c.error ?? (c.subtype === null || c.subtype === 'success' ? 'no reason given' : c.subtype);
+  const tags: string[] = [];
+  if (c.error_type) tags.push(c.error_type);
+  if (c.api_error_status !== null) tags.push(`API error ${c.api_error_status}`);
+  const stalled = c.state === 'stalled' && !why.includes('stall') ? ' (stopped by the stall watchdog)' : '';
+  return `${why}${tags.length > 0 ? ` (${tags.join(', ')})` : ''}${stalled}`;
 }

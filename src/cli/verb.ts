@@ -21,8 +21,10 @@ export interface StartOptions {
 /** The daemon entry, injected by bin.ts so the CLI never imports daemon code. */
 export interface DaemonLoader {
   loadDaemon: () => Promise<{
-    runDaemon(opts: StartOptions): Promise<{ closed: Promise<void> }>;
-    StartError: new (...args: never[]) => Error;
+    /** `exitCode()`: the status this process exits with once `closed` resolved (a keeper reads it). */
+    runDaemon(opts: StartOptions): Promise<{ closed: Promise<void>; exitCode(): number }>;
+    /** A refusal to start; `exitCode` when it must not be 1 (a kept daemon: the keeper then stops). */
+    StartError: new (...args: never[]) => Error & { exitCode?: number };
   }>;
 }
 

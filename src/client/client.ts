@@ -61,7 +61,7 @@ export function connect(options: ConnectOptions = {}): Promise<DaemonClient> {
 export class DaemonClient extends ModuleMethods {
   private readonly pending = new Map<RequestId, Pending>();
   private nextId = 1;
-  private closedError: ClientError | undefined;
+  private closedError: ClientError | DaemonError | undefined;
 
   /** @internal use `connect()` */
   constructor(
@@ -125,6 +125,8 @@ export class DaemonClient extends ModuleMethods {
       return this.fail(new ClientError('BAD_REPLY', 'the daemon sent a line that is not JSON'));
     }
     const id = reply.id;
+    // Refused for want of descriptors (the daemon closes next): every request gets that code.
+    if (id === undefined && !reply.success && reply.code === 'RESOURCE_EXHAUSTED') return this.fail(new DaemonError(reply.code, reply.error, 'connect'));
     const p = id === undefined ? undefined : this.pending.get(id);
     if (p === undefined || id === undefined) return;
     this.pending.delete(id);
@@ -133,7 +135,7 @@ export class DaemonClient extends ModuleMethods {
     else p.reject(new DaemonError(reply.code, reply.error, p.command));
   }
 
-  private fail(err: ClientError): void {
+  private fail(err: ClientError | DaemonError): void {
     if (!this.closedError) this.closedError = err;
     for (const [id, p] of this.pending) {
       this.pending.delete(id);

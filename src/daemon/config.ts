@@ -7,6 +7,7 @@ import path from 'node:path';
 import { resolveHome, resolveModulesDir, resolveSocketPath } from '../protocol/paths.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../protocol/framing.js';
 import { DEFAULT_MAX_PIDS } from './supervisor/pids-limit.js';
+import { keeperFromEnv, type KeeperInfo } from './keeper.js';
 
 /**
  * Hidden tuning knob (not a `start` flag): how long a client may leave over ~1 MiB of replies unread
@@ -38,6 +39,8 @@ export interface DaemonConfig {
   logToStderr: boolean;
   /** Memory cap of each module version in MB: the worker's V8 heap, or python3's data segment. */
   moduleMemoryMb: number;
+  /** The keeper that started this daemon (`start --detach`), from its environment; see keeper.ts. */
+  keeper: KeeperInfo | undefined;
 }
 
 /** The flags `claude-daemon start` accepts; all optional. */
@@ -66,6 +69,7 @@ export function resolveConfig(opts: DaemonOptions, env: NodeJS.ProcessEnv = proc
     maxPids: opts.maxPids ?? DEFAULT_MAX_PIDS,
     logToStderr: opts.logToStderr ?? true,
     moduleMemoryMb: opts.moduleMemoryMb ?? DEFAULT_MODULE_MEMORY_MB,
+    keeper: keeperFromEnv(env),
   };
 }
 

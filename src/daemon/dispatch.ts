@@ -8,6 +8,7 @@ import { isRequestId, type RequestId, type WireReply } from '../protocol/envelop
 import type { ErrorCode } from '../protocol/errors.js';
 import { validateParams } from '../protocol/validate.js';
 import { CommandError } from './command-error.js';
+import { ioCommandError } from './io-error.js';
 import { HANDLERS } from './handlers/index.js';
 import type { Handler, RequestContext } from './registry.js';
 
@@ -79,6 +80,12 @@ function run(handler: Handler<CommandName>, params: unknown, ctx: RequestContext
 
 function failure(err: unknown, ctx: RequestContext): WireReply {
   if (err instanceof CommandError) return errorReply(err.code, err.message);
+  // A full disk or no descriptor left is the machine's state, not a bug: say which, with its code.
+  const io = ioCommandError(err, 'the command could not complete');
+  if (io !== undefined) {
+    ctx.services.log.warn(io.message);
+    return errorReply(io.code, io.message);
+  }
   ctx.services.log.error('handler failed', err);
   return errorReply('INTERNAL_ERROR', `internal error: ${err instanceof Error ? err.message : String(err)} (this is a daemon bug; see its log)`);
 }

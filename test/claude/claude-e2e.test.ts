@@ -148,12 +148,14 @@ test('real claude: kill mid-stream sends SIGINT first (claude exits by itself, a
   assert.ok(k.subtype === 'error_during_execution' || (k.subtype === null && k.result === null), `subtype ${k.subtype}`);
   assert.equal(k.is_error, true, `a killed run is a failure whatever its exit code (${killed.exit_code})`);
   assert.equal(k.state, 'done');
+  assert.match(k.error ?? '', /stopped by the daemon: kill_process \(SIGINT\)$/, 'the reason names the kill, not claude\'s diagnostic');
 
   const stalled = await c.waitProcess({ process_id: stall.process_id, timeout_s: 30 });
   assert.equal(stalled.timed_out, undefined);
   const s = claudeOf(stalled);
   assert.equal(s.state, 'stalled');
   assert.equal(s.is_error, true);
+  assert.match(s.error ?? '', /stopped by the daemon: stalled: no stream event for 2 s/);
   assert.match(stalled.reason ?? '', /stalled/);
   const r = await c.claudeResult({ process_id: stall.process_id });
   assert.equal(r.state, 'stalled');

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
@@ -84,6 +85,7 @@ test('the kill ladder: SIGINT, SIGTERM after grace_s, SIGKILL 2 s later; an expl
   assert.equal(stubborn.signal, 'SIGKILL');
   assert.ok(took >= 2000 && took < 8000, `SIGKILL came 2 s after the SIGTERM step (${took} ms)`);
   assert.equal(claudeOf(stubborn).is_error, true, 'no result line: a failure');
+  assert.equal(claudeOf(stubborn).error, 'ended without a result line, stopped by the daemon: kill_process (SIGINT)');
 
   assert.equal(explicit.signal, 'SIGTERM', 'an explicit signal is sent as is');
   assert.equal(claudeOf(explicit).subtype, null, 'no SIGINT was sent, so no interrupted result line');
@@ -92,6 +94,7 @@ test('the kill ladder: SIGINT, SIGTERM after grace_s, SIGKILL 2 s later; an expl
   assert.equal(polite.status, 'exited', 'the fake answers SIGINT with a result line and exit 1');
   assert.equal(claudeOf(polite).subtype, 'error_during_execution');
   assert.equal(claudeOf(polite).is_error, true);
+  assert.equal(claudeOf(polite).error, 'interrupted, stopped by the daemon: kill_process (SIGINT)', 'who stopped it, not the subtype');
 });
 
 test('no result line is a failure; timeout_s stops a claude run the claude way', async () => {
@@ -101,9 +104,13 @@ test('no result line is a failure; timeout_s stops a claude run the claude way',
   ]);
   const r = await c.claudeResult({ process_id: 'no-result', wait: true, timeout_s: 20 });
   assert.deepEqual({ result: r.result, is_error: r.is_error, subtype: r.subtype, running: r.running }, { result: null, is_error: true, subtype: null, running: false });
+  assert.equal(r.error, 'fake: crashed before the result (exit code 1)', 'the last stderr line and the exit status');
+  const cli = await d.cli(['result', 'no-result']);
+  assert.equal(cli.stderr, 'no-result failed: fake: crashed before the result (exit code 1)\n');
   const t = await c.claudeResult({ process_id: 'timed', wait: true, timeout_s: 20 });
   assert.equal(t.subtype, 'error_during_execution', 'the timeout sent SIGINT first');
   assert.match((await c.processInfo('timed')).reason ?? '', /timeout/);
+  assert.equal(t.error, 'interrupted, stopped by the daemon: timeout_s (1 s) reached');
 });
 
 test('claude_result without wait on a running run, and wait with a timeout', async () => {
@@ -181,10 +188,21 @@ test('refusals: CLAUDE_NOT_FOUND, NOT_A_CLAUDE_RUN, bad parameters', async () =>
 test('a daemon killed mid-run: the new daemon re-reads the run and gets its result', async () => {
   await c.spawnClaude({ prompt: 'FAKE_SLEEP:1500 survive the daemon', env, process_id: 'survivor' });
   const short = await c.spawnClaude({ prompt: 'FAKE_SLEEP:300 end while down', env, process_id: 'ended-while-down' });
+  const crash = await c.spawnClaude({ prompt: 'FAKE_SLEEP:300 FAKE_NO_RESULT crash while down', env, process_id: 'crashed-while-down' });
+  // An ended run whose saved object predates `error` (written by an older daemon).
+  await c.spawnClaude({ prompt: 'FAKE_NO_RESULT old record', env, process_id: 'old-record' });
+  await c.waitProcess({ process_id: 'old-record', timeout_s: 20 });
+  const saved = path.join(d.home, 'processes', 'old-record', 'record.json');
+  await waitFor(() => fs.readFileSync(saved, 'utf8').includes('crashed before the result'), { what: 'the ended record to be saved' });
   await waitFor(async () => claudeOf(await c.processInfo('survivor')).state === 'working', { what: 'survivor to start' });
   await d.kill('SIGKILL');
+  const stored = JSON.parse(fs.readFileSync(saved, 'utf8')) as { record: { claude: Record<string, unknown> } };
+  assert.equal(stored.record.claude['error'], 'fake: crashed before the result (exit code 1)');
+  delete stored.record.claude['error'];
+  delete stored.record.claude['error_type'];
+  fs.writeFileSync(saved, JSON.stringify(stored));
   // Let `ended-while-down` end while no daemon runs (its wrapper records the exit).
-  await waitFor(() => !alive(short.pid!), { what: 'the short run to end', timeoutMs: 20_000 });
+  await waitFor(() => !alive(short.pid!) && !alive(crash.pid!), { what: 'the short runs to end', timeoutMs: 20_000 });
   await d.restart();
   c = await d.client();
   const r = await c.claudeResult({ process_id: 'survivor', wait: true, timeout_s: 20 });
@@ -193,6 +211,10 @@ test('a daemon killed mid-run: the new daemon re-reads the run and gets its resu
   const e = await c.claudeResult({ process_id: 'ended-while-down', wait: true, timeout_s: 20 });
   assert.equal(e.result, 'FAKE REPLY: FAKE_SLEEP:300 end while down');
   assert.equal(claudeOf(await c.processInfo('ended-while-down')).state, 'done');
+  assert.equal(e.error, null);
+  const x = await c.claudeResult({ process_id: 'crashed-while-down', wait: true, timeout_s: 20 });
+  assert.equal(x.error, 'fake: crashed before the result (exit code 1)', 'a run that ended while the daemon was down says why');
+  assert.equal(claudeOf(await c.processInfo('old-record')).error, 'fake: crashed before the result (exit code 1)', 'an old saved object is derived again');
 });
 
 function alive(pid: number): boolean {

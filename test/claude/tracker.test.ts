@@ -51,6 +51,29 @@ test('an API 500: is_error with the status, although the subtype says success', 
   assert.equal(info.api_error_status, 500);
   assert.equal(info.total_cost_usd, 0);
   assert.match(info.last_text ?? '', /API Error: 500/);
+  assert.match(info.error ?? '', /^API Error: 500 mock: internal server error/, 'the reason is the message claude printed');
+  assert.equal(info.error_type, 'server_error', 'the kind claude tagged it with');
+});
+
+test('the reason of a failure: an error_* result\'s errors, an internal diagnostic is no reason, a later real reply clears an API error; api_retry lines show until a reply', () => {
+  const feed = (...lines: object[]): StreamTracker => track(Buffer.from(lines.map((l) => JSON.stringify(l) + '\n').join('')));
+  const budget = feed({ type: 'result', subtype: 'error_max_budget_usd', is_error: true, errors: ['Reached maximum budget ($0.01)'] }).info;
+  assert.deepEqual([budget.error, budget.error_type], ['Reached maximum budget ($0.01)', 'error_max_budget_usd']);
+  const bare = feed({ type: 'result', subtype: 'error_max_turns', is_error: true }).info;
+  assert.deepEqual([bare.error, bare.error_type], ['reached the turn limit (max_turns)', 'error_max_turns']);
+  const diag = feed({ type: 'result', subtype: 'error_during_execution', is_error: true, errors: ['[ede_diagnostic] result_type=user'] }).info;
+  assert.deepEqual([diag.error, diag.error_type], [null, 'error_during_execution'], 'left to the daemon, which knows who stopped it');
+  const apiErr = { type: 'assistant', error: 'rate_limit', message: { id: 'a', model: '<synthetic>', content: [{ type: 'text', text: 'API Error: 429' }] } };
+  const recovered = feed(apiErr, { type: 'assistant', message: { id: 'b', content: [{ type: 'text', text: 'fine now' }] } }, { type: 'result', subtype: 'success', is_error: true, result: 'odd' }).info;
+  assert.deepEqual([recovered.error, recovered.error_type], ['odd', null]);
+  const cut = feed(apiErr).info;
+  assert.deepEqual([cut.is_error, cut.error, cut.error_type], [true, 'API Error: 429', 'rate_limit'], 'no result line after an API error: that error is the reason');
+  const retry = { type: 'system', subtype: 'api_retry', attempt: 2, max_retries: 10, retry_delay_ms: 1127.03, error_status: 529, error: 'overloaded' };
+  assert.deepEqual(feed(retry).info.api_retry, { attempt: 2, max_retries: 10, error_status: 529, error: 'overloaded', retry_delay_ms: 1127 });
+  assert.equal(feed(retry, { type: 'assistant', message: { id: 'c', content: [] } }).info.api_retry, null, 'a reply ends the retrying');
+  assert.equal(feed(retry, { type: 'result', subtype: 'success', is_error: true, result: 'x' }).info.api_retry, null);
+  const ok = feed({ type: 'result', subtype: 'success', is_error: false, result: 'hi' }).info;
+  assert.deepEqual([ok.error, ok.error_type], [null, null]);
 });
 
 test('a tool round trip counts two turns; the tool result line is skipped undecoded', () => {

@@ -25,7 +25,7 @@ const noDaemonSocket = (): string => path.join(fs.mkdtempSync(path.join(os.tmpdi
 test('ping: exit 0 and a human line by default', async () => {
   const r = await d.cli(['ping']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, new RegExp(`^pong: claude-daemon ${VERSION.replace(/\./g, '\\.')}, pid ${d.proc.pid}, up .+, socket ${d.socket}\\n$`));
+  assert.match(r.stdout, new RegExp(`^pong: claude-daemon ${VERSION.replace(/\./g, '\\.')}, pid ${d.proc.pid}, up .+, socket ${d.socket}, no keeper\\n$`));
   assert.equal(r.stderr, '');
 });
 
@@ -122,7 +122,7 @@ test('start --detach returns once the daemon answers, prints its pid and socket;
   const home = path.join(dir, 'home');
   const r = await runCli(['start', '--detach', '--socket', socket, '--home', home, '--modules-dir', path.join(dir, 'mods')]);
   assert.equal(r.code, 0, r.stderr);
-  const m = /^claude-daemon started: pid (\d+), socket (.+)\n$/.exec(r.stdout);
+  const m = /^claude-daemon started: pid (\d+), socket (.+)\nkept by keeper pid \d+: .+\n$/.exec(r.stdout);
   assert.ok(m, r.stdout);
   const pid = Number(m[1]);
   assert.equal(m[2], socket);

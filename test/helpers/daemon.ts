@@ -28,8 +28,8 @@ export interface TestDaemon {
   client(): Promise<DaemonClient>;
   /** Runs the CLI against this daemon. */
   cli(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<CliResult>;
-  /** Graceful stop via `shutdown`; resolves when the process has exited. */
-  stop(): Promise<void>;
+  /** Graceful stop via `shutdown` (optionally killing its processes); resolves when the process has exited. */
+  stop(opts?: { killProcesses?: boolean }): Promise<void>;
   /** Kills the daemon process with a signal and waits for it to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts a new daemon on the same socket and state (after stop/kill). */
@@ -48,6 +48,8 @@ export interface StartOpts {
   args?: string[];
   env?: NodeJS.ProcessEnv;
   dir?: string;
+  /** Start the daemon under `ulimit ARGS` (e.g. `-n 64`: soft and hard descriptor limits), through `sh -c ... exec`. */
+  ulimit?: string;
 }
 
 /** Starts a daemon in a fresh temp dir and waits until it answers ping. */
@@ -63,7 +65,10 @@ export async function startTestDaemon(opts: StartOpts = {}): Promise<TestDaemon>
 
   const launch = async (): Promise<void> => {
     stderr = '';
-    proc = spawn(process.execPath, [BIN, 'start', '--socket', socket, '--home', home, '--modules-dir', modulesDir, ...(opts.args ?? [])], {
+    const argv = [BIN, 'start', '--socket', socket, '--home', home, '--modules-dir', modulesDir, ...(opts.args ?? [])];
+    // `exec` keeps the pid: proc.pid is the daemon's own.
+    const [file, args] = opts.ulimit === undefined ? [process.execPath, argv] : ['sh', ['-c', `ulimit ${opts.ulimit} && exec "$0" "$@"`, process.execPath, ...argv]];
+    proc = spawn(file, args, {
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -96,13 +101,13 @@ export async function startTestDaemon(opts: StartOpts = {}): Promise<TestDaemon>
       return c;
     },
     cli: (args, o = {}) => runCli([...args, '--socket', socket], o),
-    async stop() {
+    async stop(o = {}) {
       for (const c of clients.splice(0)) c.close();
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       const done = exited();
       try {
         const c = await connect({ socketPath: socket });
-        await c.shutdown().catch(() => undefined);
+        await c.shutdown(o.killProcesses === true ? { kill_processes: true } : {}).catch(() => undefined);
         c.close();
       } catch {
         proc.kill('SIGKILL');

@@ -5,8 +5,14 @@
  *
  * - default: streams `MOCK REPLY: <prompt>`.
  * - `MOCK_500`: answers HTTP 500 (an `api_error`).
+ * - `MOCK_401`: answers HTTP 401 (an `authentication_error`, as for a bad API key).
+ * - `MOCK_429`: answers HTTP 429 (a `rate_limit_error`, with `retry-after: 1`).
+ * - `MOCK_500_ONCE`: the first request with this prompt gets the 500, later ones (claude's own
+ *   retries, with CLAUDE_CODE_MAX_RETRIES > 0) the reply the other markers choose.
  * - `MOCK_TOOL:<shell command>|`: first answers a Bash `tool_use` running the command; once the
  *   request carries the tool_result, streams `MOCK REPLY: tool said <result>`.
+ * - `MOCK_STRUCTURED:<json>|`: first answers a `StructuredOutput` tool_use with that JSON as its
+ *   input (the tool claude adds for `--json-schema`); once the tool_result is back, a text reply.
  * - `MOCK_SLOW:<ms>`: streams the default reply in 10 deltas spread over that many milliseconds.
  * - `MOCK_HANG`: starts the message, sends one delta, then never finishes (until `close()`).
  * - `MOCK_RECALL`: replies with how many user turns the conversation holds (for resume tests).
@@ -46,12 +52,16 @@ export interface MockAnthropic {
   requests: RecordedRequest[];
   /** Requests to /v1/messages whose prompt contains `marker`. */
   messagesMatching(marker: string): RecordedRequest[];
+  /** Stops the server and removes the scratch directories `offlineClaudeEnv` made for it. */
   close(): Promise<void>;
+  /** Registers a directory for removal by `close()`. */
+  removeOnClose(dir: string): void;
 }
 
 /** Starts the mock on 127.0.0.1 on a free port. */
 export async function startMockAnthropic(): Promise<MockAnthropic> {
   const requests: RecordedRequest[] = [];
+  const scratch: string[] = [];
   let seq = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -72,7 +82,8 @@ export async function startMockAnthropic(): Promise<MockAnthropic> {
         res.end(req.method === 'HEAD' ? undefined : '{}');
         return;
       }
-      answer(body ?? {}, prompt, ++seq, res);
+      const earlier = requests.filter((r) => r.body !== undefined && r.prompt === prompt).length - 1;
+      answer(body ?? {}, prompt, ++seq, res, earlier);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -82,11 +93,14 @@ export async function startMockAnthropic(): Promise<MockAnthropic> {
     port,
     requests,
     messagesMatching: (marker) => requests.filter((r) => r.body !== undefined && r.prompt.includes(marker)),
-    close: () =>
-      new Promise<void>((resolve) => {
+    removeOnClose: (dir) => void scratch.push(dir),
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      for (const dir of scratch.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -124,18 +138,24 @@ function lastToolResult(body: MessagesBody): string | undefined {
   return '';
 }
 
-function answer(body: MessagesBody, prompt: string, seq: number, res: http.ServerResponse): void {
+function answer(body: MessagesBody, prompt: string, seq: number, res: http.ServerResponse, earlier: number): void {
   const model = body.model ?? 'claude-mock';
-  if (prompt.includes('MOCK_500')) {
-    res.writeHead(500, { 'content-type': 'application/json', 'request-id': `req_mock_${seq}` });
-    res.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'mock: internal server error' } }));
-    return;
+  if (prompt.includes('MOCK_500_ONCE')) {
+    if (earlier === 0) return apiError(res, seq, 500);
+  } else {
+    const failure = /MOCK_(500|401|429)/.exec(prompt);
+    if (failure) return apiError(res, seq, Number(failure[1]));
   }
   const tool = /MOCK_TOOL:([^|]*)\|/.exec(prompt);
   if (tool) {
     const result = lastToolResult(body);
-    if (result === undefined) return streamToolUse(res, model, seq, tool[1]!.trim());
+    if (result === undefined) return streamToolUse(res, model, seq, 'Bash', { command: tool[1]!.trim(), description: 'mock tool call' });
     return streamText(res, model, seq, `MOCK REPLY: tool said ${result}`, 0, false);
+  }
+  const structured = /MOCK_STRUCTURED:(\{.*?\})\|/.exec(prompt);
+  if (structured) {
+    if (lastToolResult(body) === undefined) return streamToolUse(res, model, seq, 'StructuredOutput', JSON.parse(structured[1]!) as object);
+    return streamText(res, model, seq, 'MOCK REPLY: structured output given', 0, false);
   }
   if (prompt.includes('MOCK_RECALL')) {
     const turns = (body.messages ?? []).filter((m) => m.role === 'user' && textOf(m.content) !== '').length;
@@ -143,6 +163,19 @@ function answer(body: MessagesBody, prompt: string, seq: number, res: http.Serve
   }
   const slow = /MOCK_SLOW:(\d+)/.exec(prompt);
   return streamText(res, model, seq, `MOCK REPLY: ${prompt}`, slow ? Number(slow[1]) : 0, prompt.includes('MOCK_HANG'));
+}
+
+/** The Messages API's error replies, as the real API words them (type and message). */
+const API_ERRORS: Record<number, { type: string; message: string; headers?: Record<string, string> }> = {
+  500: { type: 'api_error', message: 'mock: internal server error' },
+  401: { type: 'authentication_error', message: 'mock: invalid x-api-key' },
+  429: { type: 'rate_limit_error', message: 'mock: rate limit exceeded', headers: { 'retry-after': '1' } },
+};
+
+function apiError(res: http.ServerResponse, seq: number, status: number): void {
+  const e = API_ERRORS[status]!;
+  res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_mock_${seq}`, ...e.headers });
+  res.end(JSON.stringify({ type: 'error', error: { type: e.type, message: e.message } }));
 }
 
 function sse(res: http.ServerResponse, event: string, data: object): void {
@@ -197,10 +230,10 @@ function streamText(res: http.ServerResponse, model: string, seq: number, text: 
   next();
 }
 
-function streamToolUse(res: http.ServerResponse, model: string, seq: number, command: string): void {
+function streamToolUse(res: http.ServerResponse, model: string, seq: number, tool: string, toolInput: object): void {
   startMessage(res, model, seq);
-  const input = JSON.stringify({ command, description: 'mock tool call' });
-  sse(res, 'content_block_start', { index: 0, content_block: { type: 'tool_use', id: `toolu_mock_${seq}`, name: 'Bash', input: {} } });
+  const input = JSON.stringify(toolInput);
+  sse(res, 'content_block_start', { index: 0, content_block: { type: 'tool_use', id: `toolu_mock_${seq}`, name: tool, input: {} } });
   const half = Math.floor(input.length / 2);
   sse(res, 'content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: input.slice(0, half) } });
   sse(res, 'content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: input.slice(half) } });
@@ -230,11 +263,16 @@ export function requireClaudeBin(): string {
 /**
  * Environment that makes the real CLI run offline against `mock`: a throwaway HOME and TMPDIR under
  * `dir`, no telemetry, updater, error reports or other outside traffic, and no retries (an API error
- * would otherwise take ~3 minutes of backoff). Also sets CLAUDE_BIN for the daemon.
+ * would otherwise take ~3 minutes of backoff). Also sets CLAUDE_BIN for the daemon. Without `dir`
+ * the scratch directory is a new temporary one, removed when the mock is closed.
  */
-export function offlineClaudeEnv(mock: { url: string }, dir?: string): Record<string, string> {
+export function offlineClaudeEnv(mock: { url: string; removeOnClose?: (dir: string) => void }, dir?: string): Record<string, string> {
   const bin = requireClaudeBin();
-  const base = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cd-claude-'));
+  let base = dir;
+  if (base === undefined) {
+    base = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-claude-'));
+    mock.removeOnClose?.(base);
+  }
   const home = path.join(base, 'claude-home');
   const tmp = path.join(base, 'claude-tmp');
   fs.mkdirSync(home, { recursive: true });

@@ -11,10 +11,10 @@ import { daemonError, writeAtomic, writeInPlace } from './util.js';
 
 let d: TestDaemon;
 let c: DaemonClient;
+const fakeClaudeDir = path.join(ROOT, 'test', 'fixtures', 'fake-claude');
 before(async () => {
   // A small memory cap keeps the out-of-memory test quick.
   // `claude` on the daemon's PATH is the fake stand-in, so a module's spawn_claude_process(['claude', ...]) really runs.
-  const fakeClaudeDir = path.join(ROOT, 'test', 'fixtures', 'fake-claude');
   d = await startTestDaemon({ args: ['--module-memory-mb', '96'], env: { PATH: `${fakeClaudeDir}:${process.env['PATH'] ?? ''}` } });
   c = await d.client();
 });
@@ -140,18 +140,20 @@ test('Python: a module talks back through the shipped client (ping, call_functio
     'from client import call_function, ping, spawn_claude_process, DaemonError\n\ndef relay(name):\n    return {"pid": ping()["pid"], "greeting": call_function("greeter", "hello", [name])}\n\ndef spawn():\n    try:\n        return {"record": spawn_claude_process(["claude", "-p", "analyze"])}\n    except DaemonError as e:\n        return {"code": e.code}\n',
   );
   assert.deepEqual(await c.callFunction('pyback', 'relay', ['Bea']), { pid: d.proc.pid, greeting: 'Hello, Bea!' });
-  // The original design's call, as written: the daemon runs it and the module gets the record back.
-  const r = await c.callFunction<{ code?: string; record?: { cmd: string[]; process_id: string } }>('pyback', 'spawn');
+  // The original design's call, as written: a tracked claude run (spawn_claude, `claude` found on
+  // the daemon's PATH), and the module gets the record back.
+  const r = await c.callFunction<{ code?: string; record?: { cmd: string[]; process_id: string; claude?: object } }>('pyback', 'spawn');
   assert.equal(r.code, undefined, `spawn_claude_process failed: ${r.code ?? ''}`);
-  assert.deepEqual(r.record?.cmd, ['claude', '-p', 'analyze']);
-  const ended = await c.waitProcess({ process_id: r.record.process_id, timeout_s: 30 });
-  assert.equal(ended.status, 'exited');
+  assert.deepEqual(r.record?.cmd, [path.join(fakeClaudeDir, 'claude'), '-p', '--output-format', 'stream-json', '--verbose', '--', 'analyze']);
+  assert.ok(r.record.claude, 'the record carries the claude object');
+  const res = await c.claudeResult({ process_id: r.record.process_id, wait: true, timeout_s: 30 });
+  assert.deepEqual([res.result, res.is_error], ['FAKE REPLY: analyze', false]);
 });
 
 test('the Python client works on its own and sends the original design\'s requests', async () => {
-  const alone = await python([path.join(ROOT, 'python', 'client.py'), 'ping'], { CLAUDE_DAEMON_SOCKET: d.socket });
+  const alone = await python([path.join(ROOT, 'python', 'client.py'), 'ping', '--json'], { CLAUDE_DAEMON_SOCKET: d.socket });
   assert.equal(alone.code, 0, alone.stderr);
-  assert.equal((JSON.parse(alone.stdout) as { result: { pid: number } }).result.pid, d.proc.pid);
+  assert.equal((JSON.parse(alone.stdout) as { pid: number }).pid, d.proc.pid);
 
   // A fake daemon records exactly what each helper sends.
   const sock = path.join(d.dir, 'fake.sock');
@@ -184,7 +186,7 @@ test('the Python client works on its own and sends the original design\'s reques
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), "{'ok': 1}");
     assert.deepEqual(seen, [
-      { cmd: ['claude', '-p', 'analyze'], command: 'spawn_process' },
+      { prompt: 'analyze', command: 'spawn_claude' },
       { cmd: ['echo', 'hi'], process_id: 'p1', command: 'spawn_process' },
       { module_name: 'm', function_name: 'f', args: ['a'], kwargs: { k: 1 }, command: 'call_function' },
       { module_name: 'm', command: 'load_module' },

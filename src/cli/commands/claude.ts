@@ -1,48 +1,62 @@
-import path from 'node:path';
 import type { ClaudeResultReply } from '../../protocol/schemas/claude.js';
+import { PERMISSION_MODES } from '../../protocol/claude-options.js';
+import { failureText } from '../claude-format.js';
+import { spawnParams } from '../claude-flags.js';
 import { printJson, type Output } from '../output.js';
-import { UsageError, type Verb } from '../verb.js';
+import type { Verb } from '../verb.js';
 
 /** `claude "PROMPT"`: a claude run through the daemon, from a shell. */
 export const verb: Verb = {
-  usage: 'claude PROMPT [--model M] [--cwd DIR] [--id ID] [--stall S] [--timeout S] [--wait] [--json]',
+  usage: 'claude PROMPT [options] [--wait] [--json] [-- CLAUDE_ARGS...]',
   description:
-    'Starts `claude -p PROMPT --output-format stream-json` under the daemon and prints its process id. With --wait, waits for the run and prints its final text; the exit code is then 0 when the run succeeded and 1 when its result says is_error (judged from the result line, not claude\'s exit code).',
+    'Starts `claude -p PROMPT --output-format stream-json` under the daemon and prints its process id. With --wait, waits for the run and prints its final text; the exit code is then 0 when the run succeeded and 1 when its result says is_error (judged from the result line, not claude\'s exit code), with the reason on stderr. Arguments after `--` go to claude as they are (before the prompt), e.g. `-- --add-dir ../lib --fork-session`.',
   help: [
-    '  --model M      model name or alias passed to claude',
-    '  --cwd DIR      working directory of the run (default: the current directory)',
-    '  --id ID        process id (default: generated)',
-    '  --stall S      stop the run when its stream shows nothing new for S seconds',
-    '  --timeout S    stop the run after S seconds',
-    '  --wait         wait for the end and print the result text',
+    '  --model M                 model name or alias passed to claude',
+    '  --cwd DIR                 working directory of the run (default: the current directory)',
+    '  --id ID                   process id (default: generated)',
+    '  --name NAME               a label shown by `list` and `info`',
+    '  --env K=V                 set an environment variable for the run (repeatable), over the daemon\'s',
+    '  --stall S                 stop the run when its stream shows nothing new for S seconds',
+    '  --timeout S               stop the run after S seconds',
+    '  --max-turns N             stop after N agentic turns (the run fails with error_max_turns)',
+    '  --max-budget-usd X        stop once the run has spent X dollars (error_max_budget_usd)',
+    '  --allowed-tools T         tools claude may use without asking, e.g. Bash or "Bash(git *)" (repeatable)',
+    '  --disallowed-tools T      tools claude may not use (repeatable)',
+    `  --permission-mode M       ${PERMISSION_MODES.join(', ')}`,
+    '  --system-prompt S         replace the default system prompt',
+    '  --append-system-prompt S  append to the default system prompt',
+    '  --resume SESSION          continue that session (refused while another run writes to it)',
+    '  --session-id UUID         use this session id for a new session',
+    '  --mcp-config C            MCP servers: a JSON file (relative paths are from here) or JSON text (repeatable)',
+    '  --json-schema JSON        JSON Schema the final answer must follow (structured output)',
+    '  --wait                    wait for the end and print the result text (the reason on stderr if it failed)',
   ],
   options: {
     model: { type: 'string' },
     cwd: { type: 'string' },
     id: { type: 'string' },
+    name: { type: 'string' },
+    env: { type: 'string', multiple: true },
     stall: { type: 'string' },
     timeout: { type: 'string' },
+    'max-turns': { type: 'string' },
+    'max-budget-usd': { type: 'string' },
+    'allowed-tools': { type: 'string', multiple: true },
+    'disallowed-tools': { type: 'string', multiple: true },
+    'permission-mode': { type: 'string' },
+    'system-prompt': { type: 'string' },
+    'append-system-prompt': { type: 'string' },
+    resume: { type: 'string' },
+    'session-id': { type: 'string' },
+    'mcp-config': { type: 'string', multiple: true },
+    'json-schema': { type: 'string' },
     wait: { type: 'boolean' },
   },
   positionals: true,
   async run(ctx) {
-    if (ctx.positionals.length !== 1) throw new UsageError('give exactly one PROMPT (quote it)');
-    const num = (name: string): number | undefined => {
-      const v = ctx.values[name];
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number of seconds`);
-      return n;
-    };
+    const params = spawnParams(ctx.values, ctx.positionals);
     const client = await ctx.client();
-    const rec = await client.spawnClaude({
-      prompt: ctx.positionals[0]!,
-      cwd: path.resolve((ctx.values['cwd'] as string | undefined) ?? process.cwd()),
-      ...(typeof ctx.values['model'] === 'string' ? { model: ctx.values['model'] } : {}),
-      ...(typeof ctx.values['id'] === 'string' ? { process_id: ctx.values['id'] } : {}),
-      ...(num('stall') !== undefined ? { stall_timeout_s: num('stall') } : {}),
-      ...(num('timeout') !== undefined ? { timeout_s: num('timeout') } : {}),
-    });
+    const rec = await client.spawnClaude(params);
     if (ctx.values['wait'] !== true) {
       if (ctx.json) printJson(ctx.out, rec);
       else ctx.out.stdout(`${rec.process_id}\n`);
@@ -53,19 +67,22 @@ export const verb: Verb = {
   },
 };
 
-/** Prints a claude_result for people (the text; the verdict on stderr when it failed) or as JSON. */
+/**
+ * Prints a claude_result for people or as JSON. For people: the final text on stdout; a failure's
+ * reason on stderr (the text claude printed for an API error is the reason, so it is not also
+ * printed as if it were an answer).
+ */
 export function printResult(out: Output, json: boolean, id: string, r: ClaudeResultReply): number {
   if (json) {
     printJson(out, { process_id: id, ...r });
   } else {
-    if (r.result !== null) out.stdout(r.result.endsWith('\n') ? r.result : `${r.result}\n`);
+    const failed = !r.running && r.is_error === true;
+    const reason = failed ? failureText(r) : undefined;
+    if (r.result !== null && r.result.trim() !== '' && !(failed && reason !== undefined && reason.includes(r.result.trim()))) {
+      out.stdout(r.result.endsWith('\n') ? r.result : `${r.result}\n`);
+    }
     if (r.running) out.stderr(`${id} is still running (${r.state})\n`);
-    else if (r.is_error === true) out.stderr(`${id} failed: ${failure(r)}\n`);
+    else if (failed) out.stderr(`${id} failed: ${reason}\n`);
   }
   return r.running ? 4 : r.is_error === true ? 1 : 0;
-}
-
-function failure(r: ClaudeResultReply): string {
-  const why = r.api_error_status !== null ? `API error ${r.api_error_status}` : r.subtype === null ? 'it ended without a result line' : r.subtype;
-  return r.state === 'stalled' ? `${why} (stalled: stopped by the stall watchdog)` : why;
 }

@@ -5,7 +5,7 @@ import { printResult } from './claude.js';
 export const verb: Verb = {
   usage: 'result ID [--timeout S] [--json]',
   description:
-    'Waits for the claude run ID to end and prints its final text. Exit code 0 when the run succeeded, 1 when its result says is_error (or it ended without one), 4 when --timeout passed first.',
+    'Waits for the claude run ID to end and prints its final text (or, when it failed, why on stderr). Exit code 0 when the run succeeded, 1 when its result says is_error (or it ended without one), 4 when --timeout passed first.',
   help: ['  --timeout S    stop waiting after S seconds (exit code 4; the run keeps going)'],
   options: { timeout: { type: 'string' } },
   positionals: true,

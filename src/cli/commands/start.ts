@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect } from '../../client/client.js';
 import { resolveHome, resolveSocketPath } from '../../protocol/paths.js';
+import type { ResultOf } from '../../protocol/index.js';
+import { findKeeper, stopKeeperAndDaemon } from '../keeper-binary.js';
 import { printJson } from '../output.js';
 import { UsageError, type StartOptions, type Verb, type VerbContext } from '../verb.js';
 
@@ -11,8 +13,8 @@ const READY_TIMEOUT_MS = 15_000;
 
 /** `start`: runs the daemon in this process, or with --detach in the background until it answers. */
 export const verb: Verb = {
-  usage: 'start [--socket PATH] [--home DIR] [--modules-dir DIR] [--max-running N] [--max-pids N] [--max-line-bytes N] [--detach]',
-  description: 'Starts the daemon. In the foreground it logs to stderr and to daemon.log in its state directory; --detach returns once the daemon answers ping and prints its pid and socket.',
+  usage: 'start [--socket PATH] [--home DIR] [--modules-dir DIR] [--max-running N] [--max-pids N] [--max-line-bytes N] [--detach [--no-keeper]]',
+  description: 'Starts the daemon. In the foreground it logs to stderr and to daemon.log in its state directory; --detach returns once the daemon answers ping and prints its pid and socket, and leaves it to a keeper that starts it again if it dies (only `shutdown` stops both).',
   help: [
     '  --socket PATH       socket path (else $CLAUDE_DAEMON_SOCKET, else /tmp/claude_daemon.sock)',
     '  --home DIR          state directory (else $CLAUDE_DAEMON_HOME, else $XDG_STATE_HOME/claude-daemon or ~/.local/state/claude-daemon)',
@@ -21,7 +23,10 @@ export const verb: Verb = {
     '  --max-pids N        at most N processes/threads in each child\'s tree, e.g. a fork bomb (default 4096; a pids cgroup per child where writable, see `ping`)',
     '  --max-line-bytes N  longest request line accepted (default 1048576)',
     '  --module-memory-mb N  memory cap of each module version in MB (default 256)',
-    '  --detach            run in the background',
+    '  --detach            run in the background, kept by a small keeper process (claude-daemon-wrap --keep) that',
+    '                      starts a new daemon within a second if it dies (SIGKILL, OOM, crash, `pkill node`);',
+    '                      `claude-daemon shutdown` stops both; `ping` shows the keeper',
+    '  --no-keeper         with --detach: no keeper (nothing restarts the daemon)',
   ],
   options: {
     home: { type: 'string' },
@@ -31,19 +36,21 @@ export const verb: Verb = {
     'max-line-bytes': { type: 'string' },
     'module-memory-mb': { type: 'string' },
     detach: { type: 'boolean' },
+    'no-keeper': { type: 'boolean' },
   },
   async run(ctx) {
     const opts = startOptions(ctx);
     if (ctx.values['detach'] === true) return detach(ctx, opts);
+    if (ctx.values['no-keeper'] === true) throw new UsageError('--no-keeper goes with --detach (a foreground daemon has no keeper)');
     const daemon = await ctx.deps.loadDaemon();
     try {
       const running = await daemon.runDaemon({ ...opts, logToStderr: process.env['CLAUDE_DAEMON_QUIET'] !== '1' });
       await running.closed;
-      return 0;
+      return running.exitCode();
     } catch (err) {
       if (err instanceof daemon.StartError) {
         ctx.out.stderr(`claude-daemon start: ${err.message}\n`);
-        return 1;
+        return err.exitCode ?? 1;
       }
       throw err;
     }
@@ -74,53 +81,67 @@ function positiveInt(v: unknown, flag: string): number | undefined {
 }
 
 /**
- * Re-runs this CLI as a detached `start` and waits until that very process answers ping. If another
- * daemon answers instead, it waits for its own child to give up (it will refuse the live socket) so
- * that no second daemon is left starting in the background after we have reported failure.
+ * Re-runs this CLI as a detached `start` and waits until that very daemon answers ping. The daemon
+ * runs under a keeper (the C wrapper's `--keep` mode: it survives `pkill node` and costs ~1 MiB)
+ * unless --no-keeper is given or the wrapper was never compiled; then it is started directly, and
+ * `ping` says `keeper: null`. If another daemon answers instead, it waits for its own child to give
+ * up (it will refuse the live socket) so that no second daemon is left starting in the background
+ * after we have reported failure.
  */
 async function detach(ctx: VerbContext, opts: StartOptions): Promise<number> {
   const socket = resolveSocketPath(opts.socket, process.env);
-  const live = await pingPid(socket);
+  const live = await pingOnce(socket);
   if (live !== undefined) {
-    ctx.out.stderr(`claude-daemon start: a daemon is already running on ${socket} (pid ${live}); stop it with \`claude-daemon shutdown\` first.\n`);
+    ctx.out.stderr(`claude-daemon start: a daemon is already running on ${socket} (pid ${live.pid}); stop it with \`claude-daemon shutdown\` first.\n`);
     return 1;
   }
   const home = path.resolve(resolveHome(opts.home, process.env, os.homedir()));
   fs.mkdirSync(home, { recursive: true, mode: 0o700 });
   const errFile = path.join(home, 'daemon.stderr');
   const errFd = fs.openSync(errFile, 'w', 0o600);
-  const args = [process.argv[1] ?? '', 'start', ...process.argv.slice(3).filter((a) => a !== '--detach' && a !== '--json')];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'ignore', errFd], env: { ...process.env, CLAUDE_DAEMON_QUIET: '1' } });
+  const args = [process.argv[1] ?? '', 'start', ...process.argv.slice(3).filter((a) => a !== '--detach' && a !== '--json' && a !== '--no-keeper')];
+  const keeperBin = ctx.values['no-keeper'] === true ? undefined : findKeeper();
+  const [file, argv] = keeperBin !== undefined ? [keeperBin, ['--keep', '--', process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'ignore', errFd], env: { ...process.env, CLAUDE_DAEMON_QUIET: '1' } });
   fs.closeSync(errFd);
   let exited: number | null | undefined;
   child.on('exit', (code) => (exited = code));
+  child.on('error', () => (exited = null));
   child.unref();
+  // Ours is the daemon whose pid we started, or (kept) whose keeper we started.
+  const ours = (r: ResultOf<'ping'>): boolean => (keeperBin !== undefined ? r.keeper?.pid === child.pid : r.pid === child.pid);
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (exited !== undefined) {
       ctx.out.stderr(`claude-daemon start: the daemon exited (code ${exited}) before answering:\n${fs.readFileSync(errFile, 'utf8')}`);
       return 1;
     }
-    const pid = await pingPid(socket);
-    if (pid !== undefined && pid === child.pid) {
-      if (ctx.json) printJson(ctx.out, { pid, socket: path.resolve(socket), home });
-      else ctx.out.stdout(`claude-daemon started: pid ${pid}, socket ${path.resolve(socket)}\n`);
+    const r = await pingOnce(socket);
+    if (r !== undefined && ours(r)) {
+      const keeper = r.keeper?.pid ?? null;
+      if (ctx.json) printJson(ctx.out, { pid: r.pid, socket: path.resolve(socket), home, keeper });
+      else {
+        ctx.out.stdout(`claude-daemon started: pid ${r.pid}, socket ${path.resolve(socket)}\n`);
+        ctx.out.stdout(keeper !== null ? `kept by keeper pid ${keeper}: a daemon that dies is started again; \`claude-daemon shutdown\` stops both\n` : 'no keeper: nothing restarts the daemon if it dies\n');
+      }
       return 0;
     }
     // Nobody yet, or another daemon that won a race (our child will then exit and say so).
     await new Promise((r) => setTimeout(r, 25));
   }
-  child.kill('SIGTERM');
-  ctx.out.stderr(`claude-daemon start: no answer on ${socket} within ${READY_TIMEOUT_MS / 1000}s (stopped it); see ${path.join(home, 'daemon.log')}\n`);
+  // Too slow: stop what we started, the keeper and the daemon it may be starting again and again.
+  if (keeperBin !== undefined && child.pid !== undefined) stopKeeperAndDaemon(child.pid);
+  else child.kill('SIGTERM');
+  ctx.out.stderr(`claude-daemon start: no answer on ${socket} within ${READY_TIMEOUT_MS / 1000}s (stopped it); see ${path.join(home, 'daemon.log')} and ${errFile}\n`);
   return 1;
 }
 
-/** The pid of the daemon answering on `socket`, or undefined if none answers. */
-async function pingPid(socket: string): Promise<number | undefined> {
+/** What the daemon answering on `socket` says of itself, or undefined if none answers. */
+async function pingOnce(socket: string): Promise<ResultOf<'ping'> | undefined> {
   try {
     const client = await connect({ socketPath: socket, connectTimeoutMs: 1000 });
     try {
-      return (await client.ping({ timeoutMs: 1000 })).pid;
+      return await client.ping({ timeoutMs: 1000 });
     } finally {
       client.close();
     }

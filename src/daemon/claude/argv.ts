@@ -34,6 +34,8 @@ export function buildClaudeArgs(p: SpawnClaude): string[] {
   }
   opt('--resume', p.resume);
   opt('--session-id', p.session_id);
+  opt('--max-budget-usd', p.max_budget_usd);
+  if (p.json_schema !== undefined) args.push('--json-schema', typeof p.json_schema === 'string' ? p.json_schema : JSON.stringify(p.json_schema));
   if (p.extra_args) args.push(...p.extra_args);
   args.push('--', p.prompt);
   return args;

@@ -11,6 +11,7 @@ import type { ProcessRecord } from '../../protocol/schemas/processes.js';
 import type { Logger } from '../log.js';
 import type { KillRequest, Supervisor } from '../supervisor/index.js';
 import { isClaudeStreamCommand } from './detect.js';
+import { explainEnd } from './failure.js';
 import { FileFollower, readFileSync } from './follow.js';
 import { addCostTotal, claudeLadder } from './ladder.js';
 import { SessionLocks, sessionOfArgv } from './sessions.js';
@@ -158,6 +159,7 @@ export class ClaudeRuns {
       readFileSync(this.sup.outputPath(id, 'stdout'), (c) => tracker.push(c));
     }
     tracker.finish();
+    explainEnd(tracker.info, rec, this.sup.outputPath(id, 'stderr'));
     this.sessions.releaseAll(id);
     this.sup.updateClaude(id, tracker.info);
   }
@@ -194,7 +196,16 @@ export class ClaudeRuns {
   }
 }
 
-/** A `claude` object that already holds the run's end state (nothing left to derive). */
+/**
+ * A `claude` object that already holds the run's end state (nothing left to derive). One saved by
+ * a daemon that predates `error` is derived again, so every ended run says why it failed.
+ */
 function isFinal(claude: Record<string, unknown> | undefined): boolean {
-  return claude !== undefined && claude['is_error'] !== null && claude['is_error'] !== undefined && (claude['state'] === 'done' || claude['state'] === 'stalled');
+  return (
+    claude !== undefined &&
+    claude['is_error'] !== null &&
+    claude['is_error'] !== undefined &&
+    claude['error'] !== undefined &&
+    (claude['state'] === 'done' || claude['state'] === 'stalled')
+  );
 }

@@ -7,7 +7,8 @@
  * by their first bytes and skipped without being decoded or kept. A line that is not a JSON object
  * is counted and skipped: the stream is someone else's output, so nothing in it can throw here.
  */
-import type { ClaudeRunInfo } from '../../protocol/schemas/claude.js';
+import type { ClaudeApiRetry, ClaudeRunInfo } from '../../protocol/schemas/claude.js';
+import { streamFailure, type ApiErrorLine } from './failure.js';
 
 /** Limits of one tracker. */
 export interface TrackerOptions {
@@ -34,6 +35,9 @@ export function emptyClaudeInfo(): ClaudeRunInfo {
     is_error: null,
     subtype: null,
     api_error_status: null,
+    error: null,
+    error_type: null,
+    api_retry: null,
     total_cost_usd: null,
     duration_ms: null,
     usage: null,
@@ -63,6 +67,8 @@ export class StreamTracker {
   private skip: Skip = 'none';
   private lastMessageId: unknown = undefined;
   private sawResult = false;
+  /** The latest assistant line tagged with an `error` (claude's own API-error message). */
+  private apiError: ApiErrorLine | undefined;
 
   constructor(opts: TrackerOptions = {}, info: ClaudeRunInfo = emptyClaudeInfo()) {
     this.info = info;
@@ -110,7 +116,14 @@ export class StreamTracker {
       this.clearPending();
       this.line(whole, 0, whole.length);
     }
-    if (!this.sawResult) this.info.is_error = true;
+    if (!this.sawResult) {
+      this.info.is_error = true;
+      // Killed or crashed after an API-error message: that message is still the best reason.
+      if (this.apiError !== undefined && this.info.error === null) {
+        this.info.error = this.apiError.text;
+        this.info.error_type = this.apiError.type;
+      }
+    }
     if (this.info.state !== 'stalled') this.info.state = 'done';
   }
 
@@ -190,9 +203,12 @@ export class StreamTracker {
     switch (ev['type']) {
       case 'system':
         if (ev['subtype'] === 'init' && typeof ev['model'] === 'string') info.model = ev['model'];
+        else if (ev['subtype'] === 'api_retry') info.api_retry = apiRetry(ev);
         break;
       case 'assistant':
+        info.api_retry = null;
         this.assistant(ev['message']);
+        this.noteApiError(ev);
         break;
       case 'result':
         this.result(ev);
@@ -217,9 +233,21 @@ export class StreamTracker {
     }
   }
 
+  /** claude tags the synthetic message it prints for an API error with `error`; a real reply clears it. */
+  private noteApiError(ev: Record<string, unknown>): void {
+    const type = ev['error'];
+    if (typeof type !== 'string' || type === '') {
+      this.apiError = undefined;
+      return;
+    }
+    const text = messageText(ev['message']);
+    this.apiError = { type, text: text === '' ? `API error (${type})` : truncate(text, this.lastTextLimit) };
+  }
+
   private result(ev: Record<string, unknown>): void {
     const info = this.info;
     this.sawResult = true;
+    info.api_retry = null;
     if (info.state !== 'stalled') info.state = 'done';
     const text = typeof ev['result'] === 'string' ? ev['result'] : null;
     info.result = text === null ? null : truncate(text, this.resultLimit);
@@ -227,6 +255,9 @@ export class StreamTracker {
     info.subtype = typeof ev['subtype'] === 'string' ? ev['subtype'] : null;
     info.is_error = typeof ev['is_error'] === 'boolean' ? ev['is_error'] : info.subtype !== 'success';
     info.api_error_status = typeof ev['api_error_status'] === 'number' ? ev['api_error_status'] : null;
+    const failure = info.is_error === true ? streamFailure(ev, this.apiError) : { error: null, error_type: null };
+    info.error = failure.error === null ? null : truncate(failure.error, this.lastTextLimit);
+    info.error_type = failure.error_type;
     info.total_cost_usd = typeof ev['total_cost_usd'] === 'number' ? ev['total_cost_usd'] : null;
     info.duration_ms = typeof ev['duration_ms'] === 'number' ? ev['duration_ms'] : null;
     const usage = ev['usage'];
@@ -234,6 +265,33 @@ export class StreamTracker {
     if (typeof ev['num_turns'] === 'number') info.num_turns = ev['num_turns'];
     if (typeof ev['session_id'] === 'string') info.session_id = ev['session_id'];
   }
+}
+
+/** The parts of a `system/api_retry` line worth showing. */
+function apiRetry(ev: Record<string, unknown>): ClaudeApiRetry {
+  const num = (k: string): number | null => (typeof ev[k] === 'number' ? (ev[k] as number) : null);
+  return {
+    attempt: num('attempt'),
+    max_retries: num('max_retries'),
+    error_status: num('error_status'),
+    error: typeof ev['error'] === 'string' ? ev['error'] : null,
+    retry_delay_ms: num('retry_delay_ms') === null ? null : Math.round(num('retry_delay_ms')!),
+  };
+}
+
+/** The text blocks of an assistant message, joined. */
+function messageText(message: unknown): string {
+  if (typeof message !== 'object' || message === null) return '';
+  const content = (message as Record<string, unknown>)['content'];
+  if (!Array.isArray(content)) return '';
+  const texts: string[] = [];
+  for (const b of content as unknown[]) {
+    if (typeof b === 'object' && b !== null && (b as Record<string, unknown>)['type'] === 'text') {
+      const t = (b as Record<string, unknown>)['text'];
+      if (typeof t === 'string') texts.push(t);
+    }
+  }
+  return texts.join('\n').trim();
 }
 
 /** The `type` of a line printed the CLI's way (`{"type":"...`), read from bytes; undefined otherwise. */

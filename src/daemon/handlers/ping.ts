@@ -1,4 +1,5 @@
 import { VERSION } from '../../version.js';
+import { liveKeeper } from '../keeper.js';
 import { collectGarbage, memoryStats } from '../memory.js';
 import type { Handler } from '../registry.js';
 
@@ -16,8 +17,15 @@ export const ping: Handler<'ping'> = (params, { services }) => {
     home: services.config.home,
     modules_dir: services.config.modulesDir,
     pids_limit: { max: services.processes.pidsLimit.max, mechanism: services.processes.pidsLimit.mechanism },
+    keeper: keeperOf(services.config.keeper),
   };
   if (params.gc === true) collectGarbage();
   if (params.stats !== true && params.gc !== true) return base;
   return { ...base, memory: memoryStats(), gc: params.gc === true };
 };
+
+/** The keeper as the wire shows it: null when none started this daemon or it no longer runs. */
+function keeperOf(info: Parameters<typeof liveKeeper>[0]): { pid: number; restarts: number; last_death: string | null } | null {
+  const k = liveKeeper(info);
+  return k === undefined ? null : { pid: k.pid, restarts: k.restarts, last_death: k.lastDeath };
+}

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ParamsOut } from '../../protocol/commands.js';
 import type { ListModulesResult, ModuleInfo, UnloadModuleResult } from '../../protocol/schemas/modules.js';
 import { CommandError } from '../command-error.js';
+import { ensureStateSubdir } from '../state/home.js';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { JsRuntime } from './js-runtime.js';
@@ -41,9 +42,9 @@ export interface ModuleHost {
 export async function createModuleHost(config: DaemonConfig, log: Logger): Promise<ModuleHost> {
   const dir = config.modulesDir;
   fs.mkdirSync(dir, { recursive: true });
-  const snapshotDir = path.join(config.home, 'module-snapshots');
-  fs.rmSync(snapshotDir, { recursive: true, force: true });
-  fs.mkdirSync(snapshotDir, { recursive: true, mode: 0o700 });
+  // Only the daemon holding the state directory's lock gets here (state/lock.ts): no other's snapshots go.
+  fs.rmSync(path.join(config.home, 'module-snapshots'), { recursive: true, force: true });
+  const snapshotDir = ensureStateSubdir(config.home, 'module-snapshots');
   const pkg = packageFiles();
   const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_DAEMON_SOCKET: config.socketPath };
   const pool = new WorkerPool({ entry: pkg.workerEntry, env, memoryMb: config.moduleMemoryMb });

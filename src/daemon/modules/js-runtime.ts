@@ -9,7 +9,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { CommandError } from '../command-error.js';
+import { ioCommandError } from '../io-error.js';
 import type { Logger } from '../log.js';
+import { writeNewStateFile } from '../state/files.js';
 import { forEachLine } from './log-lines.js';
 import type { FromRuntime, ToRuntime } from './messages.js';
 import { Runtime } from './runtime.js';
@@ -46,7 +48,13 @@ export class JsRuntime extends Runtime {
   /** Starts the snapshot in a (pre-booted) worker; MODULE_LOAD_FAILED if it throws while importing. */
   static async start(snap: Snapshot, pool: WorkerPool, snapshotDir: string, log: Logger): Promise<JsRuntime> {
     const file = path.join(snapshotDir, `${snap.name}-${snap.hash}-${process.pid}-${++seq}.mjs`);
-    fs.writeFileSync(file, snap.code ?? '', { mode: 0o600 });
+    try {
+      writeNewStateFile(file, snap.code ?? '');
+    } catch (err) {
+      // Disk full, no descriptor: nothing half-written stays, and the reply says which.
+      fs.rmSync(file, { force: true });
+      throw ioCommandError(err, `module '${snap.name}': cannot write its snapshot ${file}`, 'it was not loaded (a version already loaded keeps serving)') ?? err;
+    }
     let worker: Worker;
     try {
       worker = await pool.take();

@@ -18,6 +18,11 @@ export class Entry {
   /** Every process signalled so far (pid -> start time): a later step of the ladder signals the
    * survivors again even if they were reparented out of the tree in between. */
   readonly signalled = new Map<number, number>();
+  /**
+   * A spawn refused after all (its record could not be written): ending it frees its slot and wakes
+   * waiters, but nothing is persisted or announced, and the entry is then forgotten.
+   */
+  discarded = false;
   /** A coalesced write is pending (see Lifecycle.persistSoon). */
   dirty = false;
   /**

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { findWrapper } from './launch.js';
+import { ensureStateSubdir } from '../state/home.js';
+import { findWrapper, pinWrapper } from './launch.js';
 import { detectPidsLimit, sweepCgroups } from './pids-limit.js';
 import { recoverOrphan } from './recover.js';
 import { loadAll, trashDir } from './store.js';
@@ -20,11 +21,13 @@ export type { Entry } from './entry.js';
 /** The supervisor as the rest of the daemon sees it. */
 export type Supervisor = ProcessSupervisor;
 
-/** Creates the supervisor for this daemon's state directory and restores its records. */
-export async function createSupervisor(config: DaemonConfig, log: Logger): Promise<Supervisor> {
-  const root = path.join(config.home, 'processes');
-  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
-  const wrapper = findWrapper();
+/**
+ * Creates the supervisor for this daemon's state directory and restores its records. With
+ * `deferQueue`, queued processes wait for `openQueue()` (the daemon calls it once it listens).
+ */
+export async function createSupervisor(config: DaemonConfig, log: Logger, opts: { deferQueue?: boolean } = {}): Promise<Supervisor> {
+  const root = ensureStateSubdir(config.home, 'processes');
+  const wrapper = pinWrapper(findWrapper());
   if (wrapper === undefined) log.warn('process wrapper claude-daemon-wrap not found: spawns will fail; rebuild with `node scripts/build.mjs` (needs a C compiler)');
   const pidsLimit = detectPidsLimit(config.maxPids, root, log);
   log.info(`children are limited to ${pidsLimit.max} processes/threads each (${pidsLimit.mechanism})`);
@@ -44,7 +47,8 @@ export async function createSupervisor(config: DaemonConfig, log: Logger): Promi
   }
   await Promise.all(stored.map((s) => sup.restore(s)));
   sweepCgroups(pidsLimit, new Set(sup.list('running').processes.map((p) => p.process_id)));
-  sup.drainQueue();
+  // The daemon opens the queue only once it serves: a daemon that fails to start runs nothing.
+  if (opts.deferQueue !== true) sup.openQueue();
   const counts = sup.list().totals;
   if (stored.length > 0) log.info(`restored ${stored.length} process records in ${Date.now() - t0} ms (running ${counts['running']}, queued ${counts['queued']})`);
   return sup;

@@ -6,17 +6,20 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ProcessRecord, ProcessStatus } from '../../protocol/schemas/processes.js';
+import { DEFAULT_DESCENDANTS_GRACE_S, type ProcessRecord, type ProcessStatus } from '../../protocol/schemas/processes.js';
 import { CommandError } from '../command-error.js';
+import { ioCommandError, isTransient } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { Logger } from '../log.js';
 import { Entry, type WatchMode } from './entry.js';
-import { leftovers, type KillRequest } from './kill.js';
-import { launch, LaunchError } from './launch.js';
+import { leftovers, runTreeLadder, signalTree, type KillRequest } from './kill.js';
+import { launch, LaunchError, type ExitReport } from './launch.js';
 import { releaseCgroup, wrapperLimitArgs, type PidsLimit } from './pids-limit.js';
-import { isAlive, wrapperFor } from './proc.js';
+import { isAlive, liveness, wrapperFor } from './proc.js';
+import { RecordWriter } from './persist.js';
+import { currentBootId, earlierBoot } from '../state/boot.js';
 import { signalName } from './signals.js';
-import { ProcessDir, readExit, readStarted, sizeOf, writeStored, type ExitFile, type StoredProcess } from './store.js';
+import { ProcessDir, readExit, readExitChecked, readStarted, sizeOf, type ExitFile, type StoredProcess } from './store.js';
 
 /** Paths and limits the supervisor needs; resolved by createSupervisor. */
 export interface SupervisorOptions {
@@ -53,9 +56,16 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   private readonly dirty = new Set<Entry>();
   private dirtySince: number | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
+  /** Queued processes start only once this is set (openQueue). */
+  private queueOpen = false;
+  /** Writes records, retrying those the disk refused (persist.ts). */
+  protected readonly writer: RecordWriter;
+  /** A queued process waits for its `running` record to be writable (see drainQueue). */
+  private drainTimer: NodeJS.Timeout | undefined;
 
   constructor(protected readonly opts: SupervisorOptions) {
     super();
+    this.writer = new RecordWriter((e) => this.entries.get(e.record.process_id) === e, opts.log);
   }
 
   /** Ends a process with its ladder; implemented by the public supervisor (timeouts use it). */
@@ -66,8 +76,9 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     const e = new Entry(stored, new ProcessDir(path.join(this.opts.root, stored.record.process_id)));
     this.entries.set(stored.record.process_id, e);
     this.seq = Math.max(this.seq, stored.seq);
-    // Records written before these fields existed.
-    stored.record.descendants_grace_s ??= DEFAULT_DESCENDANTS_GRACE_S;
+    // Records written before these fields existed: the schema's defaults fill them in on load.
+    // Loaded without the schema (tests, older callers): the same defaults; null grace means kept.
+    if ((stored.record as Partial<ProcessRecord>).descendants_grace_s === undefined) stored.record.descendants_grace_s = DEFAULT_DESCENDANTS_GRACE_S;
     stored.record.descendants ??= e.ended ? 0 : null;
     if (stored.record.status === 'queued') {
       this.queue.push(e);
@@ -75,7 +86,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     }
     if (stored.record.status !== 'running') {
       // Ended, but its wrapper still keeps descendants the command left behind: watch until it exits.
-      if (e.ended && stored.wrapper_pid !== null && stored.wrapper_start !== null && isAlive(stored.wrapper_pid, stored.wrapper_start)) {
+      if (e.ended && stored.wrapper_pid !== null && stored.wrapper_start !== null && earlierBoot(stored.boot_id, stored.record.started_at) === undefined && isAlive(stored.wrapper_pid, stored.wrapper_start)) {
         e.lingering = true;
         this.adopt(e, 'wrapper');
       }
@@ -107,6 +118,13 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
         return;
       }
     }
+    // Pids and start times mean nothing across a reboot: never adopt (or later signal) one from before it.
+    const rebooted = earlierBoot(stored.boot_id, stored.record.started_at);
+    if (rebooted !== undefined) {
+      const ex = readExit(e.pd);
+      this.finish(e, ex !== undefined ? outcome(ex) : { status: 'lost', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: rebooted });
+      return;
+    }
     if (stored.wrapper_pid !== null && stored.wrapper_start !== null && isAlive(stored.wrapper_pid, stored.wrapper_start)) {
       this.adopt(e, 'wrapper');
       // Its command has ended already (the wrapper stays for leftovers): say so now, not at the
@@ -118,10 +136,37 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     if (!e.ended) this.emit('spawned', this.view(e), { adopted: true, stdoutPath: e.pd.output('stdout'), stderrPath: e.pd.output('stderr') });
   }
 
-  /** Starts queued processes while there is room (after restore, and whenever one ends). */
+  /** Lets queued processes start from now on (the daemon serves), and starts those that fit. */
+  openQueue(): void {
+    this.queueOpen = true;
+    this.drainQueue();
+  }
+
+  /**
+   * Starts queued processes while there is room (after restore, and whenever one ends). Each is
+   * persisted as `running` (pid null) before its launch, so a daemon dying mid-launch never starts
+   * it twice; while that record cannot be written (disk full), the process stays queued and this is
+   * tried again every second.
+   */
   drainQueue(): void {
-    while (!this.stopping && this.running < this.opts.maxRunning && this.queue.length > 0) {
-      const e = this.queue.shift()!;
+    while (this.queueOpen && !this.stopping && this.running < this.opts.maxRunning && this.queue.length > 0) {
+      const e = this.queue[0]!;
+      const rec = e.record;
+      rec.status = 'running';
+      rec.started_at = new Date().toISOString();
+      try {
+        this.writer.writeOrThrow(e);
+      } catch (err) {
+        rec.status = 'queued';
+        rec.started_at = null;
+        this.opts.log.warn(`queued process ${rec.process_id} waits: its record cannot be written (${(err as Error).message})`);
+        this.drainTimer ??= setTimeout(() => {
+          this.drainTimer = undefined;
+          this.drainQueue();
+        }, 1000).unref();
+        return;
+      }
+      this.queue.shift();
       this.start(e, true).catch((err: unknown) => {
         if (!(err instanceof CommandError)) this.opts.log.error(`starting queued process ${e.record.process_id}`, err);
       });
@@ -130,31 +175,49 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
 
   /**
    * Launches `e`. Everything before the first await runs synchronously, so `starting` is set (and
-   * the slot taken) the moment this is called. A queued process is persisted as `running` (pid
-   * null) before its launch, so a daemon dying mid-launch never starts it twice.
+   * the slot taken) the moment this is called. A direct spawn is acknowledged only once its record
+   * is on disk: if that write fails, its command is killed and the spawn refused (refuseStarted).
    */
   protected async start(e: Entry, fromQueue = false): Promise<void> {
     const rec = e.record;
     this.running++;
     rec.status = 'running';
     rec.started_at = new Date().toISOString();
+    e.stored.boot_id = currentBootId();
     let done!: () => void;
     e.starting = new Promise((r) => (done = r));
     try {
-      if (fromQueue) this.persist(e);
       if (this.opts.wrapper === undefined) throw new LaunchError('the process wrapper claude-daemon-wrap is missing; rebuild with `node scripts/build.mjs` (needs a C compiler)');
       const env = e.stored.env === null ? process.env : { ...process.env, ...e.stored.env };
       const l = await launch({ mkdir: !e.stored.has_stdin, wrapper: this.opts.wrapper, dir: e.pd.dir, cmd: rec.cmd, cwd: rec.cwd, env, hasStdin: e.stored.has_stdin, limitArgs: [...wrapperLimitArgs(this.opts.pidsLimit, rec.process_id), '-g', graceArg(rec.descendants_grace_s)] });
       rec.pid = l.pid;
       Object.assign(e.stored, { wrapper_pid: l.wrapperPid, wrapper_start: l.wrapperStart, pid_start: l.pidStart });
-      // The command ended, the wrapper stays for its leftovers: the outcome is final now all the same.
-      l.cmdEnded.then(() => this.cmdEnded(e)).catch((err: unknown) => this.opts.log.error('after a command end', err));
-      // Reaped: read its outcome now. Unwatched (the launcher died): poll the wrapper, as after a restart.
+      // The wrapper's report (no file involved) ends it the moment the command ends, also when the
+      // wrapper stays on for the command's leftovers; else, once reaped, its exit file.
+      // Unwatched (the launcher died): poll the wrapper, as after a restart.
+      void l.reported.then((ex) => this.cmdReported(e, ex));
       l.exited.then((end) => (end === 'reaped' ? this.wrapperGone(e) : this.adopt(e, 'wrapper'))).catch((err: unknown) => this.opts.log.error('after a wrapper exit', err));
-      this.persist(e);
+      if (fromQueue) this.persist(e); // acknowledged when it was queued: a failed write is retried
+      else {
+        try {
+          this.writer.writeOrThrow(e);
+        } catch (err) {
+          await this.refuseStarted(e, err);
+        }
+      }
       this.armTimeout(e);
       this.emit('spawned', this.view(e), { adopted: false, stdoutPath: e.pd.output('stdout'), stderrPath: e.pd.output('stderr') });
     } catch (err) {
+      if (e.discarded) throw err; // refused after all: already ended and forgotten
+      // Out of descriptors or space before anything ran: refused, nothing kept (queued: retried).
+      if (err instanceof LaunchError && isTransient(err)) {
+        if (fromQueue) {
+          this.requeue(e, err);
+          return;
+        }
+        this.discard(e, err.message);
+        throw ioCommandError(err, `cannot start ${JSON.stringify(rec.cmd[0])}`, 'nothing was started or kept') ?? err;
+      }
       // Whatever went wrong, the slot is released and the record says so.
       const message = err instanceof Error ? err.message : String(err);
       this.finish(e, { status: 'failed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: message });
@@ -185,9 +248,10 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected pollWatched(): void {
     for (const e of this.watched) {
       const s = e.stored;
-      const alive = e.watch === 'wrapper' ? isAlive(s.wrapper_pid!, s.wrapper_start!) : s.record.pid !== null && isAlive(s.record.pid, s.pid_start!);
-      if (alive) {
-        if (e.watch === 'wrapper' && !e.ended && fs.existsSync(e.pd.exit)) this.cmdEnded(e);
+      const alive = e.watch === 'wrapper' ? liveness(s.wrapper_pid!, s.wrapper_start!) : s.record.pid !== null ? liveness(s.record.pid, s.pid_start!) : 'dead';
+      if (alive !== 'dead') {
+        // `unknown`: out of descriptors; look again next round.
+        if (alive === 'alive' && e.watch === 'wrapper' && !e.ended && fs.existsSync(e.pd.exit)) this.cmdEnded(e);
         continue;
       }
       this.watched.delete(e);
@@ -200,8 +264,9 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * The wrapper says the command has ended (its exit file is written) and stays on for descendants
-   * the command left behind: the record ends now (waits return), the tree is watched until then.
+   * A polled (adopted) wrapper still lives although its exit file exists: the command has ended and
+   * the wrapper stays on for descendants it left behind. The record ends now (waits return), the
+   * tree is watched until the wrapper exits. (A launched one says so in its report: cmdReported.)
    */
   protected cmdEnded(e: Entry): void {
     if (e.ended) return;
@@ -211,19 +276,35 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     this.finish(e, outcome(ex));
   }
 
+  /**
+   * The wrapper's report: the command has ended. Final at once; when the wrapper stays on for
+   * descendants the command left behind, its tree is watched until it exits (`exited`, treeGone).
+   */
+  protected cmdReported(e: Entry, ex: ExitReport): void {
+    if (e.ended) return;
+    if (ex.lingering === true) e.lingering = true;
+    this.finish(e, outcome(ex));
+  }
+
   /** The wrapper is gone: read what it recorded; else keep watching the command, else `lost`. */
   protected wrapperGone(e: Entry, cmdGone = false): void {
     if (e.ended) {
       this.treeGone(e);
       return;
     }
-    const ex = readExit(e.pd);
-    if (ex !== undefined) {
-      this.finish(e, outcome(ex));
+    const ex = readExitChecked(e.pd);
+    if ('exit' in ex) {
+      this.finish(e, outcome(ex.exit));
       return;
     }
     const s = e.stored;
-    if (!cmdGone && s.record.pid !== null && s.pid_start !== null && isAlive(s.record.pid, s.pid_start)) {
+    const cmd = !cmdGone && s.record.pid !== null && s.pid_start !== null ? liveness(s.record.pid, s.pid_start) : 'dead';
+    if ('retry' in ex || cmd === 'unknown') {
+      // Unreadable for now (no descriptor left, EIO): not an unknown outcome, only a late one.
+      setTimeout(() => this.wrapperGone(e, cmdGone), 250).unref();
+      return;
+    }
+    if (cmd === 'alive') {
       this.opts.log.warn(`process ${s.record.process_id}: its wrapper died; watching the command itself (its outcome will be unknown)`);
       this.adopt(e, 'cmd');
       return;
@@ -259,16 +340,19 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
     rec.descendants = e.lingering ? leftovers(e).length : 0;
-    // An outcome the wrapper's exit file already holds survives a crash without this write (restore
-    // reads the file): coalesced, so ending 100 at once replies without 100 file writes in between.
-    // Any other outcome is known only here: written now.
-    if (o.inExitFile === true) this.persistSoon(e);
-    else this.persist(e);
-    // The wrapper removes it once its tree has ended (it wrote the exit file, so it ran to the
+    // An outcome the wrapper's exit file holds (or will hold: the wrapper retries it until written
+    // before it exits) survives a crash without this write (restore reads the file): coalesced, so
+    // ending 100 at once replies without 100 file writes in between. Any other outcome is known
+    // only here: written now.
+    if (!e.discarded) {
+      if (o.inExitFile === true) this.persistSoon(e);
+      else this.persist(e);
+    }
+    // The wrapper removes it once its tree has ended (it recorded the outcome, so it runs to the
     // end, or lingers: treeGone retries); only when it died early is it left to us.
     if (!e.lingering && o.inExitFile !== true) releaseCgroup(this.opts.pidsLimit, rec.process_id);
     e.notifyEnded();
-    this.emit('ended', rec);
+    if (!e.discarded) this.emit('ended', rec);
     this.drainQueue();
   }
 
@@ -293,11 +377,55 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       this.dirty.delete(e);
     }
     if (this.entries.get(e.record.process_id) !== e) return;
-    try {
-      writeStored(e.pd, e.stored);
-    } catch (err) {
-      this.opts.log.error(`persisting process ${e.record.process_id}`, err);
+    this.writer.write(e);
+  }
+
+  /**
+   * A direct spawn whose command runs but whose record could not be written: it was never
+   * acknowledged, so its command must not run on untracked. Killed (SIGKILL, its whole tree),
+   * forgotten, its directory deleted; the spawn fails with the write's own code.
+   */
+  private async refuseStarted(e: Entry, err: unknown): Promise<never> {
+    const id = e.record.process_id;
+    e.discarded = true;
+    signalTree(e, 'SIGKILL');
+    if (!(await e.waitEnd(5000))) {
+      this.opts.log.warn(`process ${id}: refused, but its command has not ended 5 s after SIGKILL`);
+      this.finish(e, { status: 'failed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: 'refused' });
     }
+    // Descendants it left (the wrapper stays for them): SIGKILLed as well, none may outlive the refusal.
+    if (e.lingering) await runTreeLadder(e, [{ signal: 'SIGKILL', delay_ms: 0 }]);
+    await this.forget(e);
+    throw ioCommandError(err, `cannot write the record of process ${id}`, 'its command was stopped and nothing of it is kept')
+      ?? new CommandError('STATE_IO_FAILED', `cannot write the record of process ${id}: ${(err as Error).message}; its command was stopped and nothing of it is kept`);
+  }
+
+  /** A spawn refused before anything ran: frees its slot, wakes waiters, forgets it. */
+  protected discard(e: Entry, reason: string): void {
+    e.discarded = true;
+    this.finish(e, { status: 'failed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason });
+    void this.forget(e);
+  }
+
+  /** Removes a discarded entry and whatever of its directory exists. */
+  private async forget(e: Entry): Promise<void> {
+    if (this.entries.get(e.record.process_id) === e) this.entries.delete(e.record.process_id);
+    releaseCgroup(this.opts.pidsLimit, e.record.process_id);
+    await fs.promises.rm(e.pd.dir, { recursive: true, force: true, maxRetries: 5 }).catch((err: unknown) => this.opts.log.warn(`cannot delete ${e.pd.dir}: ${(err as Error).message}`));
+  }
+
+  /** A queued process that could not start for want of descriptors or space: back to the queue head. */
+  private requeue(e: Entry, err: Error): void {
+    this.running--;
+    e.record.status = 'queued';
+    e.record.started_at = null;
+    this.queue.unshift(e);
+    this.persist(e);
+    this.opts.log.warn(`queued process ${e.record.process_id} could not start (${err.message}); retrying in 1 s`);
+    this.drainTimer ??= setTimeout(() => {
+      this.drainTimer = undefined;
+      this.drainQueue();
+    }, 1000).unref();
   }
 
   /**
@@ -321,7 +449,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   }
 
   /** Drops a pending coalesced write (the record is being removed). */
-  protected forget(e: Entry): void {
+  protected dropPending(e: Entry): void {
     e.dirty = false;
     this.dirty.delete(e);
   }
@@ -359,8 +487,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   }
 }
 
-/** Default seconds the processes a command leaves behind may outlive it (`descendants_grace_s`). */
-export const DEFAULT_DESCENDANTS_GRACE_S = 5;
+export { DEFAULT_DESCENDANTS_GRACE_S };
 
 /** The wrapper's `-g` value: milliseconds, or -1 to keep the leftovers. */
 function graceArg(graceS: number | null): string {

@@ -5,6 +5,8 @@
  */
 import fs from 'node:fs';
 import type { ReadOutputResult } from '../../protocol/schemas/processes.js';
+import { CommandError } from '../command-error.js';
+import { ioCommandError } from '../io-error.js';
 
 /** What to read. */
 export interface ReadRequest {
@@ -19,12 +21,19 @@ export interface ReadRequest {
 
 const TAIL_CHUNK = 64 * 1024;
 
-/** Reads one slice of a captured stream. A missing file (queued process) reads as empty. */
+/**
+ * Reads one slice of a captured stream. A missing file (queued process) reads as empty; a file that
+ * cannot be opened or read (no descriptor left, EIO) fails the read with its code, never an empty
+ * answer that would look like the end of the output.
+ */
 export async function readOutput(req: ReadRequest): Promise<ReadOutputResult> {
   let fh: fs.promises.FileHandle;
   try {
     fh = await fs.promises.open(req.file, 'r');
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw ioCommandError(err, `cannot open ${req.file}`, 'nothing was read') ?? new CommandError('STATE_IO_FAILED', `cannot open ${req.file}: ${(err as Error).message}`);
+    }
     const offset = req.offset ?? 0;
     return { data: '', encoding: req.encoding, offset, next_offset: offset, eof: req.ended };
   }

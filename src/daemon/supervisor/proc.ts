@@ -71,6 +71,22 @@ export function isAlive(pid: number, start: number): boolean {
   return st !== undefined && st.start === start && st.state !== 'Z' && st.state !== 'X';
 }
 
+/**
+ * Like isAlive, but `unknown` when /proc could not be read for want of a descriptor (EMFILE,
+ * ENFILE): a process must not be declared ended because the daemon is short of files.
+ */
+export function liveness(pid: number, start: number): 'alive' | 'dead' | 'unknown' {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EMFILE' || code === 'ENFILE' || code === 'ENOMEM' ? 'unknown' : 'dead';
+  }
+  const st = parseStat(pid, text);
+  return st !== undefined && st.start === start && st.state !== 'Z' && st.state !== 'X' ? 'alive' : 'dead';
+}
+
 /** Every process on the machine, by pid, plus a parent-to-children index. */
 export interface ProcSnapshot {
   byPid: Map<number, ProcStat>;

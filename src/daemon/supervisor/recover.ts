@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
+import { currentBootId, earlierBoot } from '../state/boot.js';
 import { DEFAULT_DESCENDANTS_GRACE_S } from './lifecycle.js';
 import { cmdline, isAlive, wrapperFor } from './proc.js';
 import { ProcessDir, readStarted, writeStored, type StartedFile, type StoredProcess } from './store.js';
@@ -29,8 +30,10 @@ export async function recoverOrphan(root: string, name: string, seq: number, log
     await fs.promises.rm(pd.dir, { recursive: true, force: true });
     return undefined;
   }
-  const { cmd, cwd, grace } = commandOf(st);
   const at = startedAt(pd);
+  // From before a reboot, its pids now name strangers: their command lines are not this one's.
+  const rebooted = earlierBoot(null, at) !== undefined;
+  const { cmd, cwd, grace } = rebooted ? { cmd: [UNKNOWN_CMD], cwd: '/', grace: DEFAULT_DESCENDANTS_GRACE_S } : commandOf(st);
   const stored: StoredProcess = {
     version: 1,
     record: {
@@ -41,11 +44,14 @@ export async function recoverOrphan(root: string, name: string, seq: number, log
     },
     seq, env: null, has_stdin: fs.existsSync(pd.stdin),
     wrapper_pid: st.wrapperPid, wrapper_start: st.wrapperStart, pid_start: st.pidStart,
+    boot_id: rebooted ? null : currentBootId(),
   };
   writeStored(pd, stored);
   log.warn(`process ${name}: the daemon died before recording its spawn; adopted from the wrapper's files (its name, timeout and env overrides were not recorded)`);
   return stored;
 }
+
+const UNKNOWN_CMD = '(unknown: the daemon died while starting it, and the command has ended)';
 
 /**
  * The command line, cwd and descendants grace (seconds, null = kept; from `-g MS`), from the
@@ -70,7 +76,7 @@ function commandOf(st: StartedFile): { cmd: string[]; cwd: string; grace: number
     }
     if (argv.length > 0) return { cmd: argv, cwd, grace };
   }
-  return { cmd: ['(unknown: the daemon died while starting it, and the command has ended)'], cwd: '/', grace };
+  return { cmd: [UNKNOWN_CMD], cwd: '/', grace };
 }
 
 /** When the wrapper wrote `started` (close to the command's start). */

@@ -8,6 +8,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProcessRecord } from '../../protocol/schemas/processes.js';
+import { RECORD_CAP_BYTES, readStateFile, SMALL_FILE_CAP_BYTES, StateFileError, foreignDirReason } from '../state/files.js';
+import { quarantine } from '../state/quarantine.js';
+import { parseStored } from './stored-schema.js';
 
 /** What the daemon keeps beside the wire record to re-adopt, restart or requeue a process. */
 export interface StoredProcess {
@@ -21,6 +24,11 @@ export interface StoredProcess {
   wrapper_pid: number | null;
   wrapper_start: number | null;
   pid_start: number | null;
+  /**
+   * The machine's boot id when the command started (state/boot.ts): pids and start times mean
+   * nothing across a reboot. Absent in records written before it was stored.
+   */
+  boot_id?: string | null;
 }
 
 /** The outcome the wrapper wrote into `exit`. */
@@ -41,7 +49,7 @@ export interface StartedFile {
 /** Reads `started` (written by the wrapper once the command runs), or undefined. */
 export async function readStarted(pd: ProcessDir): Promise<StartedFile | undefined> {
   try {
-    const f = (await fs.promises.readFile(path.join(pd.dir, 'started'), 'latin1')).trim().split(' ');
+    const f = (readStateFile(path.join(pd.dir, 'started'), SMALL_FILE_CAP_BYTES) ?? '').trim().split(' ');
     const [pid, pidStart, wrapperStart, wrapperPid] = f.slice(1).map(Number);
     if (f[0] !== 'ok' || !pid || !pidStart || !wrapperStart || !wrapperPid) return undefined;
     return { pid, pidStart, wrapperStart, wrapperPid };
@@ -77,19 +85,65 @@ export class ProcessDir {
   }
 }
 
-/** Writes record.json atomically (temporary file, then rename). */
+/**
+ * Writes record.json atomically (temporary file, then rename). Throws the file system's error (e.g.
+ * ENOSPC, EMFILE) when it cannot; the temporary file is then removed, so a failed write leaves the
+ * previous record as it was and no partial file taking space.
+ */
 export function writeStored(pd: ProcessDir, stored: StoredProcess): void {
   const tmp = `${pd.record}.tmp`;
   const text = JSON.stringify(stored);
   try {
-    fs.writeFileSync(tmp, text, { mode: 0o600 });
+    try {
+      fs.writeFileSync(tmp, text, { mode: 0o600 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // The wrapper creates the directory; if it never ran (missing, failed early), make it here.
+      fs.mkdirSync(pd.dir, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(tmp, text, { mode: 0o600 });
+    }
+    fs.renameSync(tmp, pd.record);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    // The wrapper creates the directory; if it never ran (missing, failed early), make it here.
-    fs.mkdirSync(pd.dir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(tmp, text, { mode: 0o600 });
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // Never created.
+    }
+    throw err;
   }
-  fs.renameSync(tmp, pd.record);
+}
+
+/** What reading the exit file found: the outcome, nothing (none written), or a failure to retry. */
+export type ExitRead = { exit: ExitFile } | { none: true } | { retry: NodeJS.ErrnoException };
+
+/**
+ * Like readExit, but tells "no exit file" from "could not read it now" (EMFILE, EIO...): the
+ * latter is not an unknown outcome, just one to read again later.
+ */
+export function readExitChecked(pd: ProcessDir): ExitRead {
+  let text: string | undefined;
+  try {
+    text = readStateFile(pd.exit, SMALL_FILE_CAP_BYTES);
+  } catch (err) {
+    const code = err instanceof StateFileError ? err.code : (err as NodeJS.ErrnoException).code;
+    // A symlink, a FIFO or an oversized file is no exit record; a failed open or read is a late one.
+    if (code === undefined || code === 'ENOTDIR') return { none: true };
+    return { retry: Object.assign(new Error((err as Error).message), { code }) };
+  }
+  if (text === undefined) return { none: true };
+  const v = parseExit(text);
+  return v !== undefined ? { exit: v } : { none: true };
+}
+
+/** An exit file's text as an ExitFile, or undefined when it is not one. */
+function parseExit(text: string): ExitFile | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<ExitFile> | null;
+    const intOrNull = (x: unknown): x is number | null => x === null || Number.isInteger(x);
+    return v !== null && typeof v.ended_at_ms === 'number' && intOrNull(v.exit_code) && intOrNull(v.signal) ? (v as ExitFile) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -98,17 +152,16 @@ export function writeStored(pd: ProcessDir, stored: StoredProcess): void {
  * ending 100 processes at once several times slower under load.
  */
 export function readExit(pd: ProcessDir): ExitFile | undefined {
-  try {
-    const v = JSON.parse(fs.readFileSync(pd.exit, 'utf8')) as ExitFile;
-    return typeof v.ended_at_ms === 'number' ? v : undefined;
-  } catch {
-    return undefined;
-  }
+  const r = readExitChecked(pd);
+  return 'exit' in r ? r.exit : undefined;
 }
 
 /**
- * Loads every stored record under `root`; unreadable ones are reported, not fatal. Directories with
- * no record.json at all are returned in `orphans` (see recover.ts: the daemon died mid-spawn).
+ * Loads every stored record under `root` (the state directory's `processes`). Each is read safely
+ * (state/files.ts) and validated with the record schema; anything that fails (a wrong-typed field, a
+ * FIFO, a symlink, a directory someone else owns) is moved to the state directory's `corrupt/`
+ * with a log line naming the file and the reason, and never stops the start. Directories with no
+ * record.json at all are returned in `orphans` (see recover.ts: the daemon died mid-spawn).
  */
 export function loadAll(root: string, warn: (msg: string) => void): { stored: StoredProcess[]; orphans: string[] } {
   let names: string[];
@@ -119,15 +172,31 @@ export function loadAll(root: string, warn: (msg: string) => void): { stored: St
   }
   const out: StoredProcess[] = [];
   const orphans: string[] = [];
+  const reject = (target: string, what: string, reason: string): void => {
+    const moved = quarantine(path.dirname(root), target);
+    warn(`ignoring ${what}: ${reason}; ${moved.ok ? `moved ${target} to ${moved.to}` : `left in place (cannot move it: ${moved.error})`}`);
+  };
   for (const name of names) {
-    const file = path.join(root, name, 'record.json');
+    const dir = path.join(root, name);
+    const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+    if (st === undefined) continue;
+    const foreign = foreignDirReason(st);
+    if (foreign !== undefined) {
+      reject(dir, dir, foreign);
+      continue;
+    }
+    const file = path.join(dir, 'record.json');
     try {
-      const v = JSON.parse(fs.readFileSync(file, 'utf8')) as StoredProcess;
-      if (v.version !== 1 || v.record?.process_id !== name) throw new Error('unexpected shape');
-      out.push(v);
+      const text = readStateFile(file, RECORD_CAP_BYTES);
+      if (text === undefined) {
+        orphans.push(name);
+        continue;
+      }
+      const v = parseStored(text, name);
+      if (v instanceof Error) reject(dir, file, v.message);
+      else out.push(v);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') orphans.push(name);
-      else warn(`ignoring ${file}: ${(err as Error).message}`);
+      reject(dir, file, err instanceof StateFileError ? err.reason : String(err));
     }
   }
   return { stored: out.sort((a, b) => a.seq - b.seq), orphans };

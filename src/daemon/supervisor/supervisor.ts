@@ -8,11 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ListProcessesResult, ProcessRecord, ProcessStatus, RemoveProcessResult, WaitResult } from '../../protocol/schemas/processes.js';
 import { CommandError } from '../command-error.js';
+import { ioCommandError } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { ShutdownOptions } from '../services.js';
 import { Entry } from './entry.js';
 import { defaultLadder, runLadder, runTreeLadder, type KillPlanner, type KillRequest } from './kill.js';
 import { DEFAULT_DESCENDANTS_GRACE_S, Lifecycle } from './lifecycle.js';
+import { foreignDirReason } from '../state/files.js';
 import { killCgroup, releaseCgroup, type PidsLimit } from './pids-limit.js';
 import { ProcessDir, trashDir, type StoredProcess } from './store.js';
 
@@ -50,6 +52,7 @@ export class ProcessSupervisor extends Lifecycle {
     // Hooks are called by other domains too: the id names a directory, so check it here as well.
     if (!isSafeId(id)) throw new CommandError('INVALID_PARAMS', `process_id ${JSON.stringify(id)} must be 1-64 characters of A-Z a-z 0-9 . _ - and not "." or ".."`);
     if (this.entries.has(id)) throw new CommandError('PROCESS_EXISTS', `a process with id ${JSON.stringify(id)} already exists; choose another process_id or remove_process it first`);
+    refuseForeignDir(path.join(this.opts.root, id));
     const now = new Date().toISOString();
     const stored: StoredProcess = {
       version: 1,
@@ -72,13 +75,21 @@ export class ProcessSupervisor extends Lifecycle {
         await fs.promises.writeFile(e.pd.stdin, spec.stdin, { mode: 0o600 });
       } catch (err) {
         this.entries.delete(id);
-        throw err;
+        await fs.promises.rm(e.pd.dir, { recursive: true, force: true }).catch(() => undefined);
+        throw ioCommandError(err, `cannot write the stdin of process ${id}`, 'nothing was started or kept') ?? err;
       }
     }
     if (this.running >= this.opts.maxRunning) {
-      fs.mkdirSync(e.pd.dir, { mode: 0o700, recursive: true });
+      // Acknowledged only once its record is on disk: a queued spawn the disk refuses is refused.
+      try {
+        fs.mkdirSync(e.pd.dir, { mode: 0o700, recursive: true });
+        this.writer.writeOrThrow(e);
+      } catch (err) {
+        this.entries.delete(id);
+        fs.rmSync(e.pd.dir, { recursive: true, force: true });
+        throw ioCommandError(err, `cannot write the record of queued process ${id}`, 'nothing was queued or kept') ?? err;
+      }
       this.queue.push(e);
-      this.persist(e);
       return e.record;
     }
     await this.start(e);
@@ -163,7 +174,7 @@ export class ProcessSupervisor extends Lifecycle {
     // anything still in its pids cgroup (the wrapper was killed and they went to pid 1) is killed.
     if (e.lingering) await runTreeLadder(e, defaultLadder({ grace_s: 2 }));
     await killCgroup(this.opts.pidsLimit, id);
-    this.forget(e);
+    this.dropPending(e);
     // Moved aside first (atomic), so a daemon killed mid-removal never leaves half a directory.
     const trash = path.join(trashDir(this.opts.root), `${id}.${randomHex(4)}`);
     try {
@@ -178,7 +189,8 @@ export class ProcessSupervisor extends Lifecycle {
     releaseCgroup(this.opts.pidsLimit, id);
     // Only now: until its directory is gone, the id stays taken (a new spawn must not reuse it).
     this.entries.delete(id);
-    await fs.promises.rm(trash, { recursive: true, force: true });
+    // Retries: a wrapper still retrying its exit file (disk was full) may add a file meanwhile.
+    await fs.promises.rm(trash, { recursive: true, force: true, maxRetries: 5 });
     this.emit('removed', id);
     return { removed: true, process_id: id };
   }
@@ -235,7 +247,20 @@ export class ProcessSupervisor extends Lifecycle {
     if (this.poll !== undefined) clearInterval(this.poll);
     this.poll = undefined;
     this.flushDirty();
+    // A last attempt at records the disk refused; what still fails is logged (the previous version stays).
+    this.writer.retry();
+    this.writer.stop();
   }
+}
+
+/**
+ * An unknown id whose directory exists all the same (planted, or left by hand) is used only if it is
+ * a real directory of ours: output and the record's environment never go where someone else can read.
+ */
+function refuseForeignDir(dir: string): void {
+  const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+  const why = st && foreignDirReason(st);
+  if (why) throw new CommandError('PROCESS_EXISTS', `${dir} already exists and ${why}; the daemon will not use it. Remove it, or choose another process_id`);
 }
 
 /** True for an id that is safe as one path component (the protocol's ProcessId rule). */

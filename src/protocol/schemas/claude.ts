@@ -4,6 +4,7 @@
  * a client can read `record.claude.total_cost_usd` without checking which phase the run is in.
  */
 import { z } from 'zod';
+import { isJsonObjectText, PERMISSION_MODES } from '../claude-options.js';
 import { ProcessId, type ProcessRecord } from './processes.js';
 
 /** Progress of a run as read from its stream: `stalled` is sticky once the stall watchdog fired. */
@@ -37,11 +38,39 @@ export type ClaudeRunInfo = {
   subtype: string | null;
   /** HTTP status of the API error that ended the run, if any. */
   api_error_status: number | null;
+  /**
+   * Why the run failed, for people: the best reason the stream gives (claude's own message such as
+   * "Not logged in · Please run /login", the result's `errors`), else what the daemon saw (its kill
+   * or timeout, the last stderr line, the exit status). Null unless `is_error` is true.
+   */
+  error: string | null;
+  /**
+   * The failure's kind, for scripts: the `error` claude tags its API-error message with
+   * (`authentication_failed`, `rate_limit`, `server_error`, ...), else an `error_*` subtype
+   * (`error_max_turns`, `error_max_budget_usd`, ...); null when the stream names none.
+   */
+  error_type: string | null;
+  /**
+   * While claude retries a failed API call by itself (with backoff, up to ~3 minutes by default):
+   * its latest `system/api_retry` line. Null once a reply or the result line arrives.
+   */
+  api_retry: ClaudeApiRetry | null;
   total_cost_usd: number | null;
   duration_ms: number | null;
   usage: Record<string, unknown> | null;
   /** The run's stall watchdog (`spawn_claude`'s `stall_timeout_s`), kept so a restarted daemon re-arms it. */
   stall_timeout_s: number | null;
+};
+
+/** claude's `system/api_retry` line, as kept in the `claude` object. */
+export type ClaudeApiRetry = {
+  attempt: number | null;
+  max_retries: number | null;
+  /** HTTP status of the failed attempt (null for a connection error). */
+  error_status: number | null;
+  /** claude's tag for it: `server_error`, `rate_limit`, ... */
+  error: string | null;
+  retry_delay_ms: number | null;
 };
 
 const nonEmpty = z.string().min(1);
@@ -60,11 +89,17 @@ export const SpawnClaudeParams = z.object({
   append_system_prompt: z.string().optional(),
   allowed_tools: stringList.optional(),
   disallowed_tools: stringList.optional(),
-  permission_mode: z.enum(['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan']).optional(),
+  permission_mode: z.enum(PERMISSION_MODES).optional(),
   max_turns: z.number().int().positive().optional(),
   /** Paths of MCP config files or JSON strings; an object is passed as its JSON text. */
   mcp_config: z.union([nonEmpty, stringList, z.record(z.string(), z.unknown())]).optional(),
   resume: nonEmpty.optional(),
+  /** `--max-budget-usd`: claude stops the run (`error_max_budget_usd`) once it has spent this much. */
+  max_budget_usd: z.number().positive().optional(),
+  /** `--json-schema`: a JSON Schema object, or its JSON text; claude then returns structured output. */
+  json_schema: z
+    .union([z.record(z.string(), z.unknown()), z.string().refine(isJsonObjectText, 'must be a JSON Schema: an object, or the JSON text of one')])
+    .optional(),
   session_id: z.guid('must be a UUID').optional(),
   stall_timeout_s: z.number().positive().optional(),
   timeout_s: z.number().positive().optional(),
@@ -87,6 +122,10 @@ export interface ClaudeResultReply {
   subtype: string | null;
   /** HTTP status of the API error that ended the run (claude says `subtype: success` even then). */
   api_error_status: number | null;
+  /** Why the run failed (the `claude` object's `error`); null unless `is_error`. */
+  error: string | null;
+  /** The failure's kind (the `claude` object's `error_type`). */
+  error_type: string | null;
   session_id: string | null;
   state: ClaudeRunState;
   /** True when the run had not ended when the reply was made. */

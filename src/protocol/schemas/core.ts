@@ -35,6 +35,13 @@ export interface PingResult {
    * or `none` (root without a writable pids cgroup).
    */
   pids_limit?: { max: number; mechanism: 'cgroup-v1' | 'cgroup-v2' | 'rlimit' | 'none' };
+  /**
+   * The keeper that restarts this daemon if it dies (`start --detach`): its pid, how many daemons it
+   * started before this one, and how the previous one ended (`signal 9 (Killed)`, `exit code 1`).
+   * null when nothing keeps the daemon (started in the foreground or with `--no-keeper`, no C
+   * compiler, or the keeper was killed).
+   */
+  keeper?: { pid: number; restarts: number; last_death: string | null } | null;
   /** Present when the request asked for `stats` or `gc`. */
   memory?: MemoryStats;
   /** True when a full GC ran before `memory` was measured. */

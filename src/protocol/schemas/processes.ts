@@ -41,6 +41,9 @@ export const SignalParam = z
   .refine((s) => SIGNAL_SET.has(s), 'must be a signal name such as SIGTERM, SIGINT or SIGKILL')
   .transform((s) => s as SignalName);
 
+/** Default seconds the processes a command leaves behind may outlive it (`descendants_grace_s`). */
+export const DEFAULT_DESCENDANTS_GRACE_S = 5;
+
 /** `spawn_process`: `cmd` is argv (no shell); `env` is laid over the daemon's environment. */
 export const SpawnProcessParams = z.object({
   cmd: z.array(z.string()).min(1, 'must list at least the program to run'),
@@ -130,6 +133,38 @@ export interface ProcessRecord {
   /** Present on `claude -p` stream-json runs; maintained by the claude observer. */
   claude?: Record<string, unknown>;
 }
+
+/** An ISO 8601 time as the daemon writes it (`Date.prototype.toISOString`). */
+const IsoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time');
+
+/**
+ * The record's shape as a schema, so a record that did not come from this daemon's own memory (one
+ * read back from disk at start) is checked field by field before it is served or acted on. Its
+ * parameter-like fields reuse the spawn schema's own rules. Fields it does not know are kept (a newer
+ * daemon's record read by an older one loses nothing).
+ */
+export const ProcessRecordSchema: z.ZodType<ProcessRecord> = z.looseObject({
+  process_id: ProcessId,
+  pid: z.number().int().positive().nullable(),
+  status: z.enum(PROCESS_STATUSES),
+  cmd: SpawnProcessParams.shape.cmd,
+  cwd: z.string().min(1),
+  name: z.string().nullable(),
+  exit_code: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  created_at: IsoTime,
+  started_at: IsoTime.nullable(),
+  ended_at: IsoTime.nullable(),
+  duration_ms: z.number().nullable(),
+  stdout_bytes: z.number().int().nonnegative(),
+  stderr_bytes: z.number().int().nonnegative(),
+  timeout_s: SpawnProcessParams.shape.timeout_s.unwrap().nullable(),
+  reason: z.string().nullable(),
+  // Absent from records written before they existed: the default grace, and not counted (null).
+  descendants_grace_s: SpawnProcessParams.shape.descendants_grace_s.unwrap().nullable().default(DEFAULT_DESCENDANTS_GRACE_S),
+  descendants: z.number().int().nonnegative().nullable().default(null),
+  claude: z.record(z.string(), z.unknown()).optional(),
+});
 
 /** `wait_process`'s reply: the record, flagged when the wait ran out before the process ended. */
 export type WaitResult = ProcessRecord & { timed_out?: true };

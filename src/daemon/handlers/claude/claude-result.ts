@@ -32,6 +32,9 @@ export const claudeResult: Handler<'claude_result'> = async (p, { services, sign
     is_error: info.is_error,
     subtype: info.subtype,
     api_error_status: info.api_error_status,
+    // Records written before these fields existed lack them.
+    error: info.error ?? null,
+    error_type: info.error_type ?? null,
     session_id: info.session_id,
     state: info.state,
     running: !ENDED_STATUSES.has(rec.status),
