@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,10 @@ static int grow(char **buf, size_t *cap, size_t need) {
   return 1;
 }
 
+/* The scheduling policy the launcher was started with, given back to each wrapper it starts. */
+static int start_policy = SCHED_OTHER;
+static struct sched_param start_param;
+
 static void serve_one(char *payload, size_t len, const sigset_t *oldmask) {
   size_t count = 0;
   for (size_t i = 0; i < len; i++)
@@ -84,6 +89,7 @@ static void serve_one(char *payload, size_t len, const sigset_t *oldmask) {
     int fn = snprintf(line, sizeof line, "f %.20s %d\n", seq, (int)getpid());
     write_all(1, line, (size_t)fn);
     sigprocmask(SIG_SETMASK, oldmask, NULL);
+    sched_setscheduler(0, start_policy, &start_param);
     setsid();
     int dn = open("/dev/null", O_RDWR);
     if (dn >= 0) {
@@ -119,6 +125,16 @@ int serve(void) {
   /* SIGTERM stays fatal: it is how an operator stops a launcher by hand. */
   static const int launcher_ignores[] = {SIGINT, SIGHUP, SIGPIPE};
   ignore_signals(launcher_ignores, sizeof launcher_ignores / sizeof *launcher_ignores);
+  /* SCHED_BATCH: the same share of the CPU, but its wake-ups (a frame to fork, a wrapper to reap)
+   * never preempt the daemon mid-loop; when the daemon stops 100 commands at once, the reaping
+   * and the "x" lines queue behind its signals. Each wrapper gets the original policy back. */
+  start_policy = sched_getscheduler(0);
+  sched_getparam(0, &start_param);
+  if (start_policy == SCHED_OTHER) {
+    struct sched_param batch;
+    memset(&batch, 0, sizeof batch);
+    sched_setscheduler(0, SCHED_BATCH, &batch);
+  }
   sigset_t mask, oldmask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);

@@ -2,7 +2,7 @@
  * claude-daemon-wrap: the tiny process that stands between the daemon and one command, so the
  * command's outcome is recorded even when the daemon is dead (SIGKILLed, restarted, upgraded).
  *
- * usage: claude-daemon-wrap DIR CWD STDIN [-r FD] [-p CGROUP MAX | -n MAX] -- CMD [ARGS...]
+ * usage: claude-daemon-wrap DIR CWD STDIN [-r FD] [-p CGROUP MAX | -n MAX] [-g MS] -- CMD [ARGS...]
  *   DIR    the process's state directory; the wrapper creates DIR/stdout and DIR/stderr (0600) and
  *          writes DIR/exit (atomically: DIR/exit.tmp then rename) once CMD has ended.
  *   CWD    directory CMD runs in ("" = inherit).
@@ -15,9 +15,16 @@
  *          the user, and root ignores it).
  *   -r FD  a socket (or pipe) to the daemon, inherited from the launcher, held for the wrapper's
  *          whole life: once CMD has ended the wrapper sends "e <wrapper pid> <wrapper starttime>
- *          <exit record>\n" on it
- *          (no disk needed), so the daemon learns the outcome even when DIR/exit cannot be written.
+ *          <exit record>\n" on it (no disk needed), so the daemon learns the outcome even when
+ *          DIR/exit cannot be written; the record has "lingering":true when the wrapper stays for
+ *          descendants CMD left behind (see -g).
  *          Never blocks: a daemon that is gone or not reading just misses the line.
+ *   -g MS  what happens to descendants that outlive CMD (see linger() below): once CMD has ended,
+ *          its exit file is written (or being retried) and its outcome reported, the wrapper stays,
+ *          reaping them, for MS milliseconds, then sends every remaining descendant SIGTERM, 2 s
+ *          later SIGKILL, and exits once none is left.
+ *          -1 keeps them (the wrapper stays until they end by themselves or the daemon kills them).
+ *          Default 5000.
  *
  * Protocol with the daemon, on the wrapper's stdout (a pipe), exactly one line:
  *   "ok <cmd pid> <cmd starttime> <wrapper starttime> <wrapper pid>\n"  CMD runs (exec succeeded);
@@ -28,7 +35,11 @@
  * Why each choice:
  * - PR_SET_CHILD_SUBREAPER: `claude` starts Bash-tool shells with setsid and may orphan them; they
  *   reparent to this wrapper instead of pid 1, so a /proc parent walk from the wrapper still finds
- *   them when the daemon kills the tree.
+ *   them when the daemon kills the tree. The wrapper outlives CMD while any of them lives (linger),
+ *   or they would go to pid 1 and out of reach.
+ * - The outcome is reported (-r) the moment CMD ends, before the wrapper lingers for leftovers, so
+ *   `wait` returns when CMD ends, not when its leftovers do; the daemon watches the wrapper's own
+ *   exit (the launcher's "x" line, or polling after a restart) to know when the leftovers are gone.
  * - The wrapper ignores SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGPIPE, so a tree kill never takes it down
  *   before it records the outcome; CMD gets every disposition and the signal mask reset to default.
  * - CMD runs in its own process group (setpgid), so one kill(-pgid) reaches its ordinary children.
@@ -42,8 +53,10 @@
  *   because a write failed, and a daemon started later still finds it.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +151,74 @@ static int write_file(const char *path, const char *text) {
   return e;
 }
 
+static long long mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Parent pid from /proc/PID/stat (field 4), or -1. */
+static pid_t parent_of(const char *name) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%.20s/stat", name);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  if (p == NULL || p[1] == 0 || p[2] == 0) return -1;
+  p = strchr(p + 3, ' '); /* skip the state field */
+  return p ? (pid_t)strtol(p + 1, NULL, 10) : -1;
+}
+
+/* Sends sig to every descendant of this process (one scan of /proc: pid -> parent, then closure).
+ * Returns how many it signalled. */
+static int signal_descendants(int sig) {
+  DIR *d = opendir("/proc");
+  if (d == NULL) return 0;
+  size_t cap = 1024, n = 0;
+  pid_t *pids = malloc(cap * sizeof *pids), *parents = malloc(cap * sizeof *parents);
+  struct dirent *de;
+  while (pids != NULL && parents != NULL && (de = readdir(d)) != NULL) {
+    if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
+    pid_t pp = parent_of(de->d_name);
+    if (pp < 0) continue;
+    if (n == cap) {
+      cap *= 2;
+      pid_t *a = realloc(pids, cap * sizeof *pids), *b = a ? realloc(parents, cap * sizeof *parents) : NULL;
+      if (a) pids = a;
+      if (b) parents = b;
+      if (!a || !b) break;
+    }
+    pids[n] = (pid_t)strtol(de->d_name, NULL, 10);
+    parents[n++] = pp;
+  }
+  closedir(d);
+  int count = 0;
+  if (pids != NULL && parents != NULL) {
+    /* mine[i]: pids[i] descends from us. Repeat until stable (depth passes; trees are shallow). */
+    char *mine = calloc(n ? n : 1, 1);
+    pid_t self = getpid();
+    for (int changed = 1; mine != NULL && changed;) {
+      changed = 0;
+      for (size_t i = 0; i < n; i++) {
+        if (mine[i]) continue;
+        int hit = parents[i] == self;
+        for (size_t j = 0; !hit && j < n; j++) hit = mine[j] && pids[j] == parents[i];
+        if (hit) mine[i] = changed = 1;
+      }
+    }
+    for (size_t i = 0; mine != NULL && i < n; i++)
+      if (mine[i] && kill(pids[i], sig) == 0) count++;
+    free(mine);
+  }
+  free(pids);
+  free(parents);
+  return count;
+}
+
 /* Writes DIR/NAME whole and atomically (NAME.tmp, then rename); 0, or the errno of the first
  * failure, in which case nothing was renamed into place and the temporary file is gone. */
 static int write_atomic(int dfd, const char *name, const char *text, size_t len) {
@@ -170,6 +251,70 @@ static void report(int fd, const char *line, size_t len) {
   if (n < 0 && errno == ENOTSOCK) write_all(fd, line, len); /* a pipe: small writes are atomic */
 }
 
+/* The exit file not yet written (disk full, no descriptor): retried with a growing delay. */
+struct exit_retry {
+  int dfd;
+  const char *rec;
+  size_t len;
+  int err;           /* last write_atomic result: 0 written, ENOENT DIR gone (record removed) */
+  long delay_ms;     /* 50 doubling to 1000 */
+  long long next_ms; /* monotonic time of the next attempt */
+};
+
+static int exit_pending(const struct exit_retry *r) { return r->err != 0 && r->err != ENOENT; }
+
+/* One more attempt if it is due; returns the milliseconds until the next one (-1: none pending). */
+static long long exit_retry_step(struct exit_retry *r) {
+  if (!exit_pending(r)) return -1;
+  long long now = mono_ms();
+  if (now >= r->next_ms) {
+    r->err = write_atomic(r->dfd, "exit", r->rec, r->len);
+    r->next_ms = now + r->delay_ms;
+    r->delay_ms = r->delay_ms < 1000 ? r->delay_ms * 2 : 1000;
+    if (!exit_pending(r)) return -1;
+  }
+  return r->next_ms - now;
+}
+
+/*
+ * After CMD has ended (its exit file written or being retried, its outcome reported): while
+ * descendants it left behind live (reparented to us, the subreaper), keep reaping them; after
+ * grace_ms (never if negative) SIGTERM every descendant, SIGKILL them 2 s later (and again every
+ * 100 ms for ones forked meanwhile). A pending exit file is retried meanwhile, so neither waits on
+ * the other. Returns once the wrapper has no child left. SIGCHLD is blocked, so sigtimedwait wakes
+ * on each exit.
+ */
+static void linger(long grace_ms, struct exit_retry *r) {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  long long deadline = grace_ms < 0 ? -1 : mono_ms() + grace_ms;
+  int phase = 0;
+  for (;;) {
+    pid_t w;
+    while ((w = waitpid(-1, NULL, WNOHANG)) > 0) {
+    }
+    if (w < 0 && errno != EINTR) return; /* ECHILD: nobody left */
+    long long retry_in = exit_retry_step(r);
+    long long now = mono_ms();
+    if (deadline >= 0 && now >= deadline) {
+      signal_descendants(phase == 0 ? SIGTERM : SIGKILL);
+      deadline = now + (phase == 0 ? 2000 : 100);
+      phase = 1;
+    }
+    long long left = deadline >= 0 ? deadline - mono_ms() : -1;
+    if (retry_in >= 0 && (left < 0 || retry_in < left)) left = retry_in;
+    struct timespec ts, *tsp = NULL;
+    if (left >= 0) {
+      if (left < 1) left = 1;
+      ts.tv_sec = left / 1000;
+      ts.tv_nsec = (left % 1000) * 1000000;
+      tsp = &ts;
+    }
+    sigtimedwait(&chld, NULL, tsp);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--server") == 0) return serve();
   if (argc >= 2 && strcmp(argv[1], "--keep") == 0) return keep(argc, argv);
@@ -181,21 +326,28 @@ int main(int argc, char **argv) {
   const char *cgroup = NULL;
   const char *max_pids = NULL;
   int rlimit_nproc = 0;
+  long grace_ms = 5000;
   int at = 4;
   int report_fd = -1;
-  if (strcmp(argv[at], "-r") == 0 && argc > at + 2) {
-    report_fd = atoi(argv[at + 1]);
-    if (report_fd < 3 || fcntl(report_fd, F_GETFD) < 0) report_fd = -1;
-    at += 2;
-  }
-  if (strcmp(argv[at], "-p") == 0 && argc > at + 3) {
-    cgroup = argv[at + 1];
-    max_pids = argv[at + 2];
-    at += 3;
-  } else if (strcmp(argv[at], "-n") == 0 && argc > at + 2) {
-    max_pids = argv[at + 1];
-    rlimit_nproc = 1;
-    at += 2;
+  for (;;) {
+    if (strcmp(argv[at], "-r") == 0 && argc > at + 2) {
+      report_fd = atoi(argv[at + 1]);
+      if (report_fd < 3 || fcntl(report_fd, F_GETFD) < 0) report_fd = -1;
+      at += 2;
+    } else if (strcmp(argv[at], "-p") == 0 && argc > at + 3) {
+      cgroup = argv[at + 1];
+      max_pids = argv[at + 2];
+      at += 3;
+    } else if (strcmp(argv[at], "-n") == 0 && argc > at + 2) {
+      max_pids = argv[at + 1];
+      rlimit_nproc = 1;
+      at += 2;
+    } else if (strcmp(argv[at], "-g") == 0 && argc > at + 2) {
+      grace_ms = strtol(argv[at + 1], NULL, 10);
+      at += 2;
+    } else {
+      break;
+    }
   }
   if (at + 1 >= argc || strcmp(argv[at], "--") != 0) return fail(EINVAL, "usage");
   char **cmd = argv + at + 1;
@@ -215,6 +367,11 @@ int main(int argc, char **argv) {
   static const int wrapper_ignores[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
   ignore_signals(wrapper_ignores, sizeof wrapper_ignores / sizeof *wrapper_ignores);
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  /* Blocked so linger() can wait for exits with a timeout; CMD gets an empty mask back. */
+  sigset_t chldmask;
+  sigemptyset(&chldmask);
+  sigaddset(&chldmask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chldmask, NULL);
 
   if (argv[3][0] == 'm' && mkdir(dir, 0700) < 0 && errno != EEXIST) return fail(errno, "state-dir");
   /* Never through a symlink, and only a directory of our own: output and the record's environment
@@ -282,6 +439,13 @@ int main(int argc, char **argv) {
     _exit(127);
   }
 
+  /* From now on the wrapper only waits and records: SCHED_BATCH (same share of the CPU, but its
+   * wakeups never preempt a running task), so when the daemon signals 100 commands at once, each
+   * wrapper's exit-file work queues behind the daemon's loop instead of running inside every
+   * kill(2). CMD, forked above, keeps the normal policy. */
+  struct sched_param sp;
+  memset(&sp, 0, sizeof sp);
+  sched_setscheduler(0, SCHED_BATCH, &sp);
   close(pipefd[1]);
   close(in);
   close(out);
@@ -329,10 +493,6 @@ int main(int argc, char **argv) {
     }
     if (w < 0 && errno != EINTR) break;
   }
-  while (waitpid(-1, NULL, WNOHANG) > 0) {
-  }
-  /* Fails (EBUSY) while descendants of CMD live on; the daemon retries at remove_process. */
-  if (cgroup != NULL) rmdir(cgroup);
 
   char rec[160];
   if (!have)
@@ -343,16 +503,29 @@ int main(int argc, char **argv) {
     n = snprintf(rec, sizeof rec, "{\"exit_code\":%d,\"signal\":null,\"ended_at_ms\":%lld}\n", WEXITSTATUS(status), now_ms());
   /* The exit file first (so a daemon that hears the report and removes DIR at once never races
    * the write), then the report (no disk involved), then, if the file could not be written, the
-   * file again until it is, or until DIR is deleted (the record is gone). */
-  int e = write_atomic(dfd, "exit", rec, (size_t)n);
-  char tagged_rec[220];
-  int rn = snprintf(tagged_rec, sizeof tagged_rec, "e %d %llu %s", (int)getpid(), starttime(getpid()), rec);
+   * file again until it is, or until DIR is deleted (the record is gone): inside linger while
+   * leftovers live (neither waits on the other), then here. */
+  struct exit_retry er = {dfd, rec, (size_t)n, 0, 100, 0};
+  er.err = write_atomic(dfd, "exit", rec, (size_t)n);
+  er.next_ms = mono_ms() + 50;
+  /* Descendants CMD left behind are our children by now (reparented to the subreaper as CMD
+   * exited): the report says the wrapper stays for them, so the daemon watches for its exit. */
+  pid_t left;
+  while ((left = waitpid(-1, NULL, WNOHANG)) > 0) {
+  }
+  char tagged_rec[240];
+  int rn = snprintf(tagged_rec, sizeof tagged_rec, "e %d %llu %.*s%s", (int)getpid(), starttime(getpid()), n - 2, rec,
+                    left == 0 ? ",\"lingering\":true}\n" : "}\n");
   report(report_fd, tagged_rec, (size_t)rn);
-  for (long delay_ms = 50; e != 0 && e != ENOENT; delay_ms = delay_ms < 1000 ? delay_ms * 2 : 1000) {
-    struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+  /* Descendants CMD left behind: kept, reaped and finally ended here (see linger). */
+  linger(grace_ms, &er);
+  /* Empty now (every process in it was our descendant, all reaped); the daemon retries at
+   * remove_process should one be stuck in the kernel. */
+  if (cgroup != NULL) rmdir(cgroup);
+  for (long long wait_ms; (wait_ms = exit_retry_step(&er)) >= 0;) {
+    struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
     }
-    e = write_atomic(dfd, "exit", rec, (size_t)n);
   }
   return 0;
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { listProcs } from '../helpers/proc.js';
 import { waitFor } from '../helpers/wait.js';
 import { alive, fx, pidFrom, waitOutput } from './util.js';
 
@@ -94,7 +95,7 @@ test('a pid reused by a stranger is not adopted; with nothing recorded the proce
   // Kill the wrapper and the command behind the daemon's back: no exit file gets written.
   const s = stored('reused');
   process.kill(s['wrapper_pid'] as number, 'SIGKILL');
-  process.kill(r.pid!, 'SIGKILL');
+  process.kill(-r.pid!, 'SIGKILL'); // its whole group: sleeper.sh and its own `sleep 1000`
   await waitFor(() => !alive(r.pid!) && !alive(s['wrapper_pid'] as number), { what: 'wrapper and command to die' });
   // A stranger now holds "our" pids (as far as the record knows); only its start time differs.
   const stranger = spawn('sleep', ['30'], { stdio: 'ignore' });
@@ -116,6 +117,8 @@ test('a pid reused by a stranger is not adopted; with nothing recorded the proce
   } finally {
     stranger.kill('SIGKILL');
   }
+  // Nothing of the test left behind: sleeper.sh's own `sleep 1000` is gone with its shell.
+  await waitFor(() => !listProcs().some((p) => p.pgrp === r.pid && p.state !== 'Z'), { what: `the command's process group ${r.pid} to be empty` });
 });
 
 test('shutdown leaves children running (re-adopted later); shutdown kill_processes kills them', async () => {

@@ -127,6 +127,36 @@ test('a process that ends while the disk is full keeps its exit code; kills and 
   assert.equal(await codeOf(c.processInfo('queued-full')), 'PROCESS_NOT_FOUND');
 });
 
+test('a command that leaves a descendant while the disk is full: its exit code at once, and its exit file lands once space is back while the wrapper still keeps the descendant', async (t) => {
+  if (disk === undefined || d === undefined) return t.skip('cannot mount a tmpfs here (needs root)');
+  const go = path.join(tmp, 'go-linger');
+  const p = await c.spawnProcess({
+    process_id: 'lingers-full', keep_descendants: true, env: { CD_MARK: MARK },
+    cmd: ['sh', '-c', `echo ready; while [ ! -e ${go} ]; do sleep 0.02; done; setsid sleep 1000 >/dev/null 2>&1 & exit 3`],
+  });
+  await waitOutput(c, p.process_id);
+  const exitFile = path.join(d.home, 'processes', p.process_id, 'exit');
+  disk.fill();
+  try {
+    fs.writeFileSync(go, '');
+    // From the wrapper's report: no file needed, and not held up by the descendant it keeps.
+    const ended = await c.waitProcess({ process_id: p.process_id, timeout_s: 20 });
+    assert.equal(ended.status, 'exited', JSON.stringify(ended));
+    assert.equal(ended.exit_code, 3);
+    assert.equal(ended.descendants, 1);
+    assert.ok(!fs.existsSync(exitFile), 'the disk is full: no exit file yet');
+  } finally {
+    disk.free();
+  }
+  // The wrapper retries its exit file while it lingers (it does not wait for the descendant to end).
+  await waitFor(() => fs.existsSync(exitFile), { what: 'the exit file while the descendant still lives', timeoutMs: 20_000 });
+  assert.equal((await c.processInfo(p.process_id)).descendants, 1, 'the wrapper still keeps the descendant');
+  const killed = await c.killProcess({ process_id: p.process_id });
+  assert.equal(killed.exit_code, 3);
+  assert.equal(killed.descendants, 0);
+  await c.removeProcess(p.process_id);
+});
+
 test('load_module on a full disk says STORAGE_FULL, the loaded version keeps serving, and the new one loads once there is space', async (t) => {
   if (disk === undefined || d === undefined) return t.skip('cannot mount a tmpfs here (needs root)');
   const file = path.join(d.modulesDir, 'fullmod.js');

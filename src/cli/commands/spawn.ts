@@ -6,7 +6,7 @@ import { UsageError, type Verb } from '../verb.js';
 
 /** `spawn`: runs a command under the daemon; it keeps running when this CLI (or the daemon) exits. */
 export const verb: Verb = {
-  usage: 'spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] -- CMD [ARGS...]',
+  usage: 'spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] [--descendants-grace S | --keep-descendants] -- CMD [ARGS...]',
   description: 'Starts CMD (no shell) under the daemon, in the current directory unless --cwd, and prints its id. Output goes to files in the state directory; read it with `logs`. With --max-running reached it is queued.',
   help: [
     '  --            ends the options: everything after it is the command (--socket goes before the verb or before --)',
@@ -16,6 +16,8 @@ export const verb: Verb = {
     '  --name NAME   a label shown by `info` (free text; the id stays the handle)',
     '  --env K=V     set an environment variable (repeatable), over the daemon\'s environment',
     '  --stdin TEXT  write TEXT to its stdin, then close it (default: /dev/null)',
+    '  --descendants-grace S  processes CMD leaves behind get SIGTERM S seconds after it ends (default 5)',
+    '  --keep-descendants     keep them instead (kill and rm still end them)',
   ],
   positionals: true,
   options: {
@@ -25,6 +27,8 @@ export const verb: Verb = {
     name: { type: 'string' },
     env: { type: 'string', multiple: true },
     stdin: { type: 'string' },
+    'descendants-grace': { type: 'string' },
+    'keep-descendants': { type: 'boolean' },
   },
   async run(ctx) {
     if (ctx.positionals.length === 0) throw new UsageError('give the command to run after --, e.g. `spawn -- sleep 10`');
@@ -34,6 +38,9 @@ export const verb: Verb = {
     if (typeof ctx.values['stdin'] === 'string') params.stdin = ctx.values['stdin'];
     const timeout = numberFlag(ctx.values['timeout'], '--timeout', { min: 0.001 });
     if (timeout !== undefined) params.timeout_s = timeout;
+    const grace = numberFlag(ctx.values['descendants-grace'], '--descendants-grace', { min: 0 });
+    if (grace !== undefined) params.descendants_grace_s = grace;
+    if (ctx.values['keep-descendants'] === true) params.keep_descendants = true;
     const env = ctx.values['env'];
     if (Array.isArray(env)) {
       params.env = {};

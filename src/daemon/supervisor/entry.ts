@@ -23,9 +23,15 @@ export class Entry {
    * waiters, but nothing is persisted or announced, and the entry is then forgotten.
    */
   discarded = false;
-  /** A coalesced write pending (see Lifecycle.persistSoon). */
-  persistTimer: NodeJS.Timeout | undefined;
+  /** A coalesced write is pending (see Lifecycle.persistSoon). */
+  dirty = false;
+  /**
+   * The command has ended but its wrapper lives on, keeping descendants that outlived it (wrap.c,
+   * linger); cleared when the wrapper exits (the tree has ended).
+   */
+  lingering = false;
   private readonly waiters = new Set<() => void>();
+  private readonly treeWaiters = new Set<() => void>();
 
   constructor(
     readonly stored: StoredProcess,
@@ -63,6 +69,29 @@ export class Entry {
       if (Number.isFinite(ms)) timer = setTimeout(() => finish(false), Math.max(0, ms));
       if (signal) onAbortOf(signal, onAbort);
     });
+  }
+
+  /** Resolves true once the command has ended and left no lingering tree, false after `ms`. */
+  waitTreeEnd(ms: number): Promise<boolean> {
+    if (this.ended && !this.lingering) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const onEnd = (): void => {
+        clearTimeout(timer);
+        this.treeWaiters.delete(onEnd);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.treeWaiters.delete(onEnd);
+        resolve(false);
+      }, Math.max(0, ms));
+      this.treeWaiters.add(onEnd);
+    });
+  }
+
+  /** Wakes waitTreeEnd callers; called when the lingering wrapper is gone. */
+  notifyTreeEnded(): void {
+    this.lingering = false;
+    for (const w of [...this.treeWaiters]) w();
   }
 
   /** Wakes every waiter; called once, when the process ends. */

@@ -51,9 +51,10 @@ export function signalTree(entry: Entry, signal: string): number {
   };
   const wrapper = s.wrapper_pid !== null ? readStat(s.wrapper_pid) : undefined;
   const wrapperOk = wrapper !== undefined && wrapper.start === s.wrapper_start;
-  if (wrapperOk) for (const d of treeOf(wrapper.pid)) add(d);
+  if (wrapperOk) for (const d of treeOf(wrapper.pid, wrapper.threads)) add(d);
   const pid = s.record.pid;
-  const cmd = pid !== null ? readStat(pid) : undefined;
+  // Read again only when the walk did not just read it (the wrapper is gone, or it is not its child).
+  const cmd = pid === null ? undefined : (targets.get(pid) ?? readStat(pid));
   const cmdOk = cmd !== undefined && cmd.start === s.pid_start;
   if (cmdOk) {
     add(cmd);
@@ -66,11 +67,15 @@ export function signalTree(entry: Entry, signal: string): number {
   }
   let reached = 0;
   // The group kill covers members the scan raced with; the group id cannot be reused while the
-  // wrapper has not yet recorded the command's end (it holds the leader until then).
-  if (pid !== null && (wrapperOk || cmdOk)) {
+  // wrapper has not yet recorded the command's end (it holds the leader until then). Once the
+  // command has ended, its group id may name a stranger's group: the walk alone then (the wrapper,
+  // a subreaper, is the ancestor of every leftover, so the walk finds them all).
+  let group = 0;
+  if (pid !== null && !entry.ended && (wrapperOk || cmdOk)) {
     try {
       process.kill(-pid, signal as NodeJS.Signals);
       reached++;
+      group = pid;
     } catch {
       // The group is already empty.
     }
@@ -78,6 +83,10 @@ export function signalTree(entry: Entry, signal: string): number {
   for (const [p, st] of targets) {
     entry.signalled.set(p, st.start);
     if (st.state === 'Z') continue;
+    // Already reached by the group kill (one kill(2) per process, not two: stopping 100 at once
+    // costs half the syscalls). One that left the group between the scan and the group kill is
+    // still the wrapper's descendant: the next step's walk (or the wrapper's own linger) gets it.
+    if (st.pgrp === group) continue;
     try {
       process.kill(p, signal as NodeJS.Signals);
       reached++;
@@ -86,6 +95,32 @@ export function signalTree(entry: Entry, signal: string): number {
     }
   }
   return reached;
+}
+
+/**
+ * The processes a command left behind that are still alive: the lingering wrapper's descendants
+ * (the wrapper itself excluded). Empty unless the wrapper still lives and is ours (same start time).
+ */
+export function leftovers(entry: Entry): ProcStat[] {
+  const s = entry.stored;
+  if (!entry.lingering || s.wrapper_pid === null) return [];
+  const w = readStat(s.wrapper_pid);
+  if (w === undefined || w.start !== s.wrapper_start || w.state === 'Z') return [];
+  return treeOf(w.pid).filter((p) => p.state !== 'Z' && p.state !== 'X');
+}
+
+/**
+ * Runs a ladder against what an ended command left behind (its lingering wrapper's tree): each step
+ * waits its delay (ending early when the tree has ended), then signals the tree. Resolves once the
+ * wrapper has exited (every leftover reaped), or 2 s after the last step.
+ */
+export async function runTreeLadder(entry: Entry, steps: KillStep[]): Promise<void> {
+  for (const step of steps) {
+    if (!entry.lingering) return;
+    if (step.delay_ms > 0 && (await entry.waitTreeEnd(step.delay_ms))) return;
+    signalTree(entry, step.signal);
+  }
+  await entry.waitTreeEnd(2000);
 }
 
 /**

@@ -30,9 +30,17 @@ export interface Launched {
   exited: Promise<WrapperEnd>;
   /**
    * Resolves with the command's outcome as the wrapper reported it over the report channel, before
-   * (and whether or not) it could write its exit file; never resolves if no report came.
+   * (and whether or not) it could write its exit file; never resolves if no report came. Sent the
+   * moment the command ends, also when the wrapper then stays on for descendants the command left
+   * behind (wrap.c, linger): `exited` comes only once those have ended too.
    */
-  reported: Promise<ExitFile>;
+  reported: Promise<ExitReport>;
+}
+
+/** The wrapper's report: the exit record, and whether it stays on for the command's leftovers. */
+export interface ExitReport extends ExitFile {
+  /** The command left descendants behind: the wrapper stays (wrap.c, linger) until they end. */
+  lingering?: boolean;
 }
 
 /** The command could not start; `reason` is the OS's word for why, e.g. `exec: No such file or directory (ENOENT)`. */
@@ -55,7 +63,7 @@ export interface LaunchSpec {
   cwd: string;
   env: NodeJS.ProcessEnv;
   hasStdin: boolean;
-  /** Wrapper options for the per-process pids limit (pids-limit.ts), placed before `--`. */
+  /** Wrapper options (pids limit, descendants grace: see wrap.c), placed before `--`. */
   limitArgs: string[];
   /** The wrapper creates `dir` (0700) itself; false when the daemon already made it. */
   mkdir: boolean;
@@ -138,8 +146,8 @@ class Launcher {
    * the launcher's stdout are two sockets, so a report may also arrive after the wrapper's `x`:
    * both maps keep a key 10 s past it.
    */
-  private readonly reporters = new Map<string, (ex: ExitFile) => void>();
-  private readonly early = new Map<string, ExitFile>();
+  private readonly reporters = new Map<string, (ex: ExitReport) => void>();
+  private readonly early = new Map<string, ExitReport>();
   private reportBuf = '';
 
   constructor(
@@ -216,9 +224,9 @@ class Launcher {
       this.reportBuf = this.reportBuf.slice(nl + 1);
       const m = /^e (\d+ \d+) (\{.*\})$/.exec(line);
       if (m === null) continue;
-      let ex: ExitFile;
+      let ex: ExitReport;
       try {
-        ex = JSON.parse(m[2]!) as ExitFile;
+        ex = JSON.parse(m[2]!) as ExitReport;
       } catch {
         continue;
       }
@@ -271,7 +279,7 @@ class Launcher {
       const key = `${wpid}:${parts[3]}`;
       const early = this.early.get(key);
       this.early.delete(key);
-      const reported = early !== undefined ? Promise.resolve(early) : new Promise<ExitFile>((r) => this.reporters.set(key, r));
+      const reported = early !== undefined ? Promise.resolve(early) : new Promise<ExitReport>((r) => this.reporters.set(key, r));
       this.settle(p, undefined, { pid: Number(parts[1]), pidStart: Number(parts[2]), wrapperPid: wpid, wrapperStart: Number(parts[3]), exited, reported });
     } else if (parts[0] === 'err') {
       const errno = Number(parts[1]);

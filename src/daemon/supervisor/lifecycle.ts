@@ -6,14 +6,14 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ProcessRecord, ProcessStatus } from '../../protocol/schemas/processes.js';
+import { DEFAULT_DESCENDANTS_GRACE_S, type ProcessRecord, type ProcessStatus } from '../../protocol/schemas/processes.js';
 import { CommandError } from '../command-error.js';
 import { ioCommandError, isTransient } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { Logger } from '../log.js';
 import { Entry, type WatchMode } from './entry.js';
-import { signalTree, type KillRequest } from './kill.js';
-import { launch, LaunchError } from './launch.js';
+import { leftovers, runTreeLadder, signalTree, type KillRequest } from './kill.js';
+import { launch, LaunchError, type ExitReport } from './launch.js';
 import { releaseCgroup, wrapperLimitArgs, type PidsLimit } from './pids-limit.js';
 import { isAlive, liveness, wrapperFor } from './proc.js';
 import { RecordWriter } from './persist.js';
@@ -52,6 +52,10 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected seq = 0;
   protected poll: NodeJS.Timeout | undefined;
   protected stopping = false;
+  /** Records waiting for the coalesced write (persistSoon). */
+  private readonly dirty = new Set<Entry>();
+  private dirtySince: number | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
   /** Queued processes start only once this is set (openQueue). */
   private queueOpen = false;
   /** Writes records, retrying those the disk refused (persist.ts). */
@@ -72,11 +76,22 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     const e = new Entry(stored, new ProcessDir(path.join(this.opts.root, stored.record.process_id)));
     this.entries.set(stored.record.process_id, e);
     this.seq = Math.max(this.seq, stored.seq);
+    // Records written before these fields existed: the schema's defaults fill them in on load.
+    // Loaded without the schema (tests, older callers): the same defaults; null grace means kept.
+    if ((stored.record as Partial<ProcessRecord>).descendants_grace_s === undefined) stored.record.descendants_grace_s = DEFAULT_DESCENDANTS_GRACE_S;
+    stored.record.descendants ??= e.ended ? 0 : null;
     if (stored.record.status === 'queued') {
       this.queue.push(e);
       return;
     }
-    if (stored.record.status !== 'running') return;
+    if (stored.record.status !== 'running') {
+      // Ended, but its wrapper still keeps descendants the command left behind: watch until it exits.
+      if (e.ended && stored.wrapper_pid !== null && stored.wrapper_start !== null && earlierBoot(stored.boot_id, stored.record.started_at) === undefined && isAlive(stored.wrapper_pid, stored.wrapper_start)) {
+        e.lingering = true;
+        this.adopt(e, 'wrapper');
+      }
+      return;
+    }
     this.running++;
     if (stored.record.pid === null) {
       // The daemon died mid-launch: the wrapper may have started the command all the same.
@@ -110,8 +125,14 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       this.finish(e, ex !== undefined ? outcome(ex) : { status: 'lost', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: rebooted });
       return;
     }
-    if (stored.wrapper_pid !== null && stored.wrapper_start !== null && isAlive(stored.wrapper_pid, stored.wrapper_start)) this.adopt(e, 'wrapper');
-    else this.wrapperGone(e);
+    if (stored.wrapper_pid !== null && stored.wrapper_start !== null && isAlive(stored.wrapper_pid, stored.wrapper_start)) {
+      this.adopt(e, 'wrapper');
+      // Its command has ended already (the wrapper stays for leftovers): say so now, not at the
+      // first poll (the record on disk may predate the end: outcome writes are coalesced).
+      if (fs.existsSync(e.pd.exit)) this.cmdEnded(e);
+    } else {
+      this.wrapperGone(e);
+    }
     if (!e.ended) this.emit('spawned', this.view(e), { adopted: true, stdoutPath: e.pd.output('stdout'), stderrPath: e.pd.output('stderr') });
   }
 
@@ -168,12 +189,13 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     try {
       if (this.opts.wrapper === undefined) throw new LaunchError('the process wrapper claude-daemon-wrap is missing; rebuild with `node scripts/build.mjs` (needs a C compiler)');
       const env = e.stored.env === null ? process.env : { ...process.env, ...e.stored.env };
-      const l = await launch({ mkdir: !e.stored.has_stdin, wrapper: this.opts.wrapper, dir: e.pd.dir, cmd: rec.cmd, cwd: rec.cwd, env, hasStdin: e.stored.has_stdin, limitArgs: wrapperLimitArgs(this.opts.pidsLimit, rec.process_id) });
+      const l = await launch({ mkdir: !e.stored.has_stdin, wrapper: this.opts.wrapper, dir: e.pd.dir, cmd: rec.cmd, cwd: rec.cwd, env, hasStdin: e.stored.has_stdin, limitArgs: [...wrapperLimitArgs(this.opts.pidsLimit, rec.process_id), '-g', graceArg(rec.descendants_grace_s)] });
       rec.pid = l.pid;
       Object.assign(e.stored, { wrapper_pid: l.wrapperPid, wrapper_start: l.wrapperStart, pid_start: l.pidStart });
-      // The wrapper's report (no file involved) ends it; else, once reaped, its exit file.
+      // The wrapper's report (no file involved) ends it the moment the command ends, also when the
+      // wrapper stays on for the command's leftovers; else, once reaped, its exit file.
       // Unwatched (the launcher died): poll the wrapper, as after a restart.
-      void l.reported.then((ex) => this.finish(e, outcome(ex)));
+      void l.reported.then((ex) => this.cmdReported(e, ex));
       l.exited.then((end) => (end === 'reaped' ? this.wrapperGone(e) : this.adopt(e, 'wrapper'))).catch((err: unknown) => this.opts.log.error('after a wrapper exit', err));
       if (fromQueue) this.persist(e); // acknowledged when it was queued: a failed write is retried
       else {
@@ -219,12 +241,19 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     this.poll ??= setInterval(() => this.pollWatched(), this.opts.pollMs ?? 100).unref();
   }
 
-  /** One polling round over adopted processes; a zombie counts as ended. */
+  /**
+   * One polling round over adopted processes; a zombie counts as ended. A live wrapper whose exit
+   * file exists has outlived its command (it keeps leftovers): the command's outcome is final.
+   */
   protected pollWatched(): void {
     for (const e of this.watched) {
       const s = e.stored;
       const alive = e.watch === 'wrapper' ? liveness(s.wrapper_pid!, s.wrapper_start!) : s.record.pid !== null ? liveness(s.record.pid, s.pid_start!) : 'dead';
-      if (alive !== 'dead') continue; // `unknown`: out of descriptors; look again next round
+      if (alive !== 'dead') {
+        // `unknown`: out of descriptors; look again next round.
+        if (alive === 'alive' && e.watch === 'wrapper' && !e.ended && fs.existsSync(e.pd.exit)) this.cmdEnded(e);
+        continue;
+      }
       this.watched.delete(e);
       this.wrapperGone(e, e.watch === 'cmd');
     }
@@ -234,9 +263,35 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     }
   }
 
+  /**
+   * A polled (adopted) wrapper still lives although its exit file exists: the command has ended and
+   * the wrapper stays on for descendants it left behind. The record ends now (waits return), the
+   * tree is watched until the wrapper exits. (A launched one says so in its report: cmdReported.)
+   */
+  protected cmdEnded(e: Entry): void {
+    if (e.ended) return;
+    const ex = readExit(e.pd);
+    if (ex === undefined) return; // Nothing readable: the wrapper's own exit settles it (wrapperGone).
+    e.lingering = true;
+    this.finish(e, outcome(ex));
+  }
+
+  /**
+   * The wrapper's report: the command has ended. Final at once; when the wrapper stays on for
+   * descendants the command left behind, its tree is watched until it exits (`exited`, treeGone).
+   */
+  protected cmdReported(e: Entry, ex: ExitReport): void {
+    if (e.ended) return;
+    if (ex.lingering === true) e.lingering = true;
+    this.finish(e, outcome(ex));
+  }
+
   /** The wrapper is gone: read what it recorded; else keep watching the command, else `lost`. */
   protected wrapperGone(e: Entry, cmdGone = false): void {
-    if (e.ended) return;
+    if (e.ended) {
+      this.treeGone(e);
+      return;
+    }
     const ex = readExitChecked(e.pd);
     if ('exit' in ex) {
       this.finish(e, outcome(ex.exit));
@@ -260,11 +315,21 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     this.finish(e, { status: 'lost', exit_code: null, signal: null, ended_at_ms: Date.now(), reason });
   }
 
+  /** A lingering wrapper has exited: every leftover of the command has ended (or escaped it). */
+  protected treeGone(e: Entry): void {
+    if (!e.lingering) return;
+    this.watched.delete(e);
+    e.record.descendants = 0;
+    releaseCgroup(this.opts.pidsLimit, e.record.process_id);
+    this.persist(e);
+    e.notifyTreeEnded();
+  }
+
   protected finish(e: Entry, o: Outcome): void {
     if (e.ended) return;
     const rec = e.record;
     if (rec.status === 'running') this.running--;
-    this.watched.delete(e);
+    if (!e.lingering) this.watched.delete(e);
     if (e.timeoutTimer) clearTimeout(e.timeoutTimer);
     rec.status = o.status;
     rec.exit_code = o.exit_code;
@@ -274,9 +339,18 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     rec.reason = o.reason ?? rec.reason;
     rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
-    if (!e.discarded) this.persist(e);
-    // Usually gone already (the wrapper removes it); not when the wrapper died or survivors lived on.
-    releaseCgroup(this.opts.pidsLimit, rec.process_id);
+    rec.descendants = e.lingering ? leftovers(e).length : 0;
+    // An outcome the wrapper's exit file holds (or will hold: the wrapper retries it until written
+    // before it exits) survives a crash without this write (restore reads the file): coalesced, so
+    // ending 100 at once replies without 100 file writes in between. Any other outcome is known
+    // only here: written now.
+    if (!e.discarded) {
+      if (o.inExitFile === true) this.persistSoon(e);
+      else this.persist(e);
+    }
+    // The wrapper removes it once its tree has ended (it recorded the outcome, so it runs to the
+    // end, or lingers: treeGone retries); only when it died early is it left to us.
+    if (!e.lingering && o.inExitFile !== true) releaseCgroup(this.opts.pidsLimit, rec.process_id);
     e.notifyEnded();
     if (!e.discarded) this.emit('ended', rec);
     this.drainQueue();
@@ -284,7 +358,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
 
   protected armTimeout(e: Entry): void {
     const t = e.record.timeout_s;
-    if (t === null || e.record.started_at === null || this.stopping) return;
+    if (t === null || e.record.started_at === null || this.stopping || e.ended) return;
     if (e.timeoutTimer) clearTimeout(e.timeoutTimer);
     const left = Date.parse(e.record.started_at) + t * 1000 - Date.now();
     e.timeoutTimer = setTimeout(() => {
@@ -298,9 +372,9 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
    * logged, never thrown: the in-memory record stays authoritative while the daemon lives.
    */
   protected persist(e: Entry): void {
-    if (e.persistTimer !== undefined) {
-      clearTimeout(e.persistTimer);
-      e.persistTimer = undefined;
+    if (e.dirty) {
+      e.dirty = false;
+      this.dirty.delete(e);
     }
     if (this.entries.get(e.record.process_id) !== e) return;
     this.writer.write(e);
@@ -319,6 +393,8 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       this.opts.log.warn(`process ${id}: refused, but its command has not ended 5 s after SIGKILL`);
       this.finish(e, { status: 'failed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: 'refused' });
     }
+    // Descendants it left (the wrapper stays for them): SIGKILLed as well, none may outlive the refusal.
+    if (e.lingering) await runTreeLadder(e, [{ signal: 'SIGKILL', delay_ms: 0 }]);
     await this.forget(e);
     throw ioCommandError(err, `cannot write the record of process ${id}`, 'its command was stopped and nothing of it is kept')
       ?? new CommandError('STATE_IO_FAILED', `cannot write the record of process ${id}: ${(err as Error).message}; its command was stopped and nothing of it is kept`);
@@ -352,14 +428,44 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     }, 1000).unref();
   }
 
-  /** Persists within 100 ms, coalescing bursts (the claude observer updates on every stream event). */
+  /**
+   * Persists soon, coalescing: every record marked within a burst is written in one flush, once
+   * 50 ms pass without a new mark (at most 500 ms after the first). For changes a daemon crash
+   * cannot make wrong: the claude observer's per-event updates, a kill's reason, an outcome the
+   * wrapper's exit file already holds (a restart reads it there). Ending 100 processes at once thus
+   * replies to all before writing any record, and never wakes a thread-pool worker (on a busy
+   * machine each wake-up preempts the event loop) while it still has signals to send.
+   */
   protected persistSoon(e: Entry): void {
-    e.persistTimer ??= setTimeout(() => this.persist(e), 100).unref();
+    if (!e.dirty) {
+      e.dirty = true;
+      this.dirty.add(e);
+    }
+    const now = Date.now();
+    this.dirtySince ??= now;
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    const wait = Math.max(0, Math.min(50, this.dirtySince + 500 - now));
+    this.flushTimer = setTimeout(() => this.flushDirty(), wait).unref();
+  }
+
+  /** Drops a pending coalesced write (the record is being removed). */
+  protected dropPending(e: Entry): void {
+    e.dirty = false;
+    this.dirty.delete(e);
+  }
+
+  /** Writes every record marked by persistSoon (at daemon stop too). */
+  protected flushDirty(): void {
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.dirtySince = undefined;
+    for (const e of [...this.dirty]) this.persist(e);
   }
 
   /** The record with live figures (sizes, duration) filled in for a running process. */
   protected view(e: Entry): ProcessRecord {
     const rec = e.record;
+    if (e.lingering) rec.descendants = leftovers(e).length;
     if (rec.status !== 'running' || rec.started_at === null) return rec;
     rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
@@ -381,6 +487,13 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   }
 }
 
+export { DEFAULT_DESCENDANTS_GRACE_S };
+
+/** The wrapper's `-g` value: milliseconds, or -1 to keep the leftovers. */
+function graceArg(graceS: number | null): string {
+  return graceS === null ? '-1' : String(Math.round(graceS * 1000));
+}
+
 /** How a process ended, as finish() records it. */
 export interface Outcome {
   status: ProcessStatus;
@@ -388,11 +501,13 @@ export interface Outcome {
   signal: string | null;
   ended_at_ms: number;
   reason?: string;
+  /** The wrapper's exit file holds this outcome already (a restart would read it there). */
+  inExitFile?: true;
 }
 
 /** The record fields for what the wrapper wrote in `exit`. */
 export function outcome(ex: ExitFile): Outcome {
-  if (ex.signal !== null) return { status: 'killed', exit_code: null, signal: signalName(ex.signal), ended_at_ms: ex.ended_at_ms };
-  if (ex.exit_code !== null) return { status: 'exited', exit_code: ex.exit_code, signal: null, ended_at_ms: ex.ended_at_ms };
+  if (ex.signal !== null) return { status: 'killed', exit_code: null, signal: signalName(ex.signal), ended_at_ms: ex.ended_at_ms, inExitFile: true };
+  if (ex.exit_code !== null) return { status: 'exited', exit_code: ex.exit_code, signal: null, ended_at_ms: ex.ended_at_ms, inExitFile: true };
   return { status: 'lost', exit_code: null, signal: null, ended_at_ms: ex.ended_at_ms, reason: 'the wrapper could not collect the exit status' };
 }

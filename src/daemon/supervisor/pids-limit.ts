@@ -73,6 +73,34 @@ export function releaseCgroup(limit: PidsLimit, id: string): void {
 }
 
 /**
+ * Kills whatever is still in a process's cgroup and removes it: the last resort of remove_process
+ * for leftovers the wrapper no longer holds (it was SIGKILLed and they went to pid 1). Every member
+ * belongs to that record's tree by construction. Waits up to 2 s for them to be gone.
+ */
+export async function killCgroup(limit: PidsLimit, id: string): Promise<void> {
+  if (limit.base === undefined) return;
+  const dir = cgroupOf(limit, id);
+  for (let round = 0; round < 40; round++) {
+    let pids: number[];
+    try {
+      pids = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'latin1').split('\n').filter(Boolean).map(Number);
+    } catch {
+      return; // No such cgroup (removed by the wrapper, or never made).
+    }
+    if (pids.length === 0) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone since the read.
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  releaseCgroup(limit, id);
+}
+
+/**
  * At start: removes this daemon's cgroups that no running process owns (left when descendants
  * outlived their command and the process was never removed). Busy ones stay (rmdir refuses them).
  */

@@ -9,9 +9,13 @@ import fs from 'node:fs';
 export interface ProcStat {
   pid: number;
   ppid: number;
+  /** Process group (field 5). */
+  pgrp: number;
   state: string;
   /** Clock ticks since boot at which the process started. */
   start: number;
+  /** Number of threads (field 20): a single-threaded process has one children list to read. */
+  threads: number;
 }
 
 /** Parses /proc/PID/stat; the command name may hold spaces and parentheses, so split after the last ')'. */
@@ -19,21 +23,43 @@ export function parseStat(pid: number, text: string): ProcStat | undefined {
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
   const f = text.slice(close + 2).split(' ');
-  // f[0] is field 3 (state), f[1] field 4 (ppid), f[19] field 22 (starttime).
+  // f[0] is field 3 (state), f[1] field 4 (ppid), f[17] field 20 (num_threads), f[19] field 22 (starttime).
   const state = f[0];
   const ppid = Number(f[1]);
+  const pgrp = Number(f[2]);
+  const threads = Number(f[17]);
   const start = Number(f[19]);
   if (state === undefined || !Number.isFinite(ppid) || !Number.isFinite(start)) return undefined;
-  return { pid, ppid, state, start };
+  return { pid, ppid, pgrp, state, start, threads: Number.isInteger(threads) && threads > 0 ? threads : 0 };
+}
+
+/** One buffer for every small /proc read: open, one read, close (readFileSync adds an fstat and a read to find the end). */
+const procBuf = Buffer.allocUnsafe(4096);
+
+/** A small /proc file's text (at most 4 KiB, all a stat or children line holds), or undefined if unreadable. */
+export function readProc(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const n = fs.readSync(fd, procBuf, 0, procBuf.length, null);
+    if (n < procBuf.length) return procBuf.toString('latin1', 0, n);
+    // Longer than the buffer (a children list of hundreds of pids): read it whole.
+    return procBuf.toString('latin1', 0, n) + fs.readFileSync(fd, 'latin1');
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** The stat of one pid, or undefined when it does not exist. */
 export function readStat(pid: number): ProcStat | undefined {
-  try {
-    return parseStat(pid, fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
-  } catch {
-    return undefined;
-  }
+  const text = readProc(`/proc/${pid}/stat`);
+  return text === undefined ? undefined : parseStat(pid, text);
 }
 
 /**
@@ -118,34 +144,38 @@ let childrenFileWorks: boolean | undefined;
 /**
  * Descendants of `root` read through /proc/PID/task/TID/children (every thread's list), touching
  * only the tree itself rather than every process on the machine: a kill of 100 processes at once
- * then costs a few reads each instead of 100 full /proc scans. Falls back to a full scan where the
- * kernel lacks that file (CONFIG_PROC_CHILDREN).
+ * then costs a few reads each instead of 100 full /proc scans. A process known to have one thread
+ * (from its stat; `rootThreads` for the root, e.g. 1 for the wrapper, a single-threaded C program)
+ * has one list, read without listing its tasks. Falls back to a full scan where the kernel lacks
+ * that file (CONFIG_PROC_CHILDREN).
  */
-export function treeOf(root: number): ProcStat[] {
+export function treeOf(root: number, rootThreads = 0): ProcStat[] {
   if (childrenFileWorks === false) return descendants(snapshot(), root);
   const out: ProcStat[] = [];
-  const stack = [root];
+  const stack: Array<[number, number]> = [[root, rootThreads]];
   const seen = new Set<number>([root]);
   while (stack.length > 0) {
-    const pid = stack.pop()!;
+    const [pid, threads] = stack.pop()!;
     let tids: string[];
-    try {
-      tids = fs.readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue; // gone
+    if (threads === 1) {
+      tids = [String(pid)];
+    } else {
+      try {
+        tids = fs.readdirSync(`/proc/${pid}/task`);
+      } catch {
+        continue; // gone
+      }
     }
     for (const tid of tids) {
-      let text: string;
-      try {
-        text = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1');
-        childrenFileWorks = true;
-      } catch (err) {
-        if (childrenFileWorks === undefined && (err as NodeJS.ErrnoException).code === 'ENOENT' && fs.existsSync(`/proc/${pid}/task/${tid}`)) {
+      const text = readProc(`/proc/${pid}/task/${tid}/children`);
+      if (text === undefined) {
+        if (childrenFileWorks === undefined && fs.existsSync(`/proc/${pid}/task/${tid}`)) {
           childrenFileWorks = false;
           return descendants(snapshot(), root);
         }
         continue;
       }
+      childrenFileWorks = true;
       for (const part of text.split(' ')) {
         if (part === '' || part === '\n') continue;
         const child = Number(part);
@@ -154,7 +184,7 @@ export function treeOf(root: number): ProcStat[] {
         const st = readStat(child);
         if (st === undefined) continue;
         out.push(st);
-        stack.push(child);
+        stack.push([child, st.threads]);
       }
     }
   }

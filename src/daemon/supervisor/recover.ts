@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { currentBootId, earlierBoot } from '../state/boot.js';
+import { DEFAULT_DESCENDANTS_GRACE_S } from './lifecycle.js';
 import { cmdline, isAlive, wrapperFor } from './proc.js';
 import { ProcessDir, readStarted, writeStored, type StartedFile, type StoredProcess } from './store.js';
 
@@ -32,14 +33,14 @@ export async function recoverOrphan(root: string, name: string, seq: number, log
   const at = startedAt(pd);
   // From before a reboot, its pids now name strangers: their command lines are not this one's.
   const rebooted = earlierBoot(null, at) !== undefined;
-  const { cmd, cwd } = rebooted ? { cmd: [UNKNOWN_CMD], cwd: '/' } : commandOf(st);
+  const { cmd, cwd, grace } = rebooted ? { cmd: [UNKNOWN_CMD], cwd: '/', grace: DEFAULT_DESCENDANTS_GRACE_S } : commandOf(st);
   const stored: StoredProcess = {
     version: 1,
     record: {
       process_id: name, pid: st.pid, status: 'running', cmd, cwd, name: null,
       exit_code: null, signal: null, created_at: at, started_at: at, ended_at: null, duration_ms: null,
       stdout_bytes: 0, stderr_bytes: 0, timeout_s: null,
-      reason: null,
+      reason: null, descendants_grace_s: grace, descendants: null,
     },
     seq, env: null, has_stdin: fs.existsSync(pd.stdin),
     wrapper_pid: st.wrapperPid, wrapper_start: st.wrapperStart, pid_start: st.pidStart,
@@ -52,12 +53,18 @@ export async function recoverOrphan(root: string, name: string, seq: number, log
 
 const UNKNOWN_CMD = '(unknown: the daemon died while starting it, and the command has ended)';
 
-/** The command line and cwd, from the wrapper's argv (or the command's own) while one lives. */
-function commandOf(st: StartedFile): { cmd: string[]; cwd: string } {
+/**
+ * The command line, cwd and descendants grace (seconds, null = kept; from `-g MS`), from the
+ * wrapper's argv (or the command's own) while one lives.
+ */
+function commandOf(st: StartedFile): { cmd: string[]; cwd: string; grace: number | null } {
+  let grace: number | null = DEFAULT_DESCENDANTS_GRACE_S;
   if (isAlive(st.wrapperPid, st.wrapperStart)) {
     const argv = cmdline(st.wrapperPid);
     const sep = argv.indexOf('--', 4);
-    if (sep > 0 && sep + 1 < argv.length) return { cmd: argv.slice(sep + 1), cwd: argv[2] || '/' };
+    const g = argv.indexOf('-g', 4);
+    if (g > 0 && g < sep) grace = Number(argv[g + 1]) < 0 ? null : Number(argv[g + 1]) / 1000;
+    if (sep > 0 && sep + 1 < argv.length) return { cmd: argv.slice(sep + 1), cwd: argv[2] || '/', grace };
   }
   if (isAlive(st.pid, st.pidStart)) {
     const argv = cmdline(st.pid);
@@ -67,9 +74,9 @@ function commandOf(st: StartedFile): { cmd: string[]; cwd: string } {
     } catch {
       // Unknown.
     }
-    if (argv.length > 0) return { cmd: argv, cwd };
+    if (argv.length > 0) return { cmd: argv, cwd, grace };
   }
-  return { cmd: [UNKNOWN_CMD], cwd: '/' };
+  return { cmd: [UNKNOWN_CMD], cwd: '/', grace };
 }
 
 /** When the wrapper wrote `started` (close to the command's start). */

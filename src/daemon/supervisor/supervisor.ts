@@ -12,10 +12,10 @@ import { ioCommandError } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { ShutdownOptions } from '../services.js';
 import { Entry } from './entry.js';
-import { defaultLadder, runLadder, type KillPlanner, type KillRequest } from './kill.js';
-import { Lifecycle } from './lifecycle.js';
+import { defaultLadder, runLadder, runTreeLadder, type KillPlanner, type KillRequest } from './kill.js';
+import { DEFAULT_DESCENDANTS_GRACE_S, Lifecycle } from './lifecycle.js';
 import { foreignDirReason } from '../state/files.js';
-import { releaseCgroup, type PidsLimit } from './pids-limit.js';
+import { killCgroup, releaseCgroup, type PidsLimit } from './pids-limit.js';
 import { ProcessDir, trashDir, type StoredProcess } from './store.js';
 
 export type { SupervisorEvents, SupervisorOptions } from './lifecycle.js';
@@ -29,6 +29,10 @@ export interface SpawnSpec {
   stdin?: string | undefined;
   timeout_s?: number | undefined;
   name?: string | undefined;
+  /** Seconds the command's leftovers may outlive it (default 5); see wrap.c's linger. */
+  descendants_grace_s?: number | undefined;
+  /** Keep the command's leftovers until they end, or kill_process / remove_process ends them. */
+  keep_descendants?: boolean | undefined;
   /** Stored with the record from the start (the claude observer's object). */
   claude?: Record<string, unknown> | undefined;
 }
@@ -56,6 +60,7 @@ export class ProcessSupervisor extends Lifecycle {
         process_id: id, pid: null, status: 'queued', cmd: spec.cmd, cwd: path.resolve(spec.cwd ?? process.cwd()), name: spec.name ?? null,
         exit_code: null, signal: null, created_at: now, started_at: null, ended_at: null, duration_ms: null,
         stdout_bytes: 0, stderr_bytes: 0, timeout_s: spec.timeout_s ?? null, reason: null,
+        descendants_grace_s: spec.keep_descendants === true ? null : spec.descendants_grace_s ?? DEFAULT_DESCENDANTS_GRACE_S, descendants: null,
         ...(spec.claude !== undefined ? { claude: spec.claude } : {}),
       },
       seq: ++this.seq, env: spec.env ?? null, has_stdin: spec.stdin !== undefined,
@@ -132,7 +137,11 @@ export class ProcessSupervisor extends Lifecycle {
 
   protected async killEntry(e: Entry, req: KillRequest): Promise<ProcessRecord> {
     if (e.starting) await e.starting;
-    if (e.ended) return this.view(e);
+    if (e.ended) {
+      // The command has ended; what it left behind (if anything) gets the ladder now.
+      if (e.lingering) await runTreeLadder(e, defaultLadder(req));
+      return this.view(e);
+    }
     if (e.record.status === 'queued') {
       this.queue.splice(this.queue.indexOf(e), 1);
       this.finish(e, { status: 'killed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: req.reason ?? 'killed while queued (it never ran)' });
@@ -141,9 +150,11 @@ export class ProcessSupervisor extends Lifecycle {
     let steps;
     for (const p of this.planners) if ((steps = p(e, req))) break;
     steps ??= defaultLadder(req);
-    // Recorded (and persisted) now, so a daemon restart mid-kill still knows why it ended.
     e.record.reason ??= req.reason ?? `kill_process (${steps[0]?.signal ?? 'SIGTERM'})`;
-    this.persist(e);
+    // Persisted within 100 ms, not now: most processes end sooner, and their end writes the whole
+    // record once (finish); 100 kills at once must not wait on 100 file writes before their signals.
+    // A daemon crash in between loses only the reason text (the outcome is in the exit file).
+    this.persistSoon(e);
     await runLadder(e, steps);
     return this.view(e);
   }
@@ -159,7 +170,11 @@ export class ProcessSupervisor extends Lifecycle {
   async remove(id: string): Promise<RemoveProcessResult> {
     const e = this.entry(id);
     if (!e.ended) throw new CommandError('PROCESS_RUNNING', `process ${id} is ${e.record.status}; kill_process or wait_process it first`);
-    if (e.persistTimer) clearTimeout(e.persistTimer);
+    // No process of a removed record survives it: leftovers get SIGTERM, SIGKILL 2 s later; then
+    // anything still in its pids cgroup (the wrapper was killed and they went to pid 1) is killed.
+    if (e.lingering) await runTreeLadder(e, defaultLadder({ grace_s: 2 }));
+    await killCgroup(this.opts.pidsLimit, id);
+    this.dropPending(e);
     // Moved aside first (atomic), so a daemon killed mid-removal never leaves half a directory.
     const trash = path.join(trashDir(this.opts.root), `${id}.${randomHex(4)}`);
     try {
@@ -206,6 +221,11 @@ export class ProcessSupervisor extends Lifecycle {
     return this.opts.pidsLimit;
   }
 
+  /** True while an ended process's wrapper still keeps descendants it left (for tests and diagnostics). */
+  lingering(id: string): boolean {
+    return this.entries.get(id)?.lingering ?? false;
+  }
+
   /** Number of waits pending on `id` (for leak tests and diagnostics). */
   waiters(id: string): number {
     return this.entries.get(id)?.waiterCount ?? 0;
@@ -221,12 +241,12 @@ export class ProcessSupervisor extends Lifecycle {
     for (const e of this.entries.values()) if (e.timeoutTimer) clearTimeout(e.timeoutTimer);
     if (opts.killProcesses) {
       const reason = 'daemon shutdown with kill_processes';
-      await Promise.all([...this.entries.values()].filter((e) => !e.ended).map((e) => this.kill(e.record.process_id, { reason }).catch(() => undefined)));
+      await Promise.all([...this.entries.values()].filter((e) => !e.ended || e.lingering).map((e) => this.kill(e.record.process_id, { reason }).catch(() => undefined)));
     }
     // Only now: the kills above rely on polling to see re-adopted processes end.
     if (this.poll !== undefined) clearInterval(this.poll);
     this.poll = undefined;
-    for (const e of this.entries.values()) if (e.persistTimer) this.persist(e);
+    this.flushDirty();
     // A last attempt at records the disk refused; what still fails is logged (the previous version stays).
     this.writer.retry();
     this.writer.stop();

@@ -41,6 +41,9 @@ export const SignalParam = z
   .refine((s) => SIGNAL_SET.has(s), 'must be a signal name such as SIGTERM, SIGINT or SIGKILL')
   .transform((s) => s as SignalName);
 
+/** Default seconds the processes a command leaves behind may outlive it (`descendants_grace_s`). */
+export const DEFAULT_DESCENDANTS_GRACE_S = 5;
+
 /** `spawn_process`: `cmd` is argv (no shell); `env` is laid over the daemon's environment. */
 export const SpawnProcessParams = z.object({
   cmd: z.array(z.string()).min(1, 'must list at least the program to run'),
@@ -50,6 +53,13 @@ export const SpawnProcessParams = z.object({
   stdin: z.string().optional(),
   timeout_s: z.number().positive().optional(),
   name: z.string().max(200).optional(),
+  /** Seconds the descendants the command leaves behind may live on after it ends; default 5. */
+  descendants_grace_s: z.number().nonnegative().max(86400).optional(),
+  /** Keep such descendants (no timed end; kill_process and remove_process still end them). */
+  keep_descendants: z.boolean().optional(),
+}).refine((p) => !(p.keep_descendants === true && p.descendants_grace_s !== undefined), {
+  message: 'give `keep_descendants` or `descendants_grace_s`, not both',
+  path: ['descendants_grace_s'],
 });
 
 /** `list_processes`: every record, or those of one status. */
@@ -110,6 +120,16 @@ export interface ProcessRecord {
   timeout_s: number | null;
   /** Why the process is `failed`, `lost`, or ended by the daemon (kill, timeout); else null. */
   reason: string | null;
+  /**
+   * Seconds the processes the command leaves behind may outlive it before they are ended (SIGTERM,
+   * SIGKILL 2 s later); null when they are kept (`keep_descendants`).
+   */
+  descendants_grace_s: number | null;
+  /**
+   * How many processes the command left behind are still alive (its orphaned descendants, kept by
+   * the wrapper); 0 when none, null while the command itself is queued or running.
+   */
+  descendants: number | null;
   /** Present on `claude -p` stream-json runs; maintained by the claude observer. */
   claude?: Record<string, unknown>;
 }
@@ -140,6 +160,9 @@ export const ProcessRecordSchema: z.ZodType<ProcessRecord> = z.looseObject({
   stderr_bytes: z.number().int().nonnegative(),
   timeout_s: SpawnProcessParams.shape.timeout_s.unwrap().nullable(),
   reason: z.string().nullable(),
+  // Absent from records written before they existed: the default grace, and not counted (null).
+  descendants_grace_s: SpawnProcessParams.shape.descendants_grace_s.unwrap().nullable().default(DEFAULT_DESCENDANTS_GRACE_S),
+  descendants: z.number().int().nonnegative().nullable().default(null),
   claude: z.record(z.string(), z.unknown()).optional(),
 });
 
