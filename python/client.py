@@ -606,13 +606,26 @@ def _is_claude_print(cmd):
 # --- verbs --------------------------------------------------------------------------------------
 
 
+def _keeper_text(r):
+    """The ping line's keeper part, as the TypeScript CLI prints it (empty for a daemon that does not say)."""
+    if "keeper" not in r:
+        return ""
+    k = r["keeper"]
+    if k is None:
+        return ", no keeper"
+    if not k.get("restarts"):
+        return ", keeper pid %s" % k.get("pid")
+    n = k["restarts"]
+    return ", keeper pid %s (%s restart%s, last after %s)" % (k.get("pid"), n, "" if n == 1 else "s", k.get("last_death") or "an unknown end")
+
+
 def v_ping(ctx):
     r = ping()
     if ctx["json"]:
         _json_line(r)
     else:
         limit = "" if "max_running" not in r else "no max running, " if r["max_running"] is None else "max running %s, " % r["max_running"]
-        _out("pong: claude-daemon %s, pid %s, up %s, %ssocket %s\n" % (r.get("version"), r.get("pid"), _duration(r.get("uptime_s", 0) * 1000), limit, r.get("socket")))
+        _out("pong: claude-daemon %s, pid %s, up %s, %ssocket %s%s\n" % (r.get("version"), r.get("pid"), _duration(r.get("uptime_s", 0) * 1000), limit, r.get("socket"), _keeper_text(r)))
     return EXIT_OK
 
 

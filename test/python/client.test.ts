@@ -93,7 +93,7 @@ test("the original design's walk-through runs verbatim from the project root (RE
 
   const p = await sh(ping!);
   assert.equal(p.code, 0, p.stderr);
-  assert.match(p.stdout, new RegExp(`^pong: claude-daemon \\S+, pid ${d.proc.pid}, up \\S+, socket ${d.socket}`));
+  assert.match(p.stdout, new RegExp(`^pong: claude-daemon \\S+, pid ${d.proc.pid}, up \\S+, no max running, socket ${d.socket}, no keeper\n$`));
 
   const l = await sh(load!);
   assert.equal(l.code, 0, l.stderr);
