@@ -148,6 +148,9 @@ class Launcher {
    */
   private readonly reporters = new Map<string, (ex: ExitReport) => void>();
   private readonly early = new Map<string, ExitReport>();
+  /** Wrappers reaped before their report arrived (report and reaping come on two channels), by pid: when. */
+  private readonly reapedUnreported = new Map<number, number>();
+  private sweepTimer: NodeJS.Timeout | undefined;
   private reportBuf = '';
 
   constructor(
@@ -234,6 +237,7 @@ class Launcher {
       const key = m[1]!.replace(' ', ':');
       const r = this.reporters.get(key);
       this.reporters.delete(key);
+      this.reapedUnreported.delete(Number(key.split(':')[0]));
       if (r) r(ex);
       else if (this.byPid.has(Number(key.split(':')[0])) || this.bySeq.size > 0) this.early.set(key, ex); // its `ok` (or `f`) line is not read yet
     }
@@ -258,15 +262,37 @@ class Launcher {
       this.exits.delete(pid);
       // A report always precedes the wrapper's exit, so by now it has arrived, or it never will.
       setImmediate(() => done?.('reaped'));
-      setTimeout(() => {
-        for (const map of [this.reporters, this.early] as Array<Map<string, unknown>>) {
-          for (const key of map.keys()) if (key.startsWith(`${pid}:`)) map.delete(key);
-        }
-      }, 10_000).unref();
+      // A report still awaited (or one whose `ok` line never came) is given up 10 s later, by one
+      // sweep for all such wrappers. Usually the report came first and nothing is left to sweep.
+      if (this.unreportedKeys(pid).length > 0) this.expectLateReport(pid);
     } else {
       const pid = Number(parts[0]);
       if (this.byPid.has(pid)) this.onReport(pid, parts.slice(1).join(' '));
     }
+  }
+
+  /** Keys (`PID:START`) of reports still awaited, or arrived before their `ok` line, for wrapper `pid`. */
+  private unreportedKeys(pid: number): string[] {
+    return [...this.reporters.keys(), ...this.early.keys()].filter((key) => key.startsWith(`${pid}:`));
+  }
+
+  /** Gives the report of reaped wrapper `pid` 10 s to arrive, then forgets it. */
+  private expectLateReport(pid: number): void {
+    this.reapedUnreported.set(pid, Date.now());
+    this.sweepTimer ??= setInterval(() => {
+      for (const [p, at] of this.reapedUnreported) {
+        if (Date.now() - at < 10_000) continue;
+        for (const key of this.unreportedKeys(p)) {
+          this.reporters.delete(key);
+          this.early.delete(key);
+        }
+        this.reapedUnreported.delete(p);
+      }
+      if (this.reapedUnreported.size === 0) {
+        clearInterval(this.sweepTimer);
+        this.sweepTimer = undefined;
+      }
+    }, 1000).unref();
   }
 
   /** The wrapper's own line: `ok PID START WSTART WPID` or `err ERRNO STAGE MESSAGE`. */
