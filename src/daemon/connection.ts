@@ -155,11 +155,19 @@ export class Connection {
       await this.writer.acquire();
       holds = true;
     };
-    const { id, reply } = dispatchLine(line, { services: this.services, signal: this.abort.signal, replyTurn });
+    let slot = false;
+    const resultSlot = async (): Promise<void> => {
+      if (slot) return;
+      await this.writer.acquireSlot();
+      slot = true;
+    };
+    const { id, reply } = dispatchLine(line, { services: this.services, signal: this.abort.signal, replyTurn, resultSlot });
     this.track(reply);
     this.send(reply, id, id === undefined, () => {
       if (holds) this.writer.release();
       holds = false;
+      if (slot) this.writer.releaseSlot();
+      slot = false;
     });
   }
 
