@@ -17,6 +17,12 @@ export interface RequestContext {
    * reading anything. Absent outside a connection.
    */
   replyTurn?: () => Promise<void>;
+  /**
+   * Waits for one of the connection's result slots (RESULT_SLOTS at once, held until the reply is
+   * written); handlers whose result is made in memory before it can be counted (`call_function`, a
+   * claude run's full text) call it before making it. Absent outside a connection.
+   */
+  resultSlot?: () => Promise<void>;
 }
 
 /**

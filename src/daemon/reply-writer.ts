@@ -16,6 +16,19 @@ import { StreamedResult } from './streamed-result.js';
 /** A reply waiting behind a stream: an encoded line, or another stream. */
 type Waiting = { line: string; bytes: number } | { stream: StreamedResult; id: RequestId | undefined; done: () => void };
 
+/** A whole reply finished while over the budget: kept as its value, encoded only once there is room. */
+interface Held {
+  reply: WireReply;
+  id: RequestId | undefined;
+  done: () => void;
+}
+
+/** Longest reply line produced whole (any reply but a streamed `read_output`); beyond it, REPLY_TOO_LARGE. */
+export const MAX_WHOLE_REPLY_BYTES = 8 * 1024 * 1024;
+
+/** `call_function` requests one connection runs at once (each holds a slot until its reply is written). */
+export const RESULT_SLOTS = 32;
+
 /** Writes replies to one socket, streams big ones, and hands out turns to produce them. */
 export class ReplyWriter {
   private streaming = false;
@@ -24,6 +37,10 @@ export class ReplyWriter {
   private turnHeld = false;
   private readonly turnWaiters: Array<{ grant: () => void; fail: (err: Error) => void }> = [];
   private closed = false;
+  /** Whole replies finished while over the budget, in the order they finished. */
+  private readonly held: Held[] = [];
+  private slotsHeld = 0;
+  private readonly slotWaiters: Array<{ grant: () => void; fail: (err: Error) => void }> = [];
 
   constructor(
     private readonly socket: net.Socket,
@@ -71,6 +88,27 @@ export class ReplyWriter {
     this.grantNext();
   }
 
+  /**
+   * Waits for one of the connection's RESULT_SLOTS (in request order): a request whose result is made
+   * in memory before it can be counted (`call_function`) takes one first, and gives it back with
+   * `releaseSlot()` once its reply is written, so at most RESULT_SLOTS such results are ever held.
+   */
+  acquireSlot(): Promise<void> {
+    if (this.closed) return Promise.reject(gone());
+    if (this.slotsHeld < RESULT_SLOTS && this.slotWaiters.length === 0) {
+      this.slotsHeld++;
+      return Promise.resolve();
+    }
+    return new Promise((grant, fail) => this.slotWaiters.push({ grant, fail }));
+  }
+
+  /** Gives a slot back; the next waiting request starts. */
+  releaseSlot(): void {
+    const w = this.slotWaiters.shift();
+    if (w === undefined) this.slotsHeld--;
+    else w.grant();
+  }
+
   /** Writes one reply. A streamed one returns a promise that settles once it is written in full (or abandoned). */
   write(reply: WireReply, id: RequestId | undefined): Promise<void> | undefined {
     if (reply.success && reply.result instanceof StreamedResult) {
@@ -83,21 +121,43 @@ export class ReplyWriter {
       return this.runStream(stream, id);
     }
     if (!this.writable()) return undefined;
-    const line = encodeReply(reply, id);
+    if (this.over || this.held.length > 0) {
+      // Not encoded yet: the line (the real cost) is produced once the client has taken the budget.
+      return new Promise((done) => this.held.push({ reply, id, done }));
+    }
+    this.writeWhole(reply, id);
+    return undefined;
+  }
+
+  /** Encodes and writes (or queues behind a stream) one whole reply, replaced by REPLY_TOO_LARGE when over the cap. */
+  private writeWhole(reply: WireReply, id: RequestId | undefined): void {
+    let line = encodeReply(reply, id);
+    if (line.length > MAX_WHOLE_REPLY_BYTES / 3 && Buffer.byteLength(line) > MAX_WHOLE_REPLY_BYTES) {
+      const size = Buffer.byteLength(line);
+      line = encodeReply(
+        {
+          success: false,
+          code: 'REPLY_TOO_LARGE',
+          error: `the reply would be ${size} bytes, over the ${MAX_WHOLE_REPLY_BYTES} bytes one reply may have; return less (e.g. write it to a file and read it with a process's read_output) and retry`,
+        },
+        id,
+      );
+    }
     if (!this.streaming) {
       this.socket.write(line);
-      return undefined;
+      return;
     }
     const bytes = Buffer.byteLength(line);
     this.backlog.push({ line, bytes });
     this.backlogBytes += bytes;
-    return undefined;
   }
 
   /** The socket closed: nothing more will be produced or written. */
   close(): void {
     this.closed = true;
     for (const w of this.turnWaiters.splice(0)) w.fail(gone());
+    for (const w of this.slotWaiters.splice(0)) w.fail(gone());
+    for (const h of this.held.splice(0)) h.done();
     for (const w of this.backlog.splice(0)) {
       if ('stream' in w) void w.stream.close().catch(() => undefined).then(w.done);
     }
@@ -109,8 +169,18 @@ export class ReplyWriter {
   }
 
   private changed(): void {
+    this.flushHeld();
     this.grantNext();
     this.onChange();
+  }
+
+  /** Encodes held replies while there is room (reentrancy-safe: each write may make `over` true). */
+  private flushHeld(): void {
+    while (this.held.length > 0 && !this.over) {
+      const h = this.held.shift()!;
+      if (this.writable()) this.writeWhole(h.reply, h.id);
+      h.done();
+    }
   }
 
   private grantNext(): void {

@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   UNKNOWN_COMMAND: 'No command of that name; the message lists the known ones.',
   INVALID_PARAMS: 'A parameter is missing or has the wrong type; the message names the field.',
   REQUEST_TOO_LARGE: 'The request line exceeds the size limit; the connection is closed after this reply.',
+  REPLY_TOO_LARGE: 'The reply would exceed the 8 MiB one whole reply may have (a module function\'s result, a claude run\'s text); nothing was sent but this error.',
   SHUTTING_DOWN: 'The daemon is shutting down and no longer takes this request.',
   INTERNAL_ERROR: 'A bug in the daemon; the request failed but the daemon keeps serving.',
   PROCESS_EXISTS: 'A process with that `process_id` is already known.',

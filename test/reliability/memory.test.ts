@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
@@ -130,4 +131,48 @@ test('pipelined streamed reads interleaved with pings: every reply whole, in its
   } finally {
     raw.close();
   }
+});
+
+/** Writes a module whose `big(n)` returns an n-byte string and counts its calls (`calls()`). */
+async function bigModule(name: string): Promise<void> {
+  fs.writeFileSync(
+    path.join(d.modulesDir, `${name}.js`),
+    "let n = 0;\nexport function big(bytes) { n++; return 'x'.repeat(bytes); }\nexport function calls() { return n; }\n",
+  );
+  await c.loadModule(name);
+}
+
+test('pipelined call_function results are bounded per connection: about 32 run while the client does not read', async () => {
+  await bigModule('bigcalls');
+  const sock = net.createConnection(d.socket);
+  await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+  sock.on('error', () => undefined);
+  sock.pause(); // Never reads a reply.
+  try {
+    const lines = Array.from({ length: 100 }, (_, i) => JSON.stringify({ command: 'call_function', id: i, module_name: 'bigcalls', function_name: 'big', args: [MiB] })).join('\n');
+    sock.write(lines + '\n');
+    // The first 32 run (each holds a slot until its reply is written); the rest wait for the client.
+    await waitFor(async () => ((await c.callFunction('bigcalls', 'calls')) as number) >= 32, { timeoutMs: 30_000, what: '32 calls to run' });
+    const settled = await settledPeak(1000);
+    assert.ok(settled > 0);
+    const ran = (await c.callFunction('bigcalls', 'calls')) as number;
+    console.log(`100 pipelined 1 MiB call_function results, never read: ${ran} ran`);
+    // 32 slots, plus the few replies that fit in the ~1 MiB budget (written, their slots given back).
+    assert.ok(ran >= 32 && ran <= 36, `${ran} calls ran for a client that reads nothing (32 slots)`);
+    // A bystander is served meanwhile, module calls included, and nothing more runs for the hog.
+    assert.equal(await c.callFunction('bigcalls', 'calls'), ran);
+  } finally {
+    sock.destroy();
+  }
+});
+
+test('a whole reply over 8 MiB is refused with REPLY_TOO_LARGE and the connection stays usable', async () => {
+  await bigModule('toolarge');
+  const err = await c.callFunction('toolarge', 'big', [9 * MiB]).then(
+    () => assert.fail('a 9 MiB result was sent'),
+    (e: unknown) => e as { code?: string; message: string },
+  );
+  assert.equal(err.code, 'REPLY_TOO_LARGE', err.message);
+  assert.match(err.message, /read_output/);
+  assert.equal(((await c.callFunction('toolarge', 'big', [1000])) as string).length, 1000);
 });

@@ -9,7 +9,7 @@ import type { Handler } from '../../registry.js';
  * `claude_result`: the run's final text and verdict, read from its `result` line (never guessed
  * from the exit code). With `wait`, replies once the process has ended (or `timeout_s` passed).
  */
-export const claudeResult: Handler<'claude_result'> = async (p, { services, signal }) => {
+export const claudeResult: Handler<'claude_result'> = async (p, { services, signal, resultSlot }) => {
   const sup = services.processes;
   const runs = services.claude;
   let rec = sup.get(p.process_id);
@@ -26,6 +26,8 @@ export const claudeResult: Handler<'claude_result'> = async (p, { services, sign
   }
   // A queued run detected from its command line has no object yet.
   const info = (rec.claude as ClaudeRunInfo | undefined) ?? emptyClaudeInfo();
+  // The full text is read into memory before its size is known: take a result slot first (after the wait).
+  if (info.result_truncated) await resultSlot?.();
   const result = info.result_truncated ? await readFullResult(sup.outputPath(p.process_id, 'stdout')) : info.result;
   return {
     result,
