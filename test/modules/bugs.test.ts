@@ -72,7 +72,7 @@ test('Python: a result nested too deep answers RESULT_NOT_SERIALIZABLE at once, 
   assert.equal(await restartsOf('pydeep'), 0);
 });
 
-const DEEP = '['.repeat(100_000) + ']'.repeat(100_000);
+const deep = (n: number): string => '['.repeat(n) + ']'.repeat(n);
 
 for (const [lang, file, source] of [
   ['Python', 'pyargs.py', 'import time\ndef slow():\n    time.sleep(2.5)\n    return "slow done"\ndef take(x):\n    return 1\n'],
@@ -85,10 +85,13 @@ for (const [lang, file, source] of [
     const slow = c.callFunction(name, 'slow', [], { timeoutS: 20 });
     const raw = await RawConn.open(d.socket);
     try {
-      raw.send(`{"command":"call_function","id":"deep","module_name":"${name}","function_name":"take","timeout_s":1,"args":[${DEEP}]}\n`);
-      const reply = await waitFor(() => raw.replies.find((r) => r.id === 'deep'), { timeoutMs: 15_000, what: 'the reply to the deep call' });
-      assert.equal(reply.success, false);
-      assert.equal(reply.code, 'INVALID_PARAMS', String(reply.error));
+      // 100,000 levels cannot even be serialized by the daemon; 5,000 can, but Python's json cannot read them back.
+      for (const depth of lang === 'Python' ? [100_000, 5_000] : [100_000]) {
+        raw.send(`{"command":"call_function","id":"deep${depth}","module_name":"${name}","function_name":"take","timeout_s":1,"args":[${deep(depth)}]}\n`);
+        const reply = await waitFor(() => raw.replies.find((r) => r.id === `deep${depth}`), { timeoutMs: 15_000, what: 'the reply to the deep call' });
+        assert.equal(reply.success, false);
+        assert.equal(reply.code, 'INVALID_PARAMS', `${depth}: ${String(reply.error)}`);
+      }
     } finally {
       raw.close();
     }

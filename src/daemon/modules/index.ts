@@ -71,9 +71,9 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
 
   const start = async (snap: Snapshot, slotLog: Logger): Promise<{ rt: Runtime; snap: Snapshot }> => {
     if (snap.language === 'python') {
-      const rt = await PyRuntime.start(snap, { host: pkg.pythonHost, pythonDir: pkg.pythonDir, env, memoryMb: config.moduleMemoryMb }, slotLog);
+      const rt = await PyRuntime.start(snap, { host: pkg.pythonHost, pythonDir: pkg.pythonDir, env, memoryMb: config.moduleMemoryMb, snapshotDir }, slotLog);
       // The interpreter reports which local files it imported: they join the hash and the watch list.
-      const full = pythonSnapshot(snap.name, { path: snap.source, language: 'python' }, rt.files.length > 0 ? rt.files : snap.inputs);
+      const full = pythonSnapshot(snap.name, { path: snap.source, language: 'python' }, rt.files.length > 0 ? rt.files : snap.inputs, snap.code);
       return { rt, snap: full };
     }
     const rt = await JsRuntime.start(snap, pool, snapshotDir, slotLog);
