@@ -18,6 +18,7 @@ import { PyRuntime } from './py-runtime.js';
 import type { Runtime } from './runtime.js';
 import { ModuleSlot, type SlotDeps } from './slot.js';
 import { buildSnapshot, pythonSnapshot, type Snapshot } from './snapshot.js';
+import { ModuleVersions } from './versions.js';
 import { ModuleWatcher } from './watcher.js';
 import { WorkerPool } from './worker-pool.js';
 import { WithWarning } from '../reply-warning.js';
@@ -53,6 +54,7 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
   const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_DAEMON_SOCKET: config.socketPath };
   const pool = new WorkerPool({ entry: pkg.workerEntry, env, memoryMb: config.moduleMemoryMb });
   const slots = new Map<string, ModuleSlot>();
+  const versions = new ModuleVersions(config.home, log);
 
   // The watcher (chokidar and its scan) starts with the first load: until a module is loaded there
   // is nothing to reload, and a daemon that only supervises processes stays smaller.
@@ -93,6 +95,7 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
           return buildSnapshot(n, file, pkg.clientEntry, snapshotDir);
         },
         start: (snap) => start(snap, slotLog),
+        nextVersion: (n) => versions.next(n),
       };
       slot = new ModuleSlot(name, deps);
       slots.set(name, slot);
