@@ -5,6 +5,8 @@
  * exception whose __str__ raises is still a FUNCTION_ERROR.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -139,4 +141,25 @@ test('version numbers never go backwards: not after unload, not across a daemon 
   await d.restart();
   c = await d.client();
   assert.equal((await c.loadModule('vers')).version, 5);
+  // A damaged counter file (or a symlink planted there) is reported and replaced, never followed; the daemon serves on.
+  c.close();
+  await d.stop();
+  const file = path.join(d.home, 'module-versions.json');
+  const target = path.join(d.dir, 'elsewhere.json');
+  fs.writeFileSync(target, '{"vers": 41}');
+  fs.rmSync(file);
+  fs.symlinkSync(target, file);
+  await d.restart();
+  c = await d.client();
+  assert.equal((await c.loadModule('vers')).version, 1);
+  assert.match(d.log(), /module-versions\.json: .*symbolic link/);
+  assert.equal(fs.readFileSync(target, 'utf8'), '{"vers": 41}');
+  assert.ok(!fs.lstatSync(file).isSymbolicLink());
+  c.close();
+  await d.stop();
+  fs.writeFileSync(file, '{"vers": 3');
+  await d.restart();
+  c = await d.client();
+  assert.equal((await c.loadModule('vers')).version, 1);
+  assert.match(d.log(), /module-versions\.json: .*JSON/);
 });
