@@ -1,6 +1,9 @@
 """Hosts one version of one Python module for claude-daemon.
 
-The daemon starts one of these per module version: ``python3 claude_daemon_host.py FILE NAME``.
+The daemon starts one of these per module version: ``python3 claude_daemon_host.py FILE NAME
+[SNAPSHOT]``. SNAPSHOT is the daemon's private copy of FILE's text as it was when the version was
+built: the code runs from it (so a restart after a broken save runs the last good code), while
+tracebacks, ``__file__`` and imports of local helpers still use FILE's name and directory.
 It speaks JSON lines with the daemon over stdin and the original stdout; everything the module
 prints (``print``, C-level writes to fd 1) goes to stderr, which the daemon logs tagged with the
 module's name, so module output can never corrupt the protocol stream.
@@ -14,7 +17,9 @@ import asyncio
 import importlib.util
 import inspect
 import json
+import linecache
 import os
+import re
 import sys
 import threading
 import traceback
@@ -32,9 +37,15 @@ sys.stdout = sys.stderr
 sys.stdin = open(os.devnull, "r")
 _lock = threading.Lock()
 _module = None
+# Only this process may answer: a child forked by module code inherits the protocol pipe, and its
+# replies (racing the parent's, usually winning) are dropped; the child then ends silently.
+_host_pid = os.getpid()
+_call_id = re.compile(r'^\{"t":"call","id":(\d+),')
 
 
 def send(obj):
+    if os.getpid() != _host_pid:
+        return
     line = json.dumps(obj)
     with _lock:
         _proto.write(line + "\n")
@@ -90,7 +101,7 @@ def params_of(fn):
     return out
 
 
-def load(path, name):
+def load(path, name, snapshot=None):
     global _module
     moddir = os.path.dirname(os.path.abspath(path))
     sys.path.insert(0, moddir)
@@ -101,7 +112,14 @@ def load(path, name):
             raise ImportError("cannot load %s as a Python module" % path)
         mod = importlib.util.module_from_spec(spec)
         sys.modules[name] = mod
-        spec.loader.exec_module(mod)
+        if snapshot is None:
+            spec.loader.exec_module(mod)
+        else:
+            with open(snapshot, encoding="utf-8") as f:
+                source = f.read()
+            # Tracebacks show the lines this version runs, not those of a later save on disk.
+            linecache.cache[os.path.abspath(path)] = (len(source), None, source.splitlines(True), os.path.abspath(path))
+            exec(compile(source, path, "exec"), mod.__dict__)
     except SyntaxError as e:
         send({"t": "load_error", "message": "%s:%s:%s: SyntaxError: %s" % (e.filename, e.lineno, e.offset, e.msg)})
         return False
@@ -125,6 +143,26 @@ def load(path, name):
             files.append(os.path.abspath(f))
     send({"t": "ready", "functions": functions, "files": sorted(set(files))})
     return True
+
+
+def run_call_in_host(msg):
+    try:
+        run_call(msg)
+    finally:
+        if os.getpid() != _host_pid:
+            os._exit(0)  # a child forked by the call: it never answers nor runs on
+
+
+def describe(e, tb):
+    """The traceback text; never raises, whatever the exception's __str__ or __repr__ do."""
+    try:
+        return "".join(traceback.format_exception(type(e), e, tb)).rstrip()
+    except BaseException:  # noqa: BLE001 - __str__ may raise even SystemExit
+        try:
+            args = ", ".join(repr(a) for a in getattr(e, "args", ()))
+        except BaseException:  # noqa: BLE001
+            args = "<unprintable arguments>"
+        return "%s(%s) (its __str__ raised)" % (type(e).__qualname__, args)
 
 
 def run_call(msg):
@@ -151,7 +189,7 @@ def run_call(msg):
         os._exit(e.code if isinstance(e.code, int) else 1)
     except BaseException as e:  # noqa: BLE001 - report every failure of user code
         tb = e.__traceback__.tb_next if e.__traceback__ is not None else None
-        text = "".join(traceback.format_exception(type(e), e, tb)).rstrip()
+        text = describe(e, tb)
         send({"t": "error", "id": call_id, "code": "FUNCTION_ERROR", "message": text})
         return
     if out_of_memory:
@@ -160,6 +198,9 @@ def run_call(msg):
         os._exit(70)
     try:
         text = json.dumps(result, allow_nan=False)
+    except RecursionError:
+        send({"t": "error", "id": call_id, "code": "RESULT_NOT_SERIALIZABLE", "message": "%s returned a value nested too deep to serialize as JSON (or one that contains itself)" % fn_name})
+        return
     except (TypeError, ValueError) as e:
         send({"t": "error", "id": call_id, "code": "RESULT_NOT_SERIALIZABLE", "message": "%s returned a value that is not JSON: %s" % (fn_name, e)})
         return
@@ -178,20 +219,26 @@ def dispose():
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.stderr.write("usage: claude_daemon_host.py FILE MODULE_NAME\n")
+    if len(sys.argv) not in (3, 4):
+        sys.stderr.write("usage: claude_daemon_host.py FILE MODULE_NAME [SNAPSHOT]\n")
         os._exit(2)
     limit_memory()
-    if not load(sys.argv[1], sys.argv[2]):
+    if not load(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) == 4 else None):
         os._exit(1)
     for line in _proto_in:
         try:
             msg = json.loads(line)
+        except RecursionError:
+            # Arguments nested deeper than Python's json reads: that call fails alone.
+            m = _call_id.match(line)
+            if m:
+                send({"t": "error", "id": int(m.group(1)), "code": "INVALID_PARAMS", "message": "the arguments are nested too deep for Python to read (Python's limit is about %d levels); pass flatter data" % sys.getrecursionlimit()})
+            continue
         except ValueError:
             continue
         kind = msg.get("t")
         if kind == "call":
-            threading.Thread(target=run_call, args=(msg,), daemon=True).start()
+            threading.Thread(target=run_call_in_host, args=(msg,), daemon=True).start()
         elif kind == "dispose":
             dispose()
     os._exit(0)

@@ -18,6 +18,7 @@ import { PyRuntime } from './py-runtime.js';
 import type { Runtime } from './runtime.js';
 import { ModuleSlot, type SlotDeps } from './slot.js';
 import { buildSnapshot, pythonSnapshot, type Snapshot } from './snapshot.js';
+import { ModuleVersions } from './versions.js';
 import { ModuleWatcher } from './watcher.js';
 import { WorkerPool } from './worker-pool.js';
 import { WithWarning } from '../reply-warning.js';
@@ -53,6 +54,7 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
   const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_DAEMON_SOCKET: config.socketPath };
   const pool = new WorkerPool({ entry: pkg.workerEntry, env, memoryMb: config.moduleMemoryMb });
   const slots = new Map<string, ModuleSlot>();
+  const versions = new ModuleVersions(config.home, log);
 
   // The watcher (chokidar and its scan) starts with the first load: until a module is loaded there
   // is nothing to reload, and a daemon that only supervises processes stays smaller.
@@ -71,9 +73,9 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
 
   const start = async (snap: Snapshot, slotLog: Logger): Promise<{ rt: Runtime; snap: Snapshot }> => {
     if (snap.language === 'python') {
-      const rt = await PyRuntime.start(snap, { host: pkg.pythonHost, pythonDir: pkg.pythonDir, env, memoryMb: config.moduleMemoryMb }, slotLog);
+      const rt = await PyRuntime.start(snap, { host: pkg.pythonHost, pythonDir: pkg.pythonDir, env, memoryMb: config.moduleMemoryMb, snapshotDir }, slotLog);
       // The interpreter reports which local files it imported: they join the hash and the watch list.
-      const full = pythonSnapshot(snap.name, { path: snap.source, language: 'python' }, rt.files.length > 0 ? rt.files : snap.inputs);
+      const full = pythonSnapshot(snap.name, { path: snap.source, language: 'python' }, rt.files.length > 0 ? rt.files : snap.inputs, snap.code);
       return { rt, snap: full };
     }
     const rt = await JsRuntime.start(snap, pool, snapshotDir, slotLog);
@@ -93,6 +95,7 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
           return buildSnapshot(n, file, pkg.clientEntry, snapshotDir);
         },
         start: (snap) => start(snap, slotLog),
+        nextVersion: (n) => versions.next(n),
       };
       slot = new ModuleSlot(name, deps);
       slots.set(name, slot);

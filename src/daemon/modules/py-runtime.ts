@@ -5,8 +5,11 @@
  * replaces a working one, and a runaway call is stopped by killing the process.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { ioCommandError } from '../io-error.js';
 import type { Logger } from '../log.js';
+import { writeNewStateFile } from '../state/files.js';
 import { forEachLine } from './log-lines.js';
 import type { FromRuntime, ToRuntime } from './messages.js';
 import { Runtime } from './runtime.js';
@@ -18,7 +21,11 @@ export interface PythonSettings {
   pythonDir: string;
   env: NodeJS.ProcessEnv;
   memoryMb: number;
+  /** Where each start writes its copy of the snapshot's source (restarts never read the module file). */
+  snapshotDir: string;
 }
+
+let seq = 0;
 
 let interpreter: Promise<string> | undefined;
 
@@ -45,6 +52,7 @@ export class PyRuntime extends Runtime {
   private constructor(
     snap: Snapshot,
     private readonly child: ChildProcess,
+    copy: string,
     log: Logger,
   ) {
     super(snap.name, 'python');
@@ -62,6 +70,7 @@ export class PyRuntime extends Runtime {
     child.stdin?.on('error', () => undefined);
     child.on('error', (err) => log.warn(`python3: ${err.message}`));
     const end = (code: number | null, signal: NodeJS.Signals | null): void => {
+      fs.rm(copy, { force: true }, () => undefined);
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       this.reportEnd({ code: 'MODULE_CRASHED', message: `the python3 process of module '${this.name}' ${how}; it was restarted from its last good version` });
     };
@@ -71,16 +80,27 @@ export class PyRuntime extends Runtime {
     child.on('exit', (code, signal) => setTimeout(() => end(code, signal), EXIT_GRACE_MS).unref());
   }
 
-  /** Starts python3 on the module file; MODULE_LOAD_FAILED with file:line if it fails to import. */
+  /**
+   * Starts python3 on the snapshot's source (a private copy of what was read when the version was
+   * built, so a restart runs the last good code, never a broken save); MODULE_LOAD_FAILED with
+   * file:line if it fails to import. Tracebacks and __file__ still name the module's own file.
+   */
   static async start(snap: Snapshot, settings: PythonSettings, log: Logger): Promise<PyRuntime> {
     const exe = await python(settings.env);
     const pythonPath = [settings.pythonDir, settings.env['PYTHONPATH']].filter((p) => p).join(path.delimiter);
-    const child = spawn(exe, ['-u', settings.host, snap.source, snap.name], {
+    const copy = path.join(settings.snapshotDir, `${snap.name}-${snap.hash}-${process.pid}-${++seq}.py`);
+    try {
+      writeNewStateFile(copy, snap.code ?? fs.readFileSync(snap.source, 'utf8'));
+    } catch (err) {
+      fs.rmSync(copy, { force: true });
+      throw ioCommandError(err, `module '${snap.name}': cannot write its snapshot ${copy}`, 'it was not loaded (a version already loaded keeps serving)') ?? err;
+    }
+    const child = spawn(exe, ['-u', settings.host, snap.source, snap.name, copy], {
       cwd: path.dirname(snap.source),
       env: { ...settings.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: '1', CLAUDE_DAEMON_MODULE_MEMORY_MB: String(settings.memoryMb) },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    const rt = new PyRuntime(snap, child, log);
+    const rt = new PyRuntime(snap, child, copy, log);
     await rt.waitLoaded();
     return rt;
   }

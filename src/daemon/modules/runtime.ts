@@ -87,7 +87,14 @@ export abstract class Runtime {
         this.kill('MODULE_CRASHED', `module '${this.name}' was restarted because a call to ${fn} timed out while this call was running`, false);
       }, timeoutMs);
       this.pending.set(id, { fn, resolve, reject, timer });
-      this.send(kwargs === undefined ? { t: 'call', id, fn, args } : { t: 'call', id, fn, args, kwargs });
+      try {
+        this.send(kwargs === undefined ? { t: 'call', id, fn, args } : { t: 'call', id, fn, args, kwargs });
+      } catch (err) {
+        // Arguments the runtime cannot be handed (nested too deep to serialize or clone): this call
+        // fails alone, and its deadline goes with it (left armed, it would restart the module).
+        const why = err instanceof Error ? err.message : String(err);
+        this.settle(id, undefined, new CommandError('INVALID_PARAMS', `${this.name}.${fn}: the arguments cannot be handed to the module (${why}); pass flatter data (nesting depth in the hundreds at most)`));
+      }
     });
   }
 

@@ -21,6 +21,8 @@ const RELOAD_DEBOUNCE_MS = 20;
 export interface SlotDeps {
   build(name: string, previous: Snapshot | undefined): Promise<Snapshot>;
   start(snap: Snapshot): Promise<{ rt: Runtime; snap: Snapshot }>;
+  /** The number of the next version of this name: never one given before (versions.ts). */
+  nextVersion(name: string): number;
   log: Logger;
 }
 
@@ -153,7 +155,7 @@ export class ModuleSlot {
     const old = this.serving;
     this.attach(started.rt);
     this.snap = started.snap;
-    this.version++;
+    this.version = this.deps.nextVersion(this.name);
     this.loadedAt = new Date().toISOString();
     this.lastError = undefined;
     this.respawning = undefined;

@@ -22,7 +22,7 @@ export interface Snapshot {
   language: ModuleLanguage;
   /** The module's own source file. */
   source: string;
-  /** JS: the bundled code (written to a file when a runtime starts). */
+  /** JS: the bundled code; Python: the module file's text as read at build (written to a file when a runtime starts). */
   code?: string;
   /** Content hash: equal hashes mean a save changed nothing and no reload is needed. */
   hash: string;
@@ -71,15 +71,16 @@ export async function buildSnapshot(name: string, file: ModuleFile, clientEntry:
 }
 
 /** Python: the hash covers the file and every local file it imported last time (filled in later). */
-export function pythonSnapshot(name: string, file: ModuleFile, inputs: string[] = [file.path]): Snapshot {
+export function pythonSnapshot(name: string, file: ModuleFile, inputs: string[] = [file.path], code?: string): Snapshot {
   let main: string;
   try {
-    main = fs.readFileSync(file.path, 'utf8');
+    // `code` is the text a version was started from: its snapshot keeps exactly that, never a later save.
+    main = code ?? fs.readFileSync(file.path, 'utf8');
   } catch (err) {
     throw new CommandError('MODULE_NOT_FOUND', `module '${name}': cannot read ${file.path}: ${(err as Error).message}`);
   }
   const text = [main, ...inputs.filter((p) => p !== file.path).map((p) => `${p}\0${readOrEmpty(p)}`)].join('\0');
-  return { name, language: 'python', source: file.path, hash: sha(text), inputs };
+  return { name, language: 'python', source: file.path, code: main, hash: sha(text), inputs };
 }
 
 function readOrEmpty(p: string): string {
