@@ -42,36 +42,31 @@ export function defaultLadder(req: KillRequest): KillStep[] {
   ];
 }
 
-/** Sends `signal` to the whole tree of `entry` right now; returns how many processes it reached. */
-export function signalTree(entry: Entry, signal: string): number {
+/**
+ * Sends `signal` to the whole tree of `entry`: the command's process group at once, then every
+ * descendant the /proc walk finds (setsid'd ones are outside the group). With `deferWalk` the walk
+ * runs on the next timer turn and the returned promise settles once it has: a burst of kills (100
+ * `kill_process` pipelined on one connection) then sends every group signal before any walk, so the
+ * last process is not signalled after 99 walks. Returns how many processes it reached.
+ */
+export function signalTree(entry: Entry, signal: string, opts: { deferWalk?: boolean } = {}): number | Promise<number> {
   const s = entry.stored;
-  const targets = new Map<number, ProcStat>();
-  const add = (st: ProcStat): void => {
-    if (st.pid !== process.pid && st.pid > 1) targets.set(st.pid, st);
-  };
-  const wrapper = s.wrapper_pid !== null ? readStat(s.wrapper_pid) : undefined;
-  const wrapperOk = wrapper !== undefined && wrapper.start === s.wrapper_start;
-  if (wrapperOk) for (const d of treeOf(wrapper.pid, wrapper.threads)) add(d);
   const pid = s.record.pid;
-  // Read again only when the walk did not just read it (the wrapper is gone, or it is not its child).
-  const cmd = pid === null ? undefined : (targets.get(pid) ?? readStat(pid));
-  const cmdOk = cmd !== undefined && cmd.start === s.pid_start;
-  if (cmdOk) {
-    add(cmd);
-    if (!wrapperOk) for (const d of treeOf(cmd.pid)) add(d);
-  }
-  for (const [p, start] of entry.signalled) {
-    if (targets.has(p)) continue;
-    const cur = readStat(p);
-    if (cur !== undefined && cur.start === start) add(cur);
-  }
-  let reached = 0;
-  // The group kill covers members the scan raced with; the group id cannot be reused while the
+  const wrapperOk = (): ProcStat | undefined => {
+    const w = s.wrapper_pid !== null ? readStat(s.wrapper_pid) : undefined;
+    return w !== undefined && w.start === s.wrapper_start ? w : undefined;
+  };
+  const cmdOk = (): ProcStat | undefined => {
+    const c = pid === null ? undefined : readStat(pid);
+    return c !== undefined && c.start === s.pid_start ? c : undefined;
+  };
+  // The group kill covers members the walk races with; the group id cannot be reused while the
   // wrapper has not yet recorded the command's end (it holds the leader until then). Once the
   // command has ended, its group id may name a stranger's group: the walk alone then (the wrapper,
   // a subreaper, is the ancestor of every leftover, so the walk finds them all).
   let group = 0;
-  if (pid !== null && !entry.ended && (wrapperOk || cmdOk)) {
+  let reached = 0;
+  if (pid !== null && !entry.ended && (wrapperOk() !== undefined || cmdOk() !== undefined)) {
     try {
       process.kill(-pid, signal as NodeJS.Signals);
       reached++;
@@ -80,6 +75,35 @@ export function signalTree(entry: Entry, signal: string): number {
       // The group is already empty.
     }
   }
+  // The walk checks the wrapper and the command again (by start time): when deferred, either may
+  // have ended and its pid been reused meanwhile.
+  const walk = (): number => reached + signalWalk(entry, signal, group, wrapperOk(), cmdOk);
+  if (!opts.deferWalk) return walk();
+  return new Promise((resolve) => setTimeout(() => resolve(walk()), 0));
+}
+
+/** The walk half of signalTree: descendants of the wrapper (else of the command), and processes signalled before. */
+function signalWalk(entry: Entry, signal: string, group: number, wrapper: ProcStat | undefined, cmdOk: () => ProcStat | undefined): number {
+  const targets = new Map<number, ProcStat>();
+  const add = (st: ProcStat): void => {
+    if (st.pid !== process.pid && st.pid > 1) targets.set(st.pid, st);
+  };
+  const s = entry.stored;
+  if (wrapper !== undefined) for (const d of treeOf(wrapper.pid, wrapper.threads)) add(d);
+  const pid = s.record.pid;
+  // Read again only when the walk did not just read it (the wrapper is gone, or it is not its child).
+  const fromWalk = pid === null ? undefined : targets.get(pid);
+  const cmd = fromWalk !== undefined && fromWalk.start === s.pid_start ? fromWalk : fromWalk === undefined ? cmdOk() : undefined;
+  if (cmd !== undefined) {
+    add(cmd);
+    if (wrapper === undefined) for (const d of treeOf(cmd.pid)) add(d);
+  }
+  for (const [p, start] of entry.signalled) {
+    if (targets.has(p)) continue;
+    const cur = readStat(p);
+    if (cur !== undefined && cur.start === start) add(cur);
+  }
+  let reached = 0;
   for (const [p, st] of targets) {
     entry.signalled.set(p, st.start);
     if (st.state === 'Z') continue;
@@ -141,7 +165,8 @@ export async function runLadder(entry: Entry, steps: KillStep[]): Promise<void> 
       if (entry.signalled.size > 0) void sweepSurvivors(entry, rest);
       return;
     }
-    signalTree(entry, step.signal);
+    // The first signal's walk waits for the turn's other kills to send their group signals.
+    await signalTree(entry, step.signal, { deferWalk: i === 0 });
   }
   await entry.waitEnd(2000);
 }
