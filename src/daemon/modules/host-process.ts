@@ -1,0 +1,218 @@
+/**
+ * The daemon's side of the module host process (host-entry.ts): one Node child holding every
+ * TypeScript/JavaScript module version's worker thread, so no module code runs in the daemon's
+ * process. It is started on first use and again, after a short backoff, when it dies; each version
+ * sees its worker through a HostWorker, which reports the host's death as its own end.
+ *
+ * Crash loops are bounded per version: a snapshot that had a call running (or was loading) each time
+ * the host died, CRASH_LOOP_LIMIT times within CRASH_LOOP_WINDOW_MS, is not started again until the
+ * window passes (a changed file is a new snapshot and is tried at once).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { CommandError } from '../command-error.js';
+import type { Logger } from '../log.js';
+import type { FromHost, ToHost, WorkerExit } from './host-messages.js';
+import type { FromRuntime, ToRuntime } from './messages.js';
+
+/** Host deaths a version may be blamed for within the window before it is no longer restarted. */
+export const CRASH_LOOP_LIMIT = 3;
+export const CRASH_LOOP_WINDOW_MS = 60_000;
+/** How long the host may take to boot before a start is declared failed. */
+const HOST_START_TIMEOUT_MS = 10_000;
+/** At shutdown: how long the host may take to end its workers before it is killed. */
+const HOST_EXIT_WAIT_MS = 2_000;
+
+/** How the host ended, for the versions it held. */
+export interface HostDeath {
+  how: string;
+}
+
+/** What the daemon starts the host with. */
+export interface HostSettings {
+  hostEntry: string;
+  workerEntry: string;
+  env: NodeJS.ProcessEnv;
+  memoryMb: number;
+}
+
+/** One version's worker thread inside the host, as a JsRuntime drives it. */
+export class HostWorker {
+  onMessage: (m: FromRuntime) => void = () => undefined;
+  onLog: (level: 'info' | 'warn', line: string) => void = () => undefined;
+  onExit: (exit: WorkerExit | HostDeath) => void = () => undefined;
+  /** Calls sent and not yet answered, and whether the module is still importing: blame on a host death. */
+  readonly open = new Set<number>();
+  loading = true;
+  private gone = false;
+
+  constructor(
+    readonly id: number,
+    readonly key: string,
+    private readonly host: LiveHost,
+  ) {}
+
+  post(m: ToRuntime): void {
+    if (this.gone) return;
+    if (m.t === 'call') this.open.add(m.id);
+    this.host.send({ t: 'to', w: this.id, m });
+  }
+
+  terminate(): void {
+    if (!this.gone) this.host.send({ t: 'terminate', w: this.id });
+  }
+
+  /** From the host process: a message of this version. */
+  received(m: FromRuntime): void {
+    if (m.t === 'result' || m.t === 'error') this.open.delete(m.id);
+    if (m.t === 'ready' || m.t === 'load_error') this.loading = false;
+    this.onMessage(m);
+  }
+
+  ended(exit: WorkerExit | HostDeath): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.onExit(exit);
+  }
+}
+
+/** A running host process and the workers it holds. */
+class LiveHost {
+  readonly workers = new Map<number, HostWorker>();
+  dead = false;
+
+  constructor(readonly child: ChildProcess) {}
+
+  send(msg: ToHost): void {
+    if (this.dead || !this.child.connected) return;
+    try {
+      this.child.send(msg);
+    } catch {
+      // The channel just closed: the exit handler fails everything that was on this host.
+    }
+  }
+}
+
+/** Starts, restarts and stops the module host; opens workers in it. */
+export class ModuleHostProcess {
+  private live: Promise<LiveHost> | undefined;
+  private current: LiveHost | undefined;
+  private nextWorker = 1;
+  private deaths: number[] = [];
+  private readonly blame = new Map<string, number[]>();
+  private stopped = false;
+
+  constructor(
+    private readonly settings: HostSettings,
+    private readonly log: Logger,
+  ) {}
+
+  /** The host's pid and resident memory in bytes, or undefined while no host runs. */
+  stats(): { pid: number; rss: number } | undefined {
+    const pid = this.current && !this.current.dead ? this.current.child.pid : undefined;
+    if (pid === undefined) return undefined;
+    try {
+      const pages = Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
+      return { pid, rss: pages * 4096 };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A worker for a new version of snapshot `key` (name and hash); MODULE_CRASHED in a crash loop. */
+  async openWorker(name: string, key: string): Promise<HostWorker> {
+    const now = Date.now();
+    const blamed = (this.blame.get(key) ?? []).filter((t) => now - t < CRASH_LOOP_WINDOW_MS);
+    if (blamed.length >= CRASH_LOOP_LIMIT) {
+      const wait = Math.ceil((CRASH_LOOP_WINDOW_MS - (now - blamed[0]!)) / 1000);
+      throw new CommandError('MODULE_CRASHED', `module '${name}' took the module host process down ${blamed.length} times within ${CRASH_LOOP_WINDOW_MS / 1000} s (a crash loop), so this version is not restarted for ${wait} s; save a fixed file (or load_module after that) to run it again`);
+    }
+    const host = await this.ensure();
+    const w = new HostWorker(this.nextWorker++, key, host);
+    host.workers.set(w.id, w);
+    host.send({ t: 'open', w: w.id });
+    return w;
+  }
+
+  /** Daemon shutdown: ask the host to end its workers and exit; kill it if it does not. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const host = await this.live?.catch(() => undefined);
+    if (!host || host.dead) return;
+    const gone = new Promise<void>((r) => host.child.once('exit', () => r()));
+    host.send({ t: 'exit' });
+    const timer = setTimeout(() => host.child.kill('SIGKILL'), HOST_EXIT_WAIT_MS);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  private ensure(): Promise<LiveHost> {
+    if (this.stopped) return Promise.reject(new CommandError('MODULE_NOT_LOADED', 'the daemon is shutting down'));
+    if (this.live && !this.current?.dead) return this.live;
+    const now = Date.now();
+    this.deaths = this.deaths.filter((t) => now - t < CRASH_LOOP_WINDOW_MS);
+    // Backoff: 0 after a first death, then 100 ms doubling to 3.2 s while the host keeps dying.
+    const n = this.deaths.length;
+    const delay = n <= 1 ? 0 : Math.min(100 * 2 ** (n - 2), 3_200);
+    const p = new Promise<void>((r) => setTimeout(r, delay)).then(() => this.spawn());
+    this.live = p;
+    this.current = undefined;
+    p.catch(() => {
+      if (this.live === p) this.live = undefined;
+    });
+    return p;
+  }
+
+  private spawn(): Promise<LiveHost> {
+    const { hostEntry, workerEntry, env, memoryMb } = this.settings;
+    const child = spawn(process.execPath, [hostEntry], {
+      env: { ...env, CLAUDE_DAEMON_WORKER_ENTRY: workerEntry, CLAUDE_DAEMON_MODULE_MEMORY_MB: String(memoryMb) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    const host = new LiveHost(child);
+    this.current = host;
+    const hostLog = (level: 'info' | 'warn') => (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') this.log[level](`host: ${line.slice(0, 16 * 1024)}`);
+    };
+    child.stdout?.on('data', hostLog('info'));
+    child.stderr?.on('data', hostLog('warn'));
+    child.on('message', (msg: FromHost) => {
+      if (msg.t === 'from') host.workers.get(msg.w)?.received(msg.m);
+      else if (msg.t === 'log') host.workers.get(msg.w)?.onLog(msg.level, msg.line);
+      else if (msg.t === 'exit') {
+        const w = host.workers.get(msg.w);
+        host.workers.delete(msg.w);
+        w?.ended(msg);
+      }
+    });
+    return new Promise<LiveHost>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new CommandError('MODULE_LOAD_FAILED', `the module host process did not start within ${HOST_START_TIMEOUT_MS / 1000} s`));
+      }, HOST_START_TIMEOUT_MS);
+      child.on('message', (msg: FromHost) => {
+        if (msg.t !== 'hello') return;
+        clearTimeout(timer);
+        this.log.debug(`module host process ${msg.pid} started`);
+        resolve(host);
+      });
+      child.on('error', (err) => this.log.warn(`module host process: ${err.message}`));
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        host.dead = true;
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        reject(new CommandError('MODULE_LOAD_FAILED', `the module host process ${how} while starting`));
+        if (this.stopped) return;
+        this.deaths.push(Date.now());
+        const now = Date.now();
+        const suspects = [...host.workers.values()].filter((w) => w.open.size > 0 || w.loading);
+        for (const w of suspects) this.blame.set(w.key, [...(this.blame.get(w.key) ?? []).filter((t) => now - t < CRASH_LOOP_WINDOW_MS), now]);
+        this.log.warn(`the module host process ${child.pid} ${how}; ${host.workers.size} module version(s) it held restart from their last good code${suspects.length ? ` (running at the time: ${[...new Set(suspects.map((w) => w.key.split('@')[0]))].join(', ')})` : ''}`);
+        const all = [...host.workers.values()];
+        host.workers.clear();
+        for (const w of all) w.ended({ how });
+      });
+    });
+  }
+}
