@@ -4,9 +4,11 @@
  * process. It is started on first use and again, after a short backoff, when it dies; each version
  * sees its worker through a HostWorker, which reports the host's death as its own end.
  *
- * Crash loops are bounded per version: a snapshot that had a call running (or was loading) each time
- * the host died, CRASH_LOOP_LIMIT times within CRASH_LOOP_WINDOW_MS, is not started again until the
- * window passes (a changed file is a new snapshot and is tried at once).
+ * Crash loops are bounded per version. A host's death is blamed on one version: of those that had a
+ * call running or were loading, the one that was sent a call (or started) last, since code that
+ * ends its process mostly does so right away. A snapshot blamed CRASH_LOOP_LIMIT times within
+ * CRASH_LOOP_WINDOW_MS is not started again until the window passes (a changed file is a new
+ * snapshot and is tried at once); the others restart after each death, with a backoff.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,17 +46,24 @@ export class HostWorker {
   /** Calls sent and not yet answered, and whether the module is still importing: blame on a host death. */
   readonly open = new Set<number>();
   loading = true;
+  /** Order of the latest call sent (or of the start): the blame goes to the latest. */
+  lastPost: number;
   private gone = false;
 
   constructor(
     readonly id: number,
     readonly key: string,
     private readonly host: LiveHost,
-  ) {}
+  ) {
+    this.lastPost = ++host.posts;
+  }
 
   post(m: ToRuntime): void {
     if (this.gone) return;
-    if (m.t === 'call') this.open.add(m.id);
+    if (m.t === 'call') {
+      this.open.add(m.id);
+      this.lastPost = ++this.host.posts;
+    }
     this.host.send({ t: 'to', w: this.id, m });
   }
 
@@ -80,6 +89,7 @@ export class HostWorker {
 class LiveHost {
   readonly workers = new Map<number, HostWorker>();
   dead = false;
+  posts = 0;
 
   constructor(readonly child: ChildProcess) {}
 
@@ -206,9 +216,10 @@ export class ModuleHostProcess {
         if (this.stopped) return;
         this.deaths.push(Date.now());
         const now = Date.now();
-        const suspects = [...host.workers.values()].filter((w) => w.open.size > 0 || w.loading);
-        for (const w of suspects) this.blame.set(w.key, [...(this.blame.get(w.key) ?? []).filter((t) => now - t < CRASH_LOOP_WINDOW_MS), now]);
-        this.log.warn(`the module host process ${child.pid} ${how}; ${host.workers.size} module version(s) it held restart from their last good code${suspects.length ? ` (running at the time: ${[...new Set(suspects.map((w) => w.key.split('@')[0]))].join(', ')})` : ''}`);
+        const culprit = [...host.workers.values()].filter((w) => w.open.size > 0 || w.loading).sort((a, b) => b.lastPost - a.lastPost)[0];
+        if (culprit) this.blame.set(culprit.key, [...(this.blame.get(culprit.key) ?? []).filter((t) => now - t < CRASH_LOOP_WINDOW_MS), now]);
+        for (const [key, times] of this.blame) if (times.every((t) => now - t >= CRASH_LOOP_WINDOW_MS)) this.blame.delete(key);
+        this.log.warn(`the module host process ${child.pid} ${how}; ${host.workers.size} module version(s) it held restart from their last good code${culprit ? ` (blamed on ${culprit.key.split('@')[0]}, called last)` : ''}`);
         const all = [...host.workers.values()];
         host.workers.clear();
         for (const w of all) w.ended({ how });
