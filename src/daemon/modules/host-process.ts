@@ -10,12 +10,13 @@
  * CRASH_LOOP_WINDOW_MS is not started again until the window passes (a changed file is a new
  * snapshot and is tried at once); the others restart after each death, with a backoff.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { CommandError } from '../command-error.js';
 import type { Logger } from '../log.js';
-import type { FromHost, ToHost, WorkerExit } from './host-messages.js';
-import type { FromRuntime, ToRuntime } from './messages.js';
+import type { FromHost } from './host-messages.js';
+import { HostWorker, LiveHost } from './host-worker.js';
+import { forEachLine } from './log-lines.js';
 
 /** Host deaths a version may be blamed for within the window before it is no longer restarted. */
 export const CRASH_LOOP_LIMIT = 3;
@@ -24,11 +25,9 @@ export const CRASH_LOOP_WINDOW_MS = 60_000;
 const HOST_START_TIMEOUT_MS = 10_000;
 /** At shutdown: how long the host may take to end its workers before it is killed. */
 const HOST_EXIT_WAIT_MS = 2_000;
-
-/** How the host ended, for the versions it held. */
-export interface HostDeath {
-  how: string;
-}
+const RSS_REFRESH_MS = 1_000;
+/** Linux's page size on the architectures Node ships for (statm counts pages). */
+const PAGE_BYTES = 4096;
 
 /** What the daemon starts the host with. */
 export interface HostSettings {
@@ -36,71 +35,6 @@ export interface HostSettings {
   workerEntry: string;
   env: NodeJS.ProcessEnv;
   memoryMb: number;
-}
-
-/** One version's worker thread inside the host, as a JsRuntime drives it. */
-export class HostWorker {
-  onMessage: (m: FromRuntime) => void = () => undefined;
-  onLog: (level: 'info' | 'warn', line: string) => void = () => undefined;
-  onExit: (exit: WorkerExit | HostDeath) => void = () => undefined;
-  /** Calls sent and not yet answered, and whether the module is still importing: blame on a host death. */
-  readonly open = new Set<number>();
-  loading = true;
-  /** Order of the latest call sent (or of the start): the blame goes to the latest. */
-  lastPost: number;
-  private gone = false;
-
-  constructor(
-    readonly id: number,
-    readonly key: string,
-    private readonly host: LiveHost,
-  ) {
-    this.lastPost = ++host.posts;
-  }
-
-  post(m: ToRuntime): void {
-    if (this.gone) return;
-    if (m.t === 'call') {
-      this.open.add(m.id);
-      this.lastPost = ++this.host.posts;
-    }
-    this.host.send({ t: 'to', w: this.id, m });
-  }
-
-  terminate(): void {
-    if (!this.gone) this.host.send({ t: 'terminate', w: this.id });
-  }
-
-  /** From the host process: a message of this version. */
-  received(m: FromRuntime): void {
-    if (m.t === 'result' || m.t === 'error') this.open.delete(m.id);
-    if (m.t === 'ready' || m.t === 'load_error') this.loading = false;
-    this.onMessage(m);
-  }
-
-  ended(exit: WorkerExit | HostDeath): void {
-    if (this.gone) return;
-    this.gone = true;
-    this.onExit(exit);
-  }
-}
-
-/** A running host process and the workers it holds. */
-class LiveHost {
-  readonly workers = new Map<number, HostWorker>();
-  dead = false;
-  posts = 0;
-
-  constructor(readonly child: ChildProcess) {}
-
-  send(msg: ToHost): void {
-    if (this.dead || !this.child.connected) return;
-    try {
-      this.child.send(msg);
-    } catch {
-      // The channel just closed: the exit handler fails everything that was on this host.
-    }
-  }
 }
 
 /** Starts, restarts and stops the module host; opens workers in it. */
@@ -111,6 +45,7 @@ export class ModuleHostProcess {
   private deaths: number[] = [];
   private readonly blame = new Map<string, number[]>();
   private stopped = false;
+  private rss: { pid: number; rss: number; at: number } | undefined;
 
   constructor(
     private readonly settings: HostSettings,
@@ -121,9 +56,13 @@ export class ModuleHostProcess {
   stats(): { pid: number; rss: number } | undefined {
     const pid = this.current && !this.current.dead ? this.current.child.pid : undefined;
     if (pid === undefined) return undefined;
+    // Read at most once a second: ping carries it, and ping is the daemon's cheapest command.
+    const now = Date.now();
+    if (this.rss?.pid === pid && now - this.rss.at < RSS_REFRESH_MS) return { pid, rss: this.rss.rss };
     try {
       const pages = Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
-      return { pid, rss: pages * 4096 };
+      this.rss = { pid, rss: pages * PAGE_BYTES, at: now };
+      return { pid, rss: this.rss.rss };
     } catch {
       return undefined;
     }
@@ -137,7 +76,10 @@ export class ModuleHostProcess {
       const wait = Math.ceil((CRASH_LOOP_WINDOW_MS - (now - blamed[0]!)) / 1000);
       throw new CommandError('MODULE_CRASHED', `module '${name}' took the module host process down ${blamed.length} times within ${CRASH_LOOP_WINDOW_MS / 1000} s (a crash loop), so this version is not restarted for ${wait} s; save a fixed file (or load_module after that) to run it again`);
     }
-    const host = await this.ensure();
+    let host = await this.ensure();
+    // The host may have died between being ready and now: its death has been dealt with, use the next.
+    for (let tries = 0; host.dead && tries < 3; tries++) host = await this.ensure();
+    if (host.dead) throw new CommandError('MODULE_CRASHED', `module '${name}': the module host process keeps dying while it starts`);
     const w = new HostWorker(this.nextWorker++, key, host);
     host.workers.set(w.id, w);
     host.send({ t: 'open', w: w.id });
@@ -174,6 +116,7 @@ export class ModuleHostProcess {
   }
 
   private spawn(): Promise<LiveHost> {
+    if (this.stopped) return Promise.reject(new CommandError('MODULE_NOT_LOADED', 'the daemon is shutting down'));
     const { hostEntry, workerEntry, env, memoryMb } = this.settings;
     const child = spawn(process.execPath, [hostEntry], {
       env: { ...env, CLAUDE_DAEMON_WORKER_ENTRY: workerEntry, CLAUDE_DAEMON_MODULE_MEMORY_MB: String(memoryMb) },
@@ -182,11 +125,9 @@ export class ModuleHostProcess {
     });
     const host = new LiveHost(child);
     this.current = host;
-    const hostLog = (level: 'info' | 'warn') => (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') this.log[level](`host: ${line.slice(0, 16 * 1024)}`);
-    };
-    child.stdout?.on('data', hostLog('info'));
-    child.stderr?.on('data', hostLog('warn'));
+    // Output of the host itself (a fatal error, a native crash report, a module writing to fd 1 or 2).
+    forEachLine(child.stdout, (line) => this.log.info(`host: ${line}`));
+    forEachLine(child.stderr, (line) => this.log.warn(`host: ${line}`));
     child.on('message', (msg: FromHost) => {
       if (msg.t === 'from') host.workers.get(msg.w)?.received(msg.m);
       else if (msg.t === 'log') host.workers.get(msg.w)?.onLog(msg.level, msg.line);
@@ -213,14 +154,18 @@ export class ModuleHostProcess {
         host.dead = true;
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         reject(new CommandError('MODULE_LOAD_FAILED', `the module host process ${how} while starting`));
-        if (this.stopped) return;
+        const all = [...host.workers.values()];
+        if (this.stopped) {
+          host.workers.clear();
+          for (const w of all) w.ended({ how });
+          return;
+        }
         this.deaths.push(Date.now());
         const now = Date.now();
         const culprit = [...host.workers.values()].filter((w) => w.open.size > 0 || w.loading).sort((a, b) => b.lastPost - a.lastPost)[0];
         if (culprit) this.blame.set(culprit.key, [...(this.blame.get(culprit.key) ?? []).filter((t) => now - t < CRASH_LOOP_WINDOW_MS), now]);
         for (const [key, times] of this.blame) if (times.every((t) => now - t >= CRASH_LOOP_WINDOW_MS)) this.blame.delete(key);
         this.log.warn(`the module host process ${child.pid} ${how}; ${host.workers.size} module version(s) it held restart from their last good code${culprit ? ` (blamed on ${culprit.key.split('@')[0]}, called last)` : ''}`);
-        const all = [...host.workers.values()];
         host.workers.clear();
         for (const w of all) w.ended({ how });
       });
