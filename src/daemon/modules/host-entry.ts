@@ -4,10 +4,12 @@
  * its descriptors or crashes it natively takes down only the host; the daemon sees it go, fails the
  * calls that were running with MODULE_CRASHED and starts a fresh host (host-process.ts).
  *
- * It is never an orphan: it exits when its IPC channel to the daemon closes (the daemon exited or
+ * It is never an orphan: it exits when its pipe to the daemon closes (the daemon exited or
  * was killed) and, in case the channel's end is somehow missed, when its parent pid changes.
  */
+import net from 'node:net';
 import type { Worker } from 'node:worker_threads';
+import { JsonLinesChannel } from './host-channel.js';
 import type { FromHost, ToHost } from './host-messages.js';
 import type { FromRuntime } from './messages.js';
 import { forEachLine } from './log-lines.js';
@@ -17,13 +19,15 @@ const PPID_CHECK_MS = 1_000;
 
 const entry = process.env['CLAUDE_DAEMON_WORKER_ENTRY'];
 const memoryMb = Number(process.env['CLAUDE_DAEMON_MODULE_MEMORY_MB'] ?? '256');
-if (!process.send || !entry) {
+if (!entry) {
   process.stderr.write('host-entry runs only as the module host process the claude-daemon starts\n');
   process.exit(2);
 }
 
+// Descriptor 3 is the pipe to the daemon (host-process.ts).
+const channel = new JsonLinesChannel<ToHost, FromHost>(new net.Socket({ fd: 3, readable: true, writable: true }));
 const send = (msg: FromHost): void => {
-  if (process.connected) process.send!(msg);
+  channel.send(msg);
 };
 
 const pool = new WorkerPool({ entry, env: process.env, memoryMb });
@@ -83,9 +87,9 @@ function handle(msg: ToHost): void {
   else void slot.worker.terminate();
 }
 
-process.on('message', (msg: ToHost) => handle(msg));
+channel.onMessage = handle;
 // The daemon is gone (exited, killed, or the channel's descriptor was closed by module code).
-process.on('disconnect', () => process.exit(0));
+channel.onClose = () => process.exit(0);
 const parent = process.ppid;
 setInterval(() => {
   if (process.ppid !== parent) process.exit(0);

@@ -1,6 +1,6 @@
 /**
- * The wire between the daemon and its module host process (host-entry.ts), over the child's Node
- * IPC channel. The host only multiplexes: each module version's worker thread has an id `w` chosen
+ * The wire between the daemon and its module host process (host-entry.ts), over a pipe
+ * (the child's descriptor 3, JSON Lines: host-channel.ts). The host only multiplexes: each module version's worker thread has an id `w` chosen
  * by the daemon, and the version's own messages (messages.ts) travel inside `m` unchanged, so the
  * RPC bookkeeping (ids, deadlines, failing pending calls) stays in the daemon (runtime.ts).
  */

@@ -14,7 +14,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { CommandError } from '../command-error.js';
 import type { Logger } from '../log.js';
-import type { FromHost } from './host-messages.js';
+import type { Duplex } from 'node:stream';
+import { JsonLinesChannel } from './host-channel.js';
+import type { FromHost, ToHost } from './host-messages.js';
 import { HostWorker, LiveHost } from './host-worker.js';
 import { forEachLine } from './log-lines.js';
 
@@ -120,34 +122,38 @@ export class ModuleHostProcess {
     const { hostEntry, workerEntry, env, memoryMb } = this.settings;
     const child = spawn(process.execPath, [hostEntry], {
       env: { ...env, CLAUDE_DAEMON_WORKER_ENTRY: workerEntry, CLAUDE_DAEMON_MODULE_MEMORY_MB: String(memoryMb) },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
-    const host = new LiveHost(child);
+    const host = new LiveHost(child, new JsonLinesChannel<FromHost, ToHost>(child.stdio[3] as Duplex));
     this.current = host;
     // Output of the host itself (a fatal error, a native crash report, a module writing to fd 1 or 2).
     forEachLine(child.stdout, (line) => this.log.info(`host: ${line}`));
     forEachLine(child.stderr, (line) => this.log.warn(`host: ${line}`));
-    child.on('message', (msg: FromHost) => {
-      if (msg.t === 'from') host.workers.get(msg.w)?.received(msg.m);
+    host.channel.onMessage = (msg) => {
+      if (msg.t === 'hello') hello(msg.pid);
+      else if (msg.t === 'from') host.workers.get(msg.w)?.received(msg.m);
       else if (msg.t === 'log') host.workers.get(msg.w)?.onLog(msg.level, msg.line);
       else if (msg.t === 'exit') {
         const w = host.workers.get(msg.w);
         host.workers.delete(msg.w);
         w?.ended(msg);
       }
-    });
+    };
+    // The pipe closing means the host is going (it exits when it sees the same): make sure it is.
+    host.channel.onClose = () => {
+      if (!host.dead) child.kill('SIGKILL');
+    };
+    let hello: (pid: number) => void = () => undefined;
     return new Promise<LiveHost>((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
         reject(new CommandError('MODULE_LOAD_FAILED', `the module host process did not start within ${HOST_START_TIMEOUT_MS / 1000} s`));
       }, HOST_START_TIMEOUT_MS);
-      child.on('message', (msg: FromHost) => {
-        if (msg.t !== 'hello') return;
+      hello = (pid) => {
         clearTimeout(timer);
-        this.log.debug(`module host process ${msg.pid} started`);
+        this.log.debug(`module host process ${pid} started`);
         resolve(host);
-      });
+      };
       child.on('error', (err) => this.log.warn(`module host process: ${err.message}`));
       child.on('exit', (code, signal) => {
         clearTimeout(timer);

@@ -5,7 +5,8 @@
  * death of the whole host.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { ToHost, WorkerExit } from './host-messages.js';
+import type { JsonLinesChannel } from './host-channel.js';
+import type { FromHost, ToHost, WorkerExit } from './host-messages.js';
 import type { FromRuntime, ToRuntime } from './messages.js';
 
 /** How the host ended, for the versions it held. */
@@ -60,20 +61,19 @@ export class HostWorker {
   }
 }
 
-/** A running host process and the workers it holds. */
+/** A running host process, its pipe, and the workers it holds. */
 export class LiveHost {
   readonly workers = new Map<number, HostWorker>();
   dead = false;
   posts = 0;
 
-  constructor(readonly child: ChildProcess) {}
+  constructor(
+    readonly child: ChildProcess,
+    readonly channel: JsonLinesChannel<FromHost, ToHost>,
+  ) {}
 
   send(msg: ToHost): void {
-    if (this.dead || !this.child.connected) return;
-    try {
-      this.child.send(msg);
-    } catch {
-      // The channel just closed: the exit handler fails everything that was on this host.
-    }
+    // After the pipe closed the exit handler fails everything that was on this host.
+    if (!this.dead) this.channel.send(msg);
   }
 }
