@@ -12,6 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import { CommandError } from '../command-error.js';
 import type { Logger } from '../log.js';
 import type { Duplex } from 'node:stream';
@@ -19,6 +20,7 @@ import { JsonLinesChannel } from './host-channel.js';
 import type { FromHost, ToHost } from './host-messages.js';
 import { HostWorker, LiveHost } from './host-worker.js';
 import { forEachLine } from './log-lines.js';
+import type { FromRuntime, ToRuntime } from './messages.js';
 
 /** Host deaths a version may be blamed for within the window before it is no longer restarted. */
 export const CRASH_LOOP_LIMIT = 3;
@@ -28,6 +30,8 @@ const HOST_START_TIMEOUT_MS = 10_000;
 /** At shutdown: how long the host may take to end its workers before it is killed. */
 const HOST_EXIT_WAIT_MS = 2_000;
 const RSS_REFRESH_MS = 1_000;
+/** sun_path is 108 bytes on Linux, including the terminating NUL. */
+const MAX_SOCKET_PATH = 100;
 /** Linux's page size on the architectures Node ships for (statm counts pages). */
 const PAGE_BYTES = 4096;
 
@@ -37,6 +41,8 @@ export interface HostSettings {
   workerEntry: string;
   env: NodeJS.ProcessEnv;
   memoryMb: number;
+  /** Where to listen for workers connecting directly (in the private state directory). */
+  directSocket?: string;
 }
 
 /** Starts, restarts and stops the module host; opens workers in it. */
@@ -48,6 +54,8 @@ export class ModuleHostProcess {
   private readonly blame = new Map<string, number[]>();
   private stopped = false;
   private rss: { pid: number; rss: number; at: number } | undefined;
+  private directServer: net.Server | undefined;
+  private directPath: string | undefined;
 
   constructor(
     private readonly settings: HostSettings,
@@ -91,6 +99,8 @@ export class ModuleHostProcess {
   /** Daemon shutdown: ask the host to end its workers and exit; kill it if it does not. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.directServer?.close();
+    if (this.directPath) fs.rmSync(this.directPath, { force: true });
     const host = await this.live?.catch(() => undefined);
     if (!host || host.dead) return;
     const gone = new Promise<void>((r) => host.child.once('exit', () => r()));
@@ -98,6 +108,36 @@ export class ModuleHostProcess {
     const timer = setTimeout(() => host.child.kill('SIGKILL'), HOST_EXIT_WAIT_MS);
     await gone;
     clearTimeout(timer);
+  }
+
+  /**
+   * The socket workers connect to so that a call and its reply cross one boundary (daemon-worker)
+   * instead of two (daemon-host, host-worker). Relaying stays the fallback (no such socket, a
+   * path too long for a Unix socket, a worker that cannot connect).
+   */
+  private async listenDirect(): Promise<void> {
+    if (this.directServer || !this.settings.directSocket || Buffer.byteLength(this.settings.directSocket) > MAX_SOCKET_PATH) return;
+    const file = this.settings.directSocket;
+    const server = net.createServer((conn) => {
+      const ch = new JsonLinesChannel<FromRuntime | { t: 'attach'; w: number }, ToRuntime>(conn);
+      ch.onMessage = (m) => {
+        if (m.t !== 'attach') return ch.close();
+        const w = this.current?.workers.get(m.w);
+        if (!w) return ch.close();
+        w.attach(ch as JsonLinesChannel<FromRuntime, ToRuntime>);
+      };
+    });
+    this.directServer = server;
+    fs.rmSync(file, { force: true });
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(file, () => resolve(true));
+    });
+    server.on('error', (err) => this.log.warn(`module host direct socket: ${err.message}`));
+    if (ok) {
+      fs.chmodSync(file, 0o600);
+      this.directPath = file;
+    }
   }
 
   private ensure(): Promise<LiveHost> {
@@ -108,7 +148,9 @@ export class ModuleHostProcess {
     // Backoff: 0 after a first death, then 100 ms doubling to 3.2 s while the host keeps dying.
     const n = this.deaths.length;
     const delay = n <= 1 ? 0 : Math.min(100 * 2 ** (n - 2), 3_200);
-    const p = new Promise<void>((r) => setTimeout(r, delay)).then(() => this.spawn());
+    const p = new Promise<void>((r) => setTimeout(r, delay))
+      .then(() => this.listenDirect().catch(() => undefined))
+      .then(() => this.spawn());
     this.live = p;
     this.current = undefined;
     p.catch(() => {
@@ -124,7 +166,7 @@ export class ModuleHostProcess {
       env: { ...env, CLAUDE_DAEMON_WORKER_ENTRY: workerEntry, CLAUDE_DAEMON_MODULE_MEMORY_MB: String(memoryMb) },
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
-    const host = new LiveHost(child, new JsonLinesChannel<FromHost, ToHost>(child.stdio[3] as Duplex));
+    const host = new LiveHost(child, new JsonLinesChannel<FromHost, ToHost>(child.stdio[3] as Duplex), this.directPath);
     this.current = host;
     // Output of the host itself (a fatal error, a native crash report, a module writing to fd 1 or 2).
     forEachLine(child.stdout, (line) => this.log.info(`host: ${line}`));

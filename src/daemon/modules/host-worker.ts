@@ -25,6 +25,7 @@ export class HostWorker {
   /** Order of the latest call sent (or of the start): the blame goes to the latest. */
   lastPost: number;
   private gone = false;
+  private direct: JsonLinesChannel<FromRuntime, ToRuntime> | undefined;
 
   constructor(
     readonly id: number,
@@ -40,7 +41,19 @@ export class HostWorker {
       this.open.add(m.id);
       this.lastPost = ++this.host.posts;
     }
-    this.host.send({ t: 'to', w: this.id, m });
+    if (this.direct?.open) {
+      this.direct.send(m);
+      return;
+    }
+    const msg = m.t === 'load' && this.host.directPath ? { ...m, direct: { path: this.host.directPath, w: this.id } } : m;
+    this.host.send({ t: 'to', w: this.id, m: msg });
+  }
+
+  /** The worker connected to the daemon's direct socket: calls and replies go that way from now on. */
+  attach(channel: JsonLinesChannel<FromRuntime, ToRuntime>): void {
+    if (this.gone) return channel.close();
+    this.direct = channel;
+    channel.onMessage = (m) => this.received(m);
   }
 
   terminate(): void {
@@ -57,6 +70,7 @@ export class HostWorker {
   ended(exit: WorkerExit | HostDeath): void {
     if (this.gone) return;
     this.gone = true;
+    this.direct?.close();
     this.onExit(exit);
   }
 }
@@ -70,6 +84,8 @@ export class LiveHost {
   constructor(
     readonly child: ChildProcess,
     readonly channel: JsonLinesChannel<FromHost, ToHost>,
+    /** The daemon's socket its workers connect to directly; undefined: everything is relayed. */
+    readonly directPath: string | undefined,
   ) {}
 
   send(msg: ToHost): void {

@@ -54,7 +54,8 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
   const snapshotDir = ensureStateSubdir(config.home, 'module-snapshots');
   const pkg = packageFiles();
   const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_DAEMON_SOCKET: config.socketPath };
-  const host = new ModuleHostProcess({ hostEntry: pkg.hostEntry, workerEntry: pkg.workerEntry, env, memoryMb: config.moduleMemoryMb }, log);
+  const directSocket = path.join(snapshotDir, 'workers.sock');
+  const host = new ModuleHostProcess({ hostEntry: pkg.hostEntry, workerEntry: pkg.workerEntry, env, memoryMb: config.moduleMemoryMb, directSocket }, log);
   const slots = new Map<string, ModuleSlot>();
 
   // The watcher (chokidar and its scan) starts with the first load: until a module is loaded there
