@@ -24,6 +24,9 @@ const onMessage = (msg: ToRuntime): void => {
   else if (msg.t === 'dispose') void dispose();
 };
 port.on('message', onMessage);
+// Loaded while the worker waits as the spare, so that connecting costs a reload nothing extra.
+const directDeps = Promise.all([import('node:net'), import('../../protocol/framing.js')]);
+void directDeps.catch(() => undefined);
 send({ t: 'booted' });
 
 async function load(url: string, direct: { path: string; w: number } | undefined): Promise<void> {
@@ -46,8 +49,7 @@ async function load(url: string, direct: { path: string; w: number } | undefined
  * through the host's main thread); on any failure the messages keep going through the host.
  */
 async function connectDirect(direct: { path: string; w: number }): Promise<void> {
-  const { createConnection } = await import('node:net');
-  const { LineSplitter } = await import('../../protocol/framing.js');
+  const [{ createConnection }, { LineSplitter }] = await directDeps;
   const sock = createConnection(direct.path);
   const connected = await new Promise<boolean>((resolve) => {
     sock.once('connect', () => resolve(true));
