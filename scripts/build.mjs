@@ -20,7 +20,7 @@ const stage = mkdtempSync(path.join(path.dirname(target), '.dist-build-'));
 chmodSync(stage, 0o755);
 try {
   const entryPoints = ['src/bin.ts', 'src/index.ts']
-    .concat(['src/daemon/modules/worker-entry.ts'].filter((f) => existsSync(path.join(root, f))))
+    .concat(['src/daemon/modules/worker-entry.ts', 'src/daemon/modules/host-entry.ts'].filter((f) => existsSync(path.join(root, f))))
     .map((f) => path.join(root, f));
 
   // zod re-exports all of its ~40 message locales (366 KB, a third of the daemon's code) although it

@@ -20,6 +20,7 @@ export const ping: Handler<'ping'> = (params, { services }) => {
     max_running: Number.isFinite(services.config.maxRunning) ? services.config.maxRunning : null,
     pids_limit: { max: services.processes.pidsLimit.max, mechanism: services.processes.pidsLimit.mechanism },
     keeper: keeperOf(services.config.keeper),
+    module_host: services.modules.hostStats(),
   };
   if (params.gc === true) collectGarbage();
   if (params.stats !== true && params.gc !== true) return base;

@@ -1,6 +1,7 @@
 /**
  * The module host: the daemon's entry to the agent's hot-reloaded modules. It owns one slot per
- * module name (see slot.ts for the reload semantics), starts versions in worker threads or python3
+ * module name (see slot.ts for the reload semantics), starts versions in worker threads of the
+ * module host process (host-process.ts: no module code runs in the daemon's process) or in python3
  * processes, and turns file-system changes into reloads of exactly the modules that depend on them.
  */
 import fs from 'node:fs';
@@ -11,6 +12,7 @@ import { CommandError } from '../command-error.js';
 import { ensureStateSubdir } from '../state/home.js';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import { ModuleHostProcess } from './host-process.js';
 import { JsRuntime } from './js-runtime.js';
 import { checkModuleName, moduleNameOfFile, resolveModuleFile } from './names.js';
 import { packageFiles } from './package-root.js';
@@ -20,7 +22,6 @@ import { ModuleSlot, type SlotDeps } from './slot.js';
 import { buildSnapshot, pythonSnapshot, type Snapshot } from './snapshot.js';
 import { ModuleVersions } from './versions.js';
 import { ModuleWatcher } from './watcher.js';
-import { WorkerPool } from './worker-pool.js';
 import { WithWarning } from '../reply-warning.js';
 
 /** Default deadline of one call when the request gives no `timeout_s`. */
@@ -39,7 +40,9 @@ export interface ModuleHost {
   call(params: ParamsOut<'call_function'>): Promise<unknown>;
   list(): ListModulesResult;
   unload(name: string): Promise<UnloadModuleResult>;
-  /** At daemon shutdown: dispose and terminate every module version. */
+  /** The module host process's pid and RSS in bytes; null while none runs (no JS module loaded yet). */
+  hostStats(): { pid: number; rss: number } | null;
+  /** At daemon shutdown: dispose and terminate every module version, then end the host process. */
   stop(): Promise<void>;
 }
 
@@ -52,7 +55,8 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
   const snapshotDir = ensureStateSubdir(config.home, 'module-snapshots');
   const pkg = packageFiles();
   const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_DAEMON_SOCKET: config.socketPath };
-  const pool = new WorkerPool({ entry: pkg.workerEntry, env, memoryMb: config.moduleMemoryMb });
+  const directSocket = path.join(snapshotDir, 'workers.sock');
+  const host = new ModuleHostProcess({ hostEntry: pkg.hostEntry, workerEntry: pkg.workerEntry, env, memoryMb: config.moduleMemoryMb, directSocket }, log);
   const slots = new Map<string, ModuleSlot>();
   const versions = new ModuleVersions(config.home, log);
 
@@ -78,8 +82,7 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
       const full = pythonSnapshot(snap.name, { path: snap.source, language: 'python' }, rt.files.length > 0 ? rt.files : snap.inputs, snap.code);
       return { rt, snap: full };
     }
-    const rt = await JsRuntime.start(snap, pool, snapshotDir, slotLog);
-    pool.refill();
+    const rt = await JsRuntime.start(snap, host, config.moduleMemoryMb, snapshotDir, slotLog);
     return { rt, snap };
   };
 
@@ -137,7 +140,9 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
       if (stale === undefined) return value;
       return new WithWarning(value, `${p.module_name} v${servedBy} served this call; the newest save failed to load: ${stale.split('\n')[0]}`);
     },
+    hostStats: () => host.stats() ?? null,
     list: () => ({
+      module_host: host.stats() ?? null,
       modules: [...slots.values()]
         .filter((s) => s.version > 0)
         .map((s) => s.entry())
@@ -155,7 +160,7 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
       await watcher?.close();
       await Promise.all([...slots.values()].map((s) => s.stop()));
       slots.clear();
-      await pool.stop();
+      await host.stop();
       fs.rmSync(snapshotDir, { recursive: true, force: true });
     },
   };

@@ -8,7 +8,8 @@ import type { ModuleFunction } from '../../protocol/schemas/modules.js';
 
 /** Daemon to runtime. */
 export type ToRuntime =
-  | { t: 'load'; url: string; name: string }
+  /** `direct`: a JS worker connects there and then talks to the daemon without the host's relay. */
+  | { t: 'load'; url: string; name: string; direct?: { path: string; w: number } }
   | { t: 'call'; id: number; fn: string; args: unknown[]; kwargs?: Record<string, unknown> }
   | { t: 'dispose' };
 

@@ -13,6 +13,8 @@ export interface PackageFiles {
   root: string;
   /** The built worker entry (dist/daemon/modules/worker-entry.js). */
   workerEntry: string;
+  /** The built module host process entry (dist/daemon/modules/host-entry.js). */
+  hostEntry: string;
   /** The built client library (dist/index.js) that `import 'claude-daemon'` maps to. */
   clientEntry: string;
   /** Directory holding client.py and the Python module host. */
@@ -36,6 +38,7 @@ export function packageFiles(): PackageFiles {
   cached = {
     root: dir,
     workerEntry: path.join(dir, 'dist', 'daemon', 'modules', 'worker-entry.js'),
+    hostEntry: path.join(dir, 'dist', 'daemon', 'modules', 'host-entry.js'),
     clientEntry: path.join(dir, 'dist', 'index.js'),
     pythonDir: path.join(dir, 'python'),
     pythonHost: path.join(dir, 'python', 'claude_daemon_host.py'),

@@ -16,16 +16,20 @@ if (!port) throw new Error('worker-entry runs only as a worker thread of the cla
 
 let mod: Record<string, unknown> | undefined;
 
-const send = (msg: FromRuntime): void => port.postMessage(msg);
+let send = (msg: FromRuntime): void => port.postMessage(msg);
 
-port.on('message', (msg: ToRuntime) => {
-  if (msg.t === 'load') void load(msg.url);
+const onMessage = (msg: ToRuntime): void => {
+  if (msg.t === 'load') void load(msg.url, msg.direct);
   else if (msg.t === 'call') void call(msg.id, msg.fn, msg.args, msg.kwargs);
   else if (msg.t === 'dispose') void dispose();
-});
+};
+port.on('message', onMessage);
+// Loaded while the worker waits as the spare, so that connecting costs a reload nothing extra.
+const directDeps = Promise.all([import('node:net'), import('../../protocol/framing.js')]);
+void directDeps.catch(() => undefined);
 send({ t: 'booted' });
 
-async function load(url: string): Promise<void> {
+async function load(url: string, direct: { path: string; w: number } | undefined): Promise<void> {
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (err) {
@@ -36,7 +40,31 @@ async function load(url: string): Promise<void> {
   const functions = Object.entries(mod)
     .filter(([name, v]) => typeof v === 'function' && name !== 'dispose')
     .map(([name, v]) => ({ name, params: paramNames(v as () => unknown) }));
+  if (direct) await connectDirect(direct);
   send({ t: 'ready', functions });
+}
+
+/**
+ * Talks to the daemon over its own socket from here on (one boundary per message instead of two
+ * through the host's main thread); on any failure the messages keep going through the host.
+ */
+async function connectDirect(direct: { path: string; w: number }): Promise<void> {
+  const [{ createConnection }, { LineSplitter }] = await directDeps;
+  const sock = createConnection(direct.path);
+  const connected = await new Promise<boolean>((resolve) => {
+    sock.once('connect', () => resolve(true));
+    sock.once('error', () => resolve(false));
+  });
+  if (!connected) return;
+  sock.on('error', () => undefined);
+  const splitter = new LineSplitter(512 * 1024 * 1024);
+  sock.on('data', (chunk: Buffer) => {
+    for (const ev of splitter.push(chunk)) if (ev.kind === 'line') onMessage(JSON.parse(ev.text) as ToRuntime);
+  });
+  sock.write(JSON.stringify({ t: 'attach', w: direct.w }) + '\n');
+  send = (msg) => {
+    sock.write(JSON.stringify(msg) + '\n');
+  };
 }
 
 async function call(id: number, fn: string, args: unknown[], kwargs: Record<string, unknown> | undefined): Promise<void> {

@@ -44,6 +44,11 @@ export interface PingResult {
    * compiler, or the keeper was killed).
    */
   keeper?: { pid: number; restarts: number; last_death: string | null } | null;
+  /**
+   * The module host process (TypeScript/JavaScript modules run there, not in the daemon): its pid
+   * and RSS in bytes; null while none runs. `memory.rss` is the daemon's alone.
+   */
+  module_host?: { pid: number; rss: number } | null;
   /** Present when the request asked for `stats` or `gc`. */
   memory?: MemoryStats;
   /** True when a full GC ran before `memory` was measured. */

@@ -69,6 +69,8 @@ export interface ModuleListEntry extends ModuleInfo {
 
 /** `list_modules` reply. */
 export interface ListModulesResult {
+  /** The process running every TypeScript/JavaScript module version: pid and RSS in bytes; null while none runs. */
+  module_host?: { pid: number; rss: number } | null;
   modules: ModuleListEntry[];
 }
 
