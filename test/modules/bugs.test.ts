@@ -165,3 +165,40 @@ test('version numbers never go backwards: not after unload, not across a daemon 
   assert.equal((await c.loadModule('vers')).version, 1);
   assert.match(d.log(), /module-versions\.json: .*JSON/);
 });
+
+test('TypeScript: a result nested too deep answers RESULT_NOT_SERIALIZABLE at once; the module keeps serving', async () => {
+  writeInPlace(d.modulesDir, 'tsdeep.ts', 'let n = 0;\nexport function deep(levels: number) { let v: unknown = 1; for (let i = 0; i < levels; i++) v = [v]; return v; }\nexport function count() { return ++n; }\n');
+  await c.loadModule('tsdeep');
+  assert.equal(await c.callFunction('tsdeep', 'count'), 1);
+  for (const levels of [5_000, 8_000, 20_000]) {
+    const t0 = Date.now();
+    const e = await daemonError(c.callFunction('tsdeep', 'deep', [levels], { timeoutS: 10 }));
+    assert.equal(e.code, 'RESULT_NOT_SERIALIZABLE', `${levels} levels: ${e.code} ${e.message}`);
+    assert.ok(Date.now() - t0 < 5000, 'at once, not at the deadline');
+  }
+  assert.deepEqual(await c.callFunction('tsdeep', 'deep', [3]), [[[1]]]);
+  assert.equal(await c.callFunction('tsdeep', 'count'), 2, 'same worker, state kept');
+  assert.equal(await restartsOf('tsdeep'), 0);
+});
+
+test('TypeScript: a thrown value that cannot be printed (toString throws, a Proxy around an Error) is a FUNCTION_ERROR, not a crash', async () => {
+  writeInPlace(
+    d.modulesDir,
+    'tsthrow.ts',
+    [
+      'let n = 0;',
+      'export function count() { return ++n; }',
+      'export function badString() { throw { toString() { throw new Error("no"); }, toJSON() { throw new Error("no"); } }; }',
+      'export function proxied() { throw new Proxy(new Error("inner"), { get() { throw new Error("trap"); }, getPrototypeOf() { return Error.prototype; } }); }',
+      '',
+    ].join('\n'),
+  );
+  await c.loadModule('tsthrow');
+  assert.equal(await c.callFunction('tsthrow', 'count'), 1);
+  for (const fn of ['badString', 'proxied']) {
+    const e = await daemonError(c.callFunction('tsthrow', fn, [], { timeoutS: 10 }));
+    assert.equal(e.code, 'FUNCTION_ERROR', `${fn}: ${e.code} ${e.message}`);
+  }
+  assert.equal(await c.callFunction('tsthrow', 'count'), 2, 'same worker, state kept');
+  assert.equal(await restartsOf('tsthrow'), 0);
+});

@@ -35,14 +35,28 @@ export function paramNames(fn: (...a: never[]) => unknown): string[] {
     .map((p) => (p.startsWith('{') || p.startsWith('[') ? p.replace(/\s+/g, ' ') : p.split('=')[0]!.trim()));
 }
 
-/** `Name: message` plus the stack frames, without the module host's own frames. */
+/**
+ * `Name: message` plus the stack frames, without the module host's own frames. Total: a thrown
+ * value whose properties or `toString` throw (a Proxy around an Error, a hostile object) still
+ * gets the best text available, never an exception of its own (that would crash the worker).
+ */
 export function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return `thrown value: ${safeString(err)}`;
-  const stack = err.stack ?? `${err.name}: ${err.message}`;
-  return stack
-    .split('\n')
-    .filter((line) => !/worker-entry\.js|node:internal/.test(line))
-    .join('\n');
+  try {
+    if (!(err instanceof Error)) return `thrown value: ${safeString(err)}`;
+    const stack = err.stack ?? `${err.name}: ${err.message}`;
+    return String(stack)
+      .split('\n')
+      .filter((line) => !/worker-entry\.js|node:internal/.test(line))
+      .join('\n');
+  } catch {
+    let kind = 'object';
+    try {
+      kind = Object.prototype.toString.call(err);
+    } catch {
+      // A revoked Proxy: nothing can be read from it.
+    }
+    return `thrown value that cannot be printed (${kind})`;
+  }
 }
 
 /** The first stack location inside the module's own files, as `file:line:column`. */
@@ -58,6 +72,6 @@ function safeString(v: unknown): string {
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {
-    return String(v);
+    return String(v); // may throw too: describeError catches it
   }
 }

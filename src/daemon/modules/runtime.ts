@@ -159,6 +159,11 @@ export abstract class Runtime {
         return;
       case 'result': {
         let value: unknown;
+        if (nestingOver(msg.json, MAX_RESULT_DEPTH)) {
+          // The daemon could not encode its reply (its own stack): refused here, the module untouched.
+          this.settle(msg.id, undefined, new CommandError('RESULT_NOT_SERIALIZABLE', `the function returned a value nested deeper than ${MAX_RESULT_DEPTH} levels; return something flatter`));
+          return;
+        }
         try {
           value = JSON.parse(msg.json);
         } catch {
@@ -206,4 +211,24 @@ export abstract class Runtime {
     if (err) p.reject(err);
     else p.resolve(value);
   }
+}
+
+/** Deepest result a module may return (Python's json reads about as deep); deeper ones are refused. */
+export const MAX_RESULT_DEPTH = 1000;
+
+/** True when the JSON text nests arrays/objects deeper than `max` (strings and escapes skipped). */
+export function nestingOver(json: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const ch = json.charCodeAt(i);
+    if (inString) {
+      if (ch === 92 /* \\ */) i++;
+      else if (ch === 34 /* " */) inString = false;
+    } else if (ch === 34) inString = true;
+    else if (ch === 91 /* [ */ || ch === 123 /* { */) {
+      if (++depth > max) return true;
+    } else if (ch === 93 /* ] */ || ch === 125 /* } */) depth--;
+  }
+  return false;
 }
