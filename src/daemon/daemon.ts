@@ -161,25 +161,18 @@ async function serve(config: DaemonConfig, lock: StateLock, log: Logger, process
 }
 
 /**
- * Sends RESOURCE_EXHAUSTED (no id) and closes: once the reply is flushed and the client has spoken
- * (its request, read and dropped, so closing does not reset the reply away) or hung up, or after
- * 1 s at most, since the point is to give the descriptor back.
+ * Sends RESOURCE_EXHAUSTED (no id) and closes once the client has hung up (it reads the line and
+ * goes), or after 1 s at most, since the point is to give the descriptor back. Not as soon as the
+ * client has spoken: a client still writing its requests would get EPIPE instead of the line.
+ * What it sends meanwhile is read and dropped, so closing never resets the line away.
  */
 function refuse(socket: net.Socket): void {
   const reply = errorReply('RESOURCE_EXHAUSTED', 'the daemon is out of file descriptors (too many connections); close some connections and retry');
-  let flushed = false;
-  let heard = false;
   const close = (): void => void socket.destroy();
   socket.on('error', () => undefined);
-  socket.on('data', () => {
-    heard = true;
-    if (flushed) close();
-  });
+  socket.on('data', () => undefined);
   socket.on('end', close);
-  socket.end(JSON.stringify(reply) + '\n', () => {
-    flushed = true;
-    if (heard) close();
-  });
+  socket.end(JSON.stringify(reply) + '\n');
   setTimeout(close, 1000).unref();
 }
 
