@@ -185,7 +185,9 @@ test('the watcher does not watch node_modules (but does watch other subdirectori
   const src = Array.from({ length: 10 }, (_, i) => path.join(d.modulesDir, 'src', `dir${i}`));
   for (const dir of src) fs.mkdirSync(dir, { recursive: true });
   const ino = (p: string): number => fs.statSync(p).ino;
-  await waitFor(() => src.every((dir) => watchedInodes(pid).has(ino(dir))), { what: 'new ordinary subdirectories to be watched' });
+  // A generous deadline: on a loaded 2-core machine (the full suite, module hosts starting beside
+  // it) chokidar took over 10 s to pick up ten new directories twice in four runs.
+  await waitFor(() => src.every((dir) => watchedInodes(pid).has(ino(dir))), { what: 'new ordinary subdirectories to be watched', timeoutMs: 30_000 });
   const watched = watchedInodes(pid);
   const nmDirs = [path.join(d.modulesDir, 'node_modules'), ...nm, ...nm.map((dir) => path.dirname(dir))];
   assert.deepEqual(nmDirs.filter((dir) => watched.has(ino(dir))), [], 'directories under node_modules must not be watched');
