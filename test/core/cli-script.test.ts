@@ -6,10 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { FIXTURES, runCli, startTestDaemon, type CliResult, type TestDaemon } from '../helpers/daemon.js';
+import { type CliResult, FIXTURES, runCli, startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SLEEPER = path.join(FIXTURES, 'sleeper.sh');
@@ -76,7 +75,7 @@ test('--json: an error is one JSON line on stdout, with the exit code it has wit
   assert.equal(unknownVerb.code, 2);
   assert.equal(oneJsonLine(unknownVerb)['code'], 'USAGE_ERROR');
 
-  const socket = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cd-cli-json-')), 'nobody.sock');
+  const socket = path.join(tempDir('cd-cli-json-'), 'nobody.sock');
   const none = await runCli(['ping', '--json', '--socket', socket]);
   assert.equal(none.code, 3);
   const e3 = oneJsonLine(none);

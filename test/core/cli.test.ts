@@ -4,10 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { runCli, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { runCli, startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon.js';
 import { RawConn } from '../helpers/raw.js';
 import { waitFor } from '../helpers/wait.js';
 import { VERSION } from '../../src/version.js';
@@ -20,7 +19,7 @@ after(async () => {
   await d.stop();
 });
 
-const noDaemonSocket = (): string => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cd-cli-')), 'nobody.sock');
+const noDaemonSocket = (): string => path.join(tempDir('cd-cli-'), 'nobody.sock');
 
 test('ping: exit 0 and a human line by default', async () => {
   const r = await d.cli(['ping']);
@@ -117,7 +116,7 @@ test('--help for every verb exits 0 and shows its usage; the general help lists 
 });
 
 test('start --detach returns once the daemon answers, prints its pid and socket; shutdown stops it', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-detach-'));
+  const dir = tempDir('cd-detach-');
   const socket = path.join(dir, 'd.sock');
   const home = path.join(dir, 'home');
   const r = await runCli(['start', '--detach', '--socket', socket, '--home', home, '--modules-dir', path.join(dir, 'mods')]);

@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ClientError, DaemonError, connect, ERROR_CODES } from '../../src/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 let d: TestDaemon;
@@ -22,7 +21,7 @@ after(async () => {
   await d.stop();
 });
 
-const tmpSock = (): string => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cd-client-')), 's.sock');
+const tmpSock = (): string => path.join(tempDir('cd-client-'), 's.sock');
 
 /** A fake daemon that answers `ping`, never answers `hang`, and drops the connection on `drop`. */
 async function fakeServer(socket: string): Promise<net.Server> {

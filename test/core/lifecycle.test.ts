@@ -4,10 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { pingOnce, runCli, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { pingOnce, runCli, startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon.js';
 import { RawConn } from '../helpers/raw.js';
 import { waitFor } from '../helpers/wait.js';
 import { connect } from '../../src/index.js';
@@ -19,7 +18,7 @@ function exitOf(d: TestDaemon): Promise<{ code: number | null; signal: NodeJS.Si
 }
 
 function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'cd-life-'));
+  return tempDir('cd-life-');
 }
 
 test('the socket is 0600, the state directory 0700, and the log goes to a file there', async () => {

@@ -58,6 +58,13 @@ process.once('exit', () => {
   for (const dir of createdDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** A fresh temp dir named `PREFIX…`, removed when this test process exits (tests leave no file behind). */
+export function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  createdDirs.push(dir);
+  return dir;
+}
+
 /** Starts a daemon in a fresh temp dir and waits until it answers ping. */
 export async function startTestDaemon(opts: StartOpts = {}): Promise<TestDaemon> {
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cd-test-'));

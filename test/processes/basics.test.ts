@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { DaemonError, type DaemonClient } from '../../src/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon.js';
 import { RawConn } from '../helpers/raw.js';
 import { waitFor } from '../helpers/wait.js';
 import { fx, waitOutput } from './util.js';
@@ -62,7 +61,7 @@ test('generated ids are unique and valid; a known id gives PROCESS_EXISTS', asyn
 });
 
 test('stdin, env and cwd reach the child; without stdin it reads /dev/null', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-cwd-'));
+  const dir = tempDir('cd-cwd-');
   await c.spawnProcess({ cmd: [fx('cat-stdin.sh')], process_id: 'stdin1', stdin: 'line one\nline two\n', env: { GREETING: 'héllo' }, cwd: dir });
   const w = await c.waitProcess({ process_id: 'stdin1', timeout_s: 10 });
   assert.equal(w.exit_code, 0);

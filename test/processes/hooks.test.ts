@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { resolveConfig } from '../../src/daemon/config.js';
@@ -14,6 +13,7 @@ import { createSupervisor, type Supervisor } from '../../src/daemon/supervisor/i
 import type { ProcessRecord } from '../../src/protocol/schemas/processes.js';
 import { waitFor } from '../helpers/wait.js';
 import { fx } from './util.js';
+import { tempDir } from '../helpers/daemon.js';
 
 let sup: Supervisor;
 let home: string;
@@ -21,7 +21,7 @@ const spawned: Array<{ record: ProcessRecord; adopted: boolean; stdoutPath: stri
 const ended: ProcessRecord[] = [];
 
 before(async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-hooks-'));
+  const dir = tempDir('cd-hooks-');
   home = path.join(dir, 'home');
   fs.mkdirSync(home, { recursive: true });
   const config = resolveConfig({ socket: path.join(dir, 's'), home, logToStderr: false });

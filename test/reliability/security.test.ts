@@ -14,7 +14,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import { test } from 'node:test';
 import { listenPrivately } from '../../src/daemon/socket-file.js';
-import { FIXTURES, pingOnce, runCli, startTestDaemon } from '../helpers/daemon.js';
+import { FIXTURES, pingOnce, runCli, startTestDaemon, tempDir } from '../helpers/daemon.js';
 import { RawConn } from '../helpers/raw.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -26,7 +26,7 @@ const mode = (p: string): number => fs.lstatSync(p).mode & 0o777;
 
 /** A fresh directory with the paths a daemon would use in it. */
 function layout(): { dir: string; socket: string; home: string; modules: string; args: string[] } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-sec-'));
+  const dir = tempDir('cd-sec-');
   const socket = path.join(dir, 'daemon.sock');
   const home = path.join(dir, 'home');
   const modules = path.join(dir, 'modules');
@@ -63,7 +63,7 @@ test('the socket is owner-only from the instant it exists: bound under a 0177 um
   // In-process, so the test sees the socket at its first moment ('listening' fires before
   // listenPrivately's own callback) and every chmod the code makes. A chmod after bind leaves a
   // window in which another user can connect; this test fails on any such code.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-sec-'));
+  const dir = tempDir('cd-sec-');
   const sock = path.join(dir, 'daemon.sock');
   const server = net.createServer();
   const chmods: string[] = [];
