@@ -11,9 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { connect, DaemonError } from '../../src/index.js';
+import { DaemonError } from '../../src/index.js';
 import { ROOT, runCli, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { waitFor } from '../helpers/wait.js';
 import { fx, waitOutput } from '../processes/util.js';
 
 /** record.json as the tests edit it. */
@@ -27,23 +26,10 @@ after(async () => {
   for (const f of cleanups.reverse()) await f();
 });
 
-/** Stops a test daemon and ends every process it still runs (a failed test must leave none behind). */
-async function stopKilling(d: TestDaemon): Promise<void> {
-  try {
-    const c = await connect({ socketPath: d.socket });
-    await c.shutdown({ kill_processes: true });
-    c.close();
-    await waitFor(() => d.proc.exitCode !== null || d.proc.signalCode !== null, { what: 'daemon to exit', timeoutMs: 30_000 });
-  } catch {
-    // Not running.
-  }
-  await d.stop();
-}
-
 async function daemon(args: string[] = []): Promise<TestDaemon> {
   const d = await startTestDaemon({ args });
   cleanups.push(async () => {
-    await stopKilling(d);
+    await d.stop({ killProcesses: true }); // ends what it still runs: a failed test leaves none behind
     fs.rmSync(d.dir, { recursive: true, force: true });
   });
   return d;
@@ -166,7 +152,7 @@ test('--home through a symlink is resolved once (swapping the link later redirec
   // Our own link is followed once, at start.
   fs.lchownSync(link, 0, 0);
   const d = await startTestDaemon({ dir, args: ['--home', link] });
-  cleanups.push(() => stopKilling(d));
+  cleanups.push(() => d.stop({ killProcesses: true }));
   const c = await d.client();
   assert.equal((await c.ping()).home, real);
   await c.spawnProcess({ cmd: [fx('sleeper.sh')], process_id: 'before', env: { API_KEY: 'secret' } });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { connect } from '../../src/index.js';
+
 import { runCli, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 import { alive, fx, waitOutput } from '../processes/util.js';
@@ -18,23 +18,10 @@ import { alive, fx, waitOutput } from '../processes/util.js';
 const daemons: TestDaemon[] = [];
 after(async () => {
   for (const d of daemons) {
-    await stopKilling(d);
+    await d.stop({ killProcesses: true }); // ends what it still runs: a failed test leaves none behind
     fs.rmSync(d.dir, { recursive: true, force: true });
   }
 });
-
-/** Stops a test daemon and ends every process it still runs (a failed test must leave none behind). */
-async function stopKilling(d: TestDaemon): Promise<void> {
-  try {
-    const c = await connect({ socketPath: d.socket });
-    await c.shutdown({ kill_processes: true });
-    c.close();
-    await waitFor(() => d.proc.exitCode !== null || d.proc.signalCode !== null, { what: 'daemon to exit', timeoutMs: 30_000 });
-  } catch {
-    // Not running.
-  }
-  await d.stop();
-}
 
 /** Lines in a marker file each queued job appends one line to. */
 const lines = (f: string): number => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).length : 0);
