@@ -2,7 +2,7 @@
  * How claude runs look to a person in the process verbs (`list`, `info`): state, verdict and cost
  * instead of a long command line. Kept in the claude domain so the process verbs only call it.
  */
-import type { ClaudeRunInfo } from '../protocol/schemas/claude.js';
+import type { ClaudeRunInfo, ClaudeUsageLimit } from '../protocol/schemas/claude.js';
 import type { ProcessRecord } from '../protocol/schemas/processes.js';
 import { cliReason } from './wire-names.js';
 
@@ -24,6 +24,12 @@ export function stateText(c: ClaudeRunInfo): string {
   return c.state;
 }
 
+/** `five_hour limit, resets 20:44 UTC` (or `no reset time given`). */
+export function usageLimitText(u: ClaudeUsageLimit): string {
+  const when = u.resets_at === null ? 'no reset time given' : `resets ${new Date(u.resets_at * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `${u.limit_type ?? 'usage'} limit, ${when}`;
+}
+
 /** `$0.0012`, or `$-` before the run reported a cost. */
 export function costText(cost: number | null | undefined): string {
   return typeof cost === 'number' ? `$${Number(cost.toPrecision(4))}` : '$-';
@@ -41,6 +47,7 @@ export function claudeLines(r: ProcessRecord): Array<[string, string]> {
   if (c.session_id) lines.push(['session', c.session_id]);
   const error = c.is_error === true ? failureText(c) : undefined;
   if (error !== undefined) lines.push(['error', error]);
+  if (c.usage_limit) lines.push(['usage limit', usageLimitText(c.usage_limit)]);
   if (c.subtype) lines.push(['subtype', c.subtype]);
   const text = c.result ?? c.last_text;
   // A failed run's result text is claude's error message, already on the error line.

@@ -56,6 +56,26 @@ export interface MockAnthropic {
   close(): Promise<void>;
   /** Registers a directory for removal by `close()`. */
   removeOnClose(dir: string): void;
+  /**
+   * Subscription-style usage limits: with a limit set, every Messages reply carries the unified
+   * rate-limit headers (`anthropic-ratelimit-unified-*`), and until `rejectUntilMs` each request is
+   * answered 429 with status `rejected` (claude then reports "You've hit your session limit").
+   * `null` turns the headers off again. Read by the CLI only under subscription auth (see
+   * `subscriptionClaudeEnv`).
+   */
+  setUsageLimit(limit: UsageLimit | null): void;
+}
+
+/** A usage limit the mock enforces (see `MockAnthropic.setUsageLimit`). */
+export interface UsageLimit {
+  /** Requests before this time (ms since the epoch) are rejected; later ones are allowed. */
+  rejectUntilMs: number;
+  /** The reset time the headers report, in epoch seconds (default: `rejectUntilMs` rounded up). */
+  resetsAt?: number;
+  /** The window that is exhausted (default `five_hour`). */
+  claim?: string;
+  /** Utilisation reported on allowed replies, 0-1 (default 0.5). */
+  utilization?: number;
 }
 
 /** Starts the mock on 127.0.0.1 on a free port. */
@@ -63,6 +83,7 @@ export async function startMockAnthropic(): Promise<MockAnthropic> {
   const requests: RecordedRequest[] = [];
   const scratch: string[] = [];
   let seq = 0;
+  let limit: UsageLimit | null = null;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -83,6 +104,7 @@ export async function startMockAnthropic(): Promise<MockAnthropic> {
         return;
       }
       const earlier = requests.filter((r) => r.body !== undefined && r.prompt === prompt).length - 1;
+      if (limit !== null && limitReply(limit, res, ++seq)) return;
       answer(body ?? {}, prompt, ++seq, res, earlier);
     });
   });
@@ -94,6 +116,9 @@ export async function startMockAnthropic(): Promise<MockAnthropic> {
     requests,
     messagesMatching: (marker) => requests.filter((r) => r.body !== undefined && r.prompt.includes(marker)),
     removeOnClose: (dir) => void scratch.push(dir),
+    setUsageLimit: (l) => {
+      limit = l;
+    },
     close: async () => {
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -176,6 +201,31 @@ function apiError(res: http.ServerResponse, seq: number, status: number): void {
   const e = API_ERRORS[status]!;
   res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_mock_${seq}`, ...e.headers });
   res.end(JSON.stringify({ type: 'error', error: { type: e.type, message: e.message } }));
+}
+
+/**
+ * Under a usage limit: answers 429 `rejected` (and returns true) while the limit holds; otherwise
+ * sets the `allowed` headers on `res` for the real reply that follows (and returns false).
+ */
+function limitReply(l: UsageLimit, res: http.ServerResponse, seq: number): boolean {
+  const resetsAt = l.resetsAt ?? Math.ceil(l.rejectUntilMs / 1000);
+  const claim = l.claim ?? 'five_hour';
+  const rejected = Date.now() < l.rejectUntilMs;
+  const headers: Record<string, string> = {
+    'anthropic-ratelimit-unified-status': rejected ? 'rejected' : 'allowed',
+    'anthropic-ratelimit-unified-reset': String(resetsAt),
+    'anthropic-ratelimit-unified-representative-claim': claim,
+    'anthropic-ratelimit-unified-5h-status': rejected ? 'rejected' : 'allowed',
+    'anthropic-ratelimit-unified-5h-reset': String(resetsAt),
+    'anthropic-ratelimit-unified-5h-utilization': rejected ? '1' : String(l.utilization ?? 0.5),
+  };
+  if (!rejected) {
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    return false;
+  }
+  res.writeHead(429, { 'content-type': 'application/json', 'request-id': `req_mock_${seq}`, ...headers });
+  res.end(JSON.stringify({ type: 'error', error: { type: 'rate_limit_error', message: 'mock: usage limit reached' } }));
+  return true;
 }
 
 function sse(res: http.ServerResponse, event: string, data: object): void {
@@ -290,6 +340,18 @@ export function offlineClaudeEnv(mock: { url: string; removeOnClose?: (dir: stri
     DISABLE_ERROR_REPORTING: '1',
     CLAUDE_BIN: bin,
   };
+}
+
+/**
+ * `offlineClaudeEnv` with subscription auth instead of an API key: a fake
+ * `CLAUDE_CODE_OAUTH_TOKEN`, under which the CLI reads the unified rate-limit headers and prints
+ * `rate_limit_event` lines (see ../shared/claude-cli/rate-limits.md).
+ */
+export function subscriptionClaudeEnv(mock: { url: string; removeOnClose?: (dir: string) => void }, dir?: string): Record<string, string> {
+  const env = offlineClaudeEnv(mock, dir);
+  delete env['ANTHROPIC_API_KEY'];
+  env['CLAUDE_CODE_OAUTH_TOKEN'] = 'mock-oauth-token';
+  return env;
 }
 
 // Standalone: `node --import tsx test/helpers/mock-anthropic.ts` prints the port and serves until killed.

@@ -7,8 +7,9 @@
  * by their first bytes and skipped without being decoded or kept. A line that is not a JSON object
  * is counted and skipped: the stream is someone else's output, so nothing in it can throw here.
  */
-import type { ClaudeApiRetry, ClaudeRunInfo } from '../../protocol/schemas/claude.js';
+import type { ClaudeApiRetry, ClaudeRateLimit, ClaudeRunInfo } from '../../protocol/schemas/claude.js';
 import { streamFailure, type ApiErrorLine } from './failure.js';
+import { usageLimitOf } from './usage-limit.js';
 
 /** Limits of one tracker. */
 export interface TrackerOptions {
@@ -38,6 +39,8 @@ export function emptyClaudeInfo(): ClaudeRunInfo {
     error: null,
     error_type: null,
     api_retry: null,
+    rate_limit: null,
+    usage_limit: null,
     total_cost_usd: null,
     duration_ms: null,
     usage: null,
@@ -213,6 +216,9 @@ export class StreamTracker {
       case 'result':
         this.result(ev);
         break;
+      case 'rate_limit_event':
+        info.rate_limit = rateLimit(ev['rate_limit_info']);
+        break;
       default:
         break;
     }
@@ -258,6 +264,7 @@ export class StreamTracker {
     const failure = info.is_error === true ? streamFailure(ev, this.apiError) : { error: null, error_type: null };
     info.error = failure.error === null ? null : truncate(failure.error, this.lastTextLimit);
     info.error_type = failure.error_type;
+    info.usage_limit = info.is_error === true ? usageLimitOf(info, text) : null;
     info.total_cost_usd = typeof ev['total_cost_usd'] === 'number' ? ev['total_cost_usd'] : null;
     info.duration_ms = typeof ev['duration_ms'] === 'number' ? ev['duration_ms'] : null;
     const usage = ev['usage'];
@@ -276,6 +283,20 @@ function apiRetry(ev: Record<string, unknown>): ClaudeApiRetry {
     error_status: num('error_status'),
     error: typeof ev['error'] === 'string' ? ev['error'] : null,
     retry_delay_ms: num('retry_delay_ms') === null ? null : Math.round(num('retry_delay_ms')!),
+  };
+}
+
+/** The parts of a `rate_limit_event`'s `rate_limit_info` worth keeping. */
+function rateLimit(raw: unknown): ClaudeRateLimit | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+  const r = raw as Record<string, unknown>;
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  return {
+    status: typeof r['status'] === 'string' ? r['status'] : null,
+    resets_at: num(r['resetsAt']),
+    limit_type: typeof r['rateLimitType'] === 'string' ? r['rateLimitType'] : null,
+    utilization: num(r['utilization']),
+    is_using_overage: typeof r['isUsingOverage'] === 'boolean' ? r['isUsingOverage'] : null,
   };
 }
 

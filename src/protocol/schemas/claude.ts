@@ -55,6 +55,16 @@ export type ClaudeRunInfo = {
    * its latest `system/api_retry` line. Null once a reply or the result line arrives.
    */
   api_retry: ClaudeApiRetry | null;
+  /**
+   * The account's usage-limit state as claude last reported it (a `rate_limit_event` line; printed
+   * under subscription auth only). Null until one arrives.
+   */
+  rate_limit: ClaudeRateLimit | null;
+  /**
+   * Set when the run ended because the account hit its usage limit (not a failure of the work: the
+   * session can be resumed once the limit resets). Null otherwise.
+   */
+  usage_limit: ClaudeUsageLimit | null;
   total_cost_usd: number | null;
   duration_ms: number | null;
   usage: Record<string, unknown> | null;
@@ -71,6 +81,26 @@ export type ClaudeApiRetry = {
   /** claude's tag for it: `server_error`, `rate_limit`, ... */
   error: string | null;
   retry_delay_ms: number | null;
+};
+
+/** claude's `rate_limit_event`, as kept in the `claude` object. */
+export type ClaudeRateLimit = {
+  /** `allowed`, `allowed_warning` or `rejected`. */
+  status: string | null;
+  /** When the window resets, epoch seconds. */
+  resets_at: number | null;
+  /** The window: `five_hour`, `seven_day`, ... */
+  limit_type: string | null;
+  /** Utilisation of the window, 0-1, when claude reports it. */
+  utilization: number | null;
+  is_using_overage: boolean | null;
+};
+
+/** A run stopped by the account's usage limit: when it resets (epoch seconds, null if not said) and claude's words. */
+export type ClaudeUsageLimit = {
+  resets_at: number | null;
+  limit_type: string | null;
+  message: string;
 };
 
 const nonEmpty = z.string().min(1);
