@@ -82,7 +82,7 @@ test('real claude under subscription auth: a run stopped by the usage limit says
   assert.match(hit.usage_limit?.message ?? '', /hit your session limit/);
   const info = await d.cli(['info', 'ul-hit']);
   const when = new Date(resetsAt * 1000).toISOString().slice(0, 16).replace('T', ' ');
-  assert.match(info.stdout, new RegExp(`usage limit +five_hour limit, resets ${when} UTC`), info.stdout);
+  assert.match(info.stdout, new RegExp(`usage limit: +five_hour limit, resets ${when} UTC`), info.stdout);
 
   mock.setUsageLimit({ rejectUntilMs: Date.now() - 1, resetsAt });
   await c.spawnClaude({ prompt: 'hello again', process_id: 'ul-ok' });
