@@ -152,3 +152,22 @@ test('lineage: remove_process of a record with live descendants is refused (PROC
   await c.removeProcess('e-root');
   assert.equal((await c.processInfo('e-kid')).parent, 'e-root');
 });
+
+test('lineage: a cascade drops queued descendants before it kills anything, so no freed slot starts one', async () => {
+  const q = await startTestDaemon({ args: ['--max-running', '3'] });
+  try {
+    const k = await q.client();
+    await k.spawnProcess({ process_id: 'q-root', cmd: ['sleep', '30'] });
+    await k.spawnProcess({ process_id: 'q-a', cmd: ['sleep', '30'], parent: 'q-root' });
+    await k.spawnProcess({ process_id: 'q-a1', cmd: ['sleep', '30'], parent: 'q-a' });
+    const queued = await k.spawnProcess({ process_id: 'q-b', cmd: ['sleep', '30'], parent: 'q-root' });
+    assert.equal(queued.status, 'queued');
+    const r = await k.killProcess({ process_id: 'q-root', cascade: true });
+    assert.deepEqual(r.cascade, ['q-b', 'q-a1', 'q-a']);
+    const b = await k.processInfo('q-b');
+    assert.equal(b.status, 'killed');
+    assert.equal(b.started_at, null, 'it never ran');
+  } finally {
+    await q.stop({ killProcesses: true });
+  }
+});
