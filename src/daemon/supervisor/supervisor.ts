@@ -81,8 +81,9 @@ export class ProcessSupervisor extends Lifecycle {
     const pending = this.inflight.get(id);
     const settle = async (): Promise<SpawnResult> => {
       await pending?.catch(() => undefined);
-      const e = this.entries.get(id);
-      if (e === undefined || e.record.idempotency_key !== key) return retry();
+      // The index, not the record, says who holds the key (a compacted record need not keep it).
+      const e = this.lineage.holder(key) === id ? this.entries.get(id) : undefined;
+      if (e === undefined) return retry();
       return { ...this.view(e), deduplicated: true };
     };
     return settle();
