@@ -66,7 +66,7 @@ test('idempotency: 50 duplicates pipelined on one connection make exactly one re
   }
 });
 
-test('idempotency: duplicates from 20 connections at once make exactly one record (queued and running alike)', async () => {
+test('idempotency: duplicates from 20 connections at once make exactly one record', async () => {
   const clients = await Promise.all(Array.from({ length: 20 }, () => connect({ socketPath: d.socket })));
   try {
     const rs = await Promise.all(clients.map((k, i) => k.spawnProcess({ cmd: ['sleep', '30'], name: `conn ${i}`, idempotency_key: 'many' })));
@@ -96,7 +96,7 @@ test('idempotency: spawn_claude duplicates, sequential and concurrent, make one 
   await c.killProcess({ process_id: again.process_id, signal: 'SIGKILL' });
 });
 
-test('idempotency: the key index survives a daemon SIGKILL and restart (running, queued and ended records)', async () => {
+test('idempotency: the key index survives a daemon SIGKILL and restart (running and ended records)', async () => {
   const running = await c.spawnProcess({ cmd: ['sleep', '30'], idempotency_key: 'crash-running' });
   const ended = await c.spawnProcess({ cmd: ['true'], idempotency_key: 'crash-ended' });
   await c.waitProcess({ process_id: ended.process_id, timeout_s: 20 });
