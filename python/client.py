@@ -510,6 +510,10 @@ def _record_block(r):
         lines.append(("timeout", "%ss" % r["timeout_s"]))
     if r.get("reason") is not None:
         lines.append(("reason", r["reason"]))
+    if r.get("parent"):
+        lines.append(("parent", r["parent"]))
+    if r.get("idempotency_key"):
+        lines.append(("idempotency key", r["idempotency_key"]))
     c = r.get("claude")
     if c:
         lines.append(("claude", "%s, %s turns, %s%s" % (_claude_state(c), c.get("num_turns", 0), _cost(c.get("total_cost_usd")), ", model %s" % c["model"] if c.get("model") else "")))

@@ -5,6 +5,7 @@
  * refused with live descendants unless `cascade`. Real processes, real CLIs.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -27,6 +28,13 @@ before(async () => {
 after(async () => {
   await d?.stop({ killProcesses: true });
 });
+
+/** python/client.py ARGS; its stdout. */
+function runPy(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('python3', [PY_CLIENT, ...args], { timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}: ${stderr}`)) : resolve(stdout)));
+  });
+}
 
 const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -73,6 +81,10 @@ test('lineage: a tracked shell child that runs the CLI records its parent automa
   assert.equal((await c.processInfo('cli-kid')).parent, 'shell-parent');
   assert.equal((await c.processInfo('cli-claude')).parent, 'shell-parent', 'spawn_claude through the CLI too');
   assert.equal((await c.processInfo('cli-explicit')).parent, 'env-self', 'an explicit --parent wins');
+  const info = await d.cli(['info', 'cli-kid']);
+  assert.match(info.stdout, /^parent: +shell-parent$/m);
+  const pyInfo = await runPy(['--socket', d.socket, 'info', 'cli-kid']);
+  assert.match(pyInfo, /^parent: +shell-parent$/m);
   const unknown = await c.spawnProcess({ cmd: ['true'], parent: 'no-such-process' });
   assert.equal(unknown.parent, 'no-such-process');
   const none = await c.spawnProcess({ cmd: ['true'] });
