@@ -156,6 +156,9 @@ export const EDGES: Readonly<Record<string, readonly unknown[]>> = {
   kwargs: [{}, [], { a: 1 }],
   cwd: ['', '/tmp'],
   stdin: ['', 5],
+  idempotency_key: ['', 'k', 'é'.repeat(200), 'x'.repeat(201), 5, null],
+  parent: [null, 'a', '.', 'x'.repeat(65), 5],
+  cascade: [true, false, null, 'true'],
 };
 
 /** The command names the model knows (the fuzz test checks them against the daemon's own list). */
