@@ -54,6 +54,7 @@ __all__ = [
     "claude_result",
     "claude_params_from_argv",
     "list_processes",
+    "current_process_id",
     "process_info",
     "read_output",
     "wait_process",
@@ -157,11 +158,37 @@ def shutdown(kill_processes=False):
     return request("shutdown", kill_processes=bool(kill_processes))
 
 
+#: The variable the daemon sets in every child's environment: the child's own process id.
+PROCESS_ID_ENV = "CLAUDE_DAEMON_PROCESS_ID"
+
+
+def current_process_id():
+    """The id of the tracked process this code runs in (``$CLAUDE_DAEMON_PROCESS_ID``), or None."""
+    v = os.environ.get(PROCESS_ID_ENV, "")
+    ok = 0 < len(v) <= 64 and v not in (".", "..") and all(c.isalnum() and c.isascii() or c in "._-" for c in v)
+    return v if ok else None
+
+
+def _with_parent(options):
+    """Lineage: ``parent`` defaults to the tracked process this code runs in; ``parent=False`` sends none."""
+    if options.get("parent") is False:
+        options.pop("parent")
+    elif options.get("parent") is None:
+        options["parent"] = current_process_id()
+    return options
+
+
 def spawn_process(cmd, process_id=None, **options):
-    """Starts ``cmd`` (a list of strings) under the daemon; options: cwd, env, stdin, timeout_s, name."""
+    """Starts ``cmd`` (a list of strings) under the daemon and returns its record.
+
+    Options: cwd, env, stdin, timeout_s, name, descendants_grace_s, keep_descendants,
+    idempotency_key (a record not yet removed that holds it is returned, ``deduplicated: True``, and
+    nothing starts) and parent (default: ``$CLAUDE_DAEMON_PROCESS_ID``, the tracked process this runs
+    in; ``parent=False`` for none).
+    """
     if isinstance(cmd, str):
         cmd = [cmd]
-    return request("spawn_process", cmd=list(cmd), process_id=process_id, **options)
+    return request("spawn_process", cmd=list(cmd), process_id=process_id, **_with_parent(options))
 
 
 # claude's flags (from `claude --help`) by how many values they take, so a command line can be read
@@ -294,9 +321,10 @@ def spawn_claude(prompt, **options):
 
     Options are the wire's: process_id, cwd, env, name, model, system_prompt, append_system_prompt,
     allowed_tools, disallowed_tools, permission_mode, max_turns, mcp_config, resume, session_id,
-    stall_timeout_s, timeout_s, extra_args. The daemon finds claude (its ``CLAUDE_BIN``, else PATH).
+    stall_timeout_s, timeout_s, extra_args, idempotency_key, parent (as :func:`spawn_process`). The
+    daemon finds claude (its ``CLAUDE_BIN``, else PATH).
     """
-    return request("spawn_claude", prompt=prompt, **options)
+    return request("spawn_claude", prompt=prompt, **_with_parent(options))
 
 
 def claude_result(process_id, wait=False, timeout_s=None):
@@ -307,9 +335,10 @@ def claude_result(process_id, wait=False, timeout_s=None):
     return request("claude_result", process_id=process_id, wait=True if wait else None, timeout_s=timeout_s)
 
 
-def list_processes(status=None):
-    """Every process the daemon knows (``{processes, totals}``), optionally only those with ``status``."""
-    return request("list_processes", status=status)
+def list_processes(status=None, parent=None):
+    """Every process the daemon knows (``{processes, totals}``), optionally only those with ``status``
+    or only the children of ``parent``."""
+    return request("list_processes", status=status, parent=parent)
 
 
 def process_info(process_id):
@@ -327,14 +356,18 @@ def wait_process(process_id, timeout_s=None):
     return request("wait_process", process_id=process_id, timeout_s=timeout_s)
 
 
-def kill_process(process_id, signal=None, grace_s=None):
-    """Stops a process tree (SIGTERM, then SIGKILL after ``grace_s``; claude runs get SIGINT first)."""
-    return request("kill_process", process_id=process_id, signal=signal, grace_s=grace_s)
+def kill_process(process_id, signal=None, grace_s=None, cascade=False):
+    """Stops a process tree (SIGTERM, then SIGKILL after ``grace_s``; claude runs get SIGINT first).
+
+    With ``cascade``, every descendant (records spawned with it as parent) is ended first, deepest first.
+    """
+    return request("kill_process", process_id=process_id, signal=signal, grace_s=grace_s, cascade=True if cascade else None)
 
 
-def remove_process(process_id):
-    """Forgets an ended process and deletes its output."""
-    return request("remove_process", process_id=process_id)
+def remove_process(process_id, cascade=False):
+    """Forgets an ended process and deletes its output. Refused (PROCESS_HAS_DESCENDANTS) while a
+    descendant is queued or running, unless ``cascade``: then the whole subtree is ended and removed."""
+    return request("remove_process", process_id=process_id, cascade=True if cascade else None)
 
 
 def load_module(module_name):
@@ -477,6 +510,10 @@ def _record_block(r):
         lines.append(("timeout", "%ss" % r["timeout_s"]))
     if r.get("reason") is not None:
         lines.append(("reason", r["reason"]))
+    if r.get("parent"):
+        lines.append(("parent", r["parent"]))
+    if r.get("idempotency_key"):
+        lines.append(("idempotency key", r["idempotency_key"]))
     c = r.get("claude")
     if c:
         lines.append(("claude", "%s, %s turns, %s%s" % (_claude_state(c), c.get("num_turns", 0), _cost(c.get("total_cost_usd")), ", model %s" % c["model"] if c.get("model") else "")))
@@ -644,6 +681,7 @@ def v_spawn(ctx):
         raise UsageError("give the command to run, e.g. `spawn sleep 10` or `spawn --id build -- make`")
     params = {"cwd": os.path.abspath(o.get("cwd", ".")), "process_id": o.get("id"), "name": o.get("name")}
     params["timeout_s"] = _number(o.get("timeout"), "--timeout", positive=True)
+    params.update(_lineage_flags(o))
     env = _env_pairs(o.get("env"))
     if env:
         params["env"] = env
@@ -656,6 +694,8 @@ def v_spawn(ctx):
         r = spawn_process(cmd, stdin=o.get("stdin"), **params)
     if ctx["json"]:
         _json_line(r)
+    elif r.get("deduplicated"):
+        _out("%s already exists for that idempotency key (%s): %s\n" % (r["process_id"], _status(r), _shell_quote(r["cmd"], 80)))
     elif r["status"] == "queued":
         _out("%s queued: %s\n" % (r["process_id"], _shell_quote(r["cmd"], 80)))
     else:
@@ -664,6 +704,43 @@ def v_spawn(ctx):
 
 
 _STATUSES = ("queued", "running", "exited", "killed", "failed", "lost")
+
+
+def _lineage_flags(o):
+    """``--idempotency-key K`` and ``--parent ID`` as spawn parameters (the library adds the automatic parent)."""
+    out = {}
+    if "idempotency-key" in o:
+        if not o["idempotency-key"]:
+            raise UsageError("--idempotency-key takes a non-empty value")
+        out["idempotency_key"] = o["idempotency-key"]
+    if "parent" in o:
+        out["parent"] = o["parent"]
+    return out
+
+
+def _tree_order(records):
+    """Records in tree order with ids indented under their parent, as `claude-daemon list --tree`."""
+    by_id = {r["process_id"]: r for r in records}
+    kids = {}
+    for r in records:
+        if r.get("parent") in by_id:
+            kids.setdefault(r["parent"], []).append(r)
+    out, seen = [], set()
+
+    def visit(r, depth):
+        if r["process_id"] in seen:
+            return
+        seen.add(r["process_id"])
+        out.append(r if depth == 0 else dict(r, process_id="%s\u2514 %s" % ("  " * (depth - 1), r["process_id"])))
+        for c in kids.get(r["process_id"], []):
+            visit(c, depth + 1)
+
+    for r in records:
+        if r.get("parent") not in by_id:
+            visit(r, 0)
+    for r in records:
+        visit(r, 0)
+    return out
 
 
 def v_list(ctx):
@@ -676,7 +753,8 @@ def v_list(ctx):
         return EXIT_OK
     now = time.time() * 1000
     if r["processes"]:
-        rows = [[p["process_id"], _status(p), "-" if p.get("pid") is None else str(p["pid"]), _time_cell(p, now), _command_cell(p)] for p in r["processes"]]
+        procs = _tree_order(r["processes"]) if ctx["opts"].get("tree") else r["processes"]
+        rows = [[p["process_id"], _status(p), "-" if p.get("pid") is None else str(p["pid"]), _time_cell(p, now), _command_cell(p)] for p in procs]
         _out(_table(["ID", "STATUS", "PID", "TIME", "COMMAND"], rows))
     totals = ["%s claude cost" % _cost(n) if k == "total_cost_usd" else "%s %s" % (n, k) for k, n in r.get("totals", {}).items() if n]
     _out("(%s)\n" % ", ".join(totals) if totals else "no processes\n")
@@ -722,8 +800,9 @@ def v_logs(ctx):
 
 def v_kill(ctx):
     o = ctx["opts"]
-    r = kill_process(_one_id(ctx["pos"]), signal=_signal_name(o.get("signal")), grace_s=_number(o.get("grace"), "--grace"))
-    _json_line(r) if ctx["json"] else _out("%s %s\n" % (r["process_id"], _status(r)))
+    r = kill_process(_one_id(ctx["pos"]), signal=_signal_name(o.get("signal")), grace_s=_number(o.get("grace"), "--grace"), cascade=o.get("cascade", False))
+    more = "" if "cascade" not in r else " (with %d descendant%s%s)" % (len(r["cascade"]), "" if len(r["cascade"]) == 1 else "s", ": " + ", ".join(r["cascade"]) if r["cascade"] else "")
+    _json_line(r) if ctx["json"] else _out("%s %s%s\n" % (r["process_id"], _status(r), more))
     return EXIT_OK
 
 
@@ -741,8 +820,8 @@ def v_wait(ctx):
 
 
 def v_rm(ctx):
-    r = remove_process(_one_id(ctx["pos"]))
-    _json_line(r) if ctx["json"] else _out("removed %s\n" % r["process_id"])
+    r = remove_process(_one_id(ctx["pos"]), cascade=ctx["opts"].get("cascade", False))
+    _json_line(r) if ctx["json"] else _out("removed %s%s\n" % (r["process_id"], " and " + ", ".join(r["cascade"]) if r.get("cascade") else ""))
     return EXIT_OK
 
 
@@ -754,6 +833,7 @@ def v_claude(ctx):
     params["stall_timeout_s"] = _number(o.get("stall"), "--stall", positive=True)
     params["timeout_s"] = _number(o.get("timeout"), "--timeout", positive=True)
     params["max_turns"] = _number(o.get("max-turns"), "--max-turns", integer=True, minimum=1)
+    params.update(_lineage_flags(o))
     for flag in ("permission-mode", "system-prompt", "append-system-prompt", "resume", "session-id"):
         params[flag.replace("-", "_")] = o.get(flag)
     for flag in ("allowed-tools", "disallowed-tools", "mcp-config"):
@@ -862,40 +942,48 @@ VERBS = {
     "ping": (v_ping, "ping", "check that the daemon answers", "Checks that the daemon answers and prints its version, pid, uptime and socket.", {}, []),
     "shutdown": (v_shutdown, "shutdown [--kill-processes]", "stop the daemon (children keep running unless --kill-processes)",
                  "Stops the daemon after it answers what is in flight. Running children keep running and are re-adopted by the next daemon, unless --kill-processes is given.", {"kill-processes": _B}, []),
-    "spawn": (v_spawn, "spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] [--] CMD [ARGS...]",
+    "spawn": (v_spawn, "spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] [--idempotency-key K] [--parent ID] [--] CMD [ARGS...]",
               "run a command under the daemon (spawn [--id ID] [--] CMD ARGS...)",
               "Starts CMD (no shell) under the daemon, in the current directory unless --cwd, and prints its id. Options come before CMD; everything from CMD on is the command (`--` before it is optional). "
               "A `claude -p ...` command line becomes a tracked claude run (spawn_claude: the daemon's CLAUDE_BIN, live state, cost, `result ID`).",
-              {"id": _S, "cwd": _S, "timeout": _S, "name": _S, "env": _L, "stdin": _S},
+              {"id": _S, "cwd": _S, "timeout": _S, "name": _S, "env": _L, "stdin": _S, "idempotency-key": _S, "parent": _S},
               ["  --id ID       process id (1-64 of A-Z a-z 0-9 . _ -); generated if absent", "  --cwd DIR     working directory (default: the current one)",
                "  --timeout S   kill it (SIGTERM, then SIGKILL 5 s later) once it has run S seconds", "  --name NAME   a label for people",
                "  --env K=V     set an environment variable (repeatable), over the daemon's environment",
                "  --stdin TEXT  write TEXT to its stdin, then close it (default: /dev/null); for a claude run without a prompt, the prompt",
+               "  --idempotency-key K  if a record not yet removed holds K, print that one (deduplicated) and start nothing",
+               "  --parent ID   record ID as its parent (default: $CLAUDE_DAEMON_PROCESS_ID, set in every tracked process)",
                "", "example: client.py spawn claude -p \"test command\"      client.py spawn --id build -- sh -c 'make'"]),
-    "list": (v_list, "list [--status STATUS]", "list processes: id, status, pid, time, command",
-             "Lists processes (id, status, pid, running time or duration, command), oldest first, with totals by status.", {"status": _S}, []),
+    "list": (v_list, "list [--status STATUS] [--tree]", "list processes: id, status, pid, time, command",
+             "Lists processes (id, status, pid, running time or duration, command), oldest first, with totals by status. With --tree, each process under its parent, indented.",
+             {"status": _S, "tree": _B}, ["  --tree        show lineage: children under their parent (records whose parent is not listed are roots)"]),
     "info": (v_info, "info ID", "show one process's record", "Shows one process's record: status, pid, command, times, output sizes, and why it ended if the daemon ended it.", {}, []),
     "logs": (v_logs, "logs ID [--stderr] [--tail N] [--follow]", "print a process's output (--stderr, --tail N, --follow)",
              "Prints a process's captured stdout (or --stderr): all of it, or the last --tail N lines. --follow keeps printing new output until the process ends. --json prints read_output replies, one per line.",
              {"stderr": _B, "tail": _S, "follow": _B}, []),
-    "kill": (v_kill, "kill ID [--signal SIG] [--grace S]", "stop a process and its whole tree (--signal, --grace)",
+    "kill": (v_kill, "kill ID [--signal SIG] [--grace S] [--cascade]", "stop a process and its whole tree (--signal, --grace)",
              "Sends SIG (default SIGTERM; claude runs: SIGINT, then SIGTERM) to the process, its group and every descendant, then SIGKILL to survivors after --grace seconds (default 5). Returns once it has ended.",
-             {"signal": _S, "grace": _S}, ["  --signal SIG  a name (TERM, SIGKILL, int) or a number (9)", "  --grace S     seconds before SIGKILL (default 5)"]),
+             {"signal": _S, "grace": _S, "cascade": _B}, ["  --signal SIG  a name (TERM, SIGKILL, int) or a number (9)", "  --grace S     seconds before SIGKILL (default 5)",
+                                                   "  --cascade     first end every descendant (processes spawned with this one as parent), deepest first"]),
     "wait": (v_wait, "wait ID [--timeout S]", "wait for a process to end; exits with the process's exit code",
              "Waits for the process to end and exits with its exit code: the child's own code, 128+N if signal N killed it, 127 if it could not start, 1 if its outcome was lost, 124 if --timeout passed first.",
              {"timeout": _S}, []),
-    "rm": (v_rm, "rm ID", "forget an ended process and delete its output", "Forgets an ended process and deletes its output files. A running one is refused: kill or wait for it first.", {}, []),
+    "rm": (v_rm, "rm ID [--cascade]", "forget an ended process and delete its output",
+           "Forgets an ended process and deletes its output files. A running one is refused: kill or wait for it first; so is one with running or queued descendants, unless --cascade.",
+           {"cascade": _B}, ["  --cascade     also end (kill) and forget every descendant, deepest first, and the process itself if it still runs"]),
     "claude": (v_claude, "claude PROMPT [--model M] [--cwd DIR] [--id ID] [--stall S] [--timeout S] [--wait] [options] [-- CLAUDE_ARGS...]",
                "start a headless `claude -p` run (--wait prints its result)",
                "Starts `claude -p PROMPT --output-format stream-json` under the daemon and prints its process id. With --wait, waits for the run and prints its final text; the exit code is then 0 when the run succeeded and 1 when it failed (the reason on stderr).",
                {"model": _S, "cwd": _S, "id": _S, "name": _S, "stall": _S, "timeout": _S, "wait": _B, "env": _L, "max-turns": _S, "allowed-tools": _L, "disallowed-tools": _L,
-                "permission-mode": _S, "system-prompt": _S, "append-system-prompt": _S, "resume": _S, "session-id": _S, "mcp-config": _L, "max-budget-usd": _S, "json-schema": _S},
+                "permission-mode": _S, "system-prompt": _S, "append-system-prompt": _S, "resume": _S, "session-id": _S, "mcp-config": _L, "max-budget-usd": _S, "json-schema": _S,
+                "idempotency-key": _S, "parent": _S},
                ["  --model M, --cwd DIR, --id ID, --name NAME    model, working directory (default: the current one), process id, label",
                 "  --stall S / --timeout S     stop the run when its stream is silent S seconds / after S seconds",
                 "  --wait                      wait for the end and print the result text",
                 "  --env K=V (repeatable), --max-turns N, --allowed-tools T, --disallowed-tools T, --permission-mode M,",
                 "  --system-prompt S, --append-system-prompt S, --resume ID, --session-id UUID, --mcp-config C,",
                 "  --max-budget-usd N, --json-schema JSON      passed to claude as its flags",
+                "  --idempotency-key K, --parent ID            as for spawn",
                 "  -- ARGS...                  any other claude flags, passed through"]),
     "result": (v_result, "result ID [--timeout S]", "print the final text of a claude run (waits for its end)",
                "Waits for the claude run ID to end and prints its final text. Exit code 0 when the run succeeded, 1 when it failed, 124 when --timeout passed first (the run keeps going).",

@@ -4,6 +4,7 @@
  */
 export { connect, DaemonClient, type ConnectOptions, type RequestOptions } from './client/client.js';
 export { ClientError, DaemonError, type ClientErrorKind } from './client/errors.js';
+export { currentProcessId, PROCESS_ID_ENV } from './client/lineage.js';
 export { ERROR_CODES, type ErrorCode } from './protocol/errors.js';
 export { DEFAULT_SOCKET_PATH, resolveSocketPath } from './protocol/paths.js';
 export type { CommandName, CommandResults, ParamsIn, ParamsOut, ResultOf } from './protocol/commands.js';

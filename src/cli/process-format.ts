@@ -52,6 +52,8 @@ export function recordBlock(r: ProcessRecord): string {
   lines.push(['output', `${r.stdout_bytes} bytes stdout, ${r.stderr_bytes} bytes stderr`]);
   if (r.timeout_s !== null) lines.push(['timeout', `${r.timeout_s}s`]);
   if (r.reason !== null) lines.push(['reason', r.reason]);
+  if (typeof r.parent === 'string') lines.push(['parent', r.parent]);
+  if (typeof r.idempotency_key === 'string') lines.push(['idempotency key', r.idempotency_key]);
   if (r.descendants !== null && r.descendants > 0) lines.push(['descendants', `${r.descendants} still alive (${r.descendants_grace_s === null ? 'kept' : `ended ${r.descendants_grace_s}s after the command`})`]);
   if (r.claude) lines.push(...claudeLines(r));
   const w = Math.max(...lines.map(([k]) => k.length));

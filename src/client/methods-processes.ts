@@ -1,13 +1,17 @@
 /** Typed methods of the process commands. */
 import type { ParamsIn, ResultOf } from '../protocol/commands.js';
 import type { RequestOptions } from './client.js';
+import { withParent } from './lineage.js';
 import { CoreMethods } from './methods.js';
 
 /** Process supervision methods (spawnProcess, listProcesses, ...). */
 export abstract class ProcessMethods extends CoreMethods {
-  /** Starts (or queues) a command; resolves with its record. */
+  /**
+   * Starts (or queues) a command; resolves with its record. From inside a tracked process it sends
+   * that process as `parent` unless `params` has one (`parent: null`: none).
+   */
   spawnProcess(params: ParamsIn<'spawn_process'>, opts?: RequestOptions): Promise<ResultOf<'spawn_process'>> {
-    return this.request('spawn_process', params, opts);
+    return this.request('spawn_process', withParent(params), opts);
   }
 
   /** Every record (optionally of one status) with counts by status. */
@@ -35,8 +39,8 @@ export abstract class ProcessMethods extends CoreMethods {
     return this.request('wait_process', params, opts);
   }
 
-  /** Forgets an ended process and deletes its output. */
-  removeProcess(processId: string, opts?: RequestOptions): Promise<ResultOf<'remove_process'>> {
-    return this.request('remove_process', { process_id: processId }, opts);
+  /** Forgets an ended process and deletes its output (`cascade`: its whole subtree, ending what runs). */
+  removeProcess(processId: string, opts?: RequestOptions & { cascade?: boolean }): Promise<ResultOf<'remove_process'>> {
+    return this.request('remove_process', { process_id: processId, ...(opts?.cascade === true ? { cascade: true } : {}) }, opts);
   }
 }

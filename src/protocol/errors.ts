@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   PROCESS_EXISTS: 'A process with that `process_id` is already known.',
   PROCESS_NOT_FOUND: 'No process with that `process_id`.',
   PROCESS_RUNNING: 'The process is still running; kill or wait for it first.',
+  PROCESS_HAS_DESCENDANTS: 'The process has queued or running descendants (records naming it as `parent`); end them first, or pass `cascade: true`.',
   SPAWN_FAILED: 'The command could not be started (not found, not executable, bad cwd); the record stays with status `failed`.',
   CLAUDE_NOT_FOUND: "No `claude` binary in the daemon's environment (its PATH, or CLAUDE_BIN): restart the daemon with CLAUDE_BIN set, pass CLAUDE_BIN in the request's env, or install @anthropic-ai/claude-code.",
   SESSION_BUSY: 'Another running process already uses that claude session id.',

@@ -41,15 +41,21 @@ const SIGNALS = new Set(
 const signal: Check = (v) => typeof v === 'string' && SIGNALS.has(v.toUpperCase().startsWith('SIG') ? v.toUpperCase() : `SIG${v.toUpperCase()}`);
 const uuid: Check = (v) => typeof v === 'string' && /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(v);
 
+/** Lineage and idempotency on both spawns (docs/protocol.md, "Lineage and idempotency"). */
+const LINEAGE: Record<string, Check> = {
+  idempotency_key: (v) => typeof v === 'string' && chars(v) >= 1 && chars(v) <= 200,
+  parent: (v) => v === null || processId(v),
+};
+
 /** Every command, its parameters and their checks; `required` lists the ones that must be present. */
 const COMMANDS: Record<string, { fields: Record<string, Check>; required?: string[]; rule?: (p: Record<string, unknown>) => boolean }> = {
   ping: { fields: { stats: bool, gc: bool } },
   shutdown: { fields: { kill_processes: bool } },
   spawn_process: {
-    fields: { cmd: listOf(str, 1), process_id: processId, cwd: nonEmpty, env: recordOf(str), stdin: str, timeout_s: positive, name: (v) => typeof v === 'string' && chars(v) <= 200 },
+    fields: { cmd: listOf(str, 1), process_id: processId, cwd: nonEmpty, env: recordOf(str), stdin: str, timeout_s: positive, name: (v) => typeof v === 'string' && chars(v) <= 200, ...LINEAGE },
     required: ['cmd'],
   },
-  list_processes: { fields: { status: oneOf('queued', 'running', 'exited', 'killed', 'failed', 'lost') } },
+  list_processes: { fields: { status: oneOf('queued', 'running', 'exited', 'killed', 'failed', 'lost'), parent: processId } },
   process_info: { fields: { process_id: processId }, required: ['process_id'] },
   read_output: {
     fields: {
@@ -63,9 +69,9 @@ const COMMANDS: Record<string, { fields: Record<string, Check>; required?: strin
     required: ['process_id'],
     rule: (p) => !(Object.hasOwn(p, 'offset') && Object.hasOwn(p, 'tail_lines')),
   },
-  kill_process: { fields: { process_id: processId, signal, grace_s: (v) => num(v) && v >= 0 && v <= 3600 }, required: ['process_id'] },
+  kill_process: { fields: { process_id: processId, signal, grace_s: (v) => num(v) && v >= 0 && v <= 3600, cascade: bool }, required: ['process_id'] },
   wait_process: { fields: { process_id: processId, timeout_s: nonNegative }, required: ['process_id'] },
-  remove_process: { fields: { process_id: processId }, required: ['process_id'] },
+  remove_process: { fields: { process_id: processId, cascade: bool }, required: ['process_id'] },
   spawn_claude: {
     fields: {
       prompt: nonEmpty,
@@ -86,6 +92,7 @@ const COMMANDS: Record<string, { fields: Record<string, Check>; required?: strin
       stall_timeout_s: positive,
       timeout_s: positive,
       extra_args: listOf(str),
+      ...LINEAGE,
     },
     required: ['prompt'],
   },
@@ -149,6 +156,9 @@ export const EDGES: Readonly<Record<string, readonly unknown[]>> = {
   kwargs: [{}, [], { a: 1 }],
   cwd: ['', '/tmp'],
   stdin: ['', 5],
+  idempotency_key: ['', 'k', 'é'.repeat(200), 'x'.repeat(201), 5, null],
+  parent: [null, 'a', '.', 'x'.repeat(65), 5],
+  cascade: [true, false, null, 'true'],
 };
 
 /** The command names the model knows (the fuzz test checks them against the daemon's own list). */

@@ -2,6 +2,7 @@ import type { ClaudeResultReply } from '../../protocol/schemas/claude.js';
 import { PERMISSION_MODES } from '../../protocol/claude-options.js';
 import { failureText } from '../claude-format.js';
 import { spawnParams } from '../claude-flags.js';
+import { lineageFlags } from '../lineage-format.js';
 import { printJson, type Output } from '../output.js';
 import type { Verb } from '../verb.js';
 
@@ -30,6 +31,8 @@ export const verb: Verb = {
     '  --mcp-config C            MCP servers: a JSON file (relative paths are from here) or JSON text (repeatable)',
     '  --json-schema JSON        JSON Schema the final answer must follow (structured output)',
     '  --wait                    wait for the end and print the result text (the reason on stderr if it failed)',
+    '  --idempotency-key K       if a record not yet removed holds K, that run is the answer and nothing starts',
+    '  --parent ID               record ID as its parent (default: $CLAUDE_DAEMON_PROCESS_ID, set in every tracked process)',
   ],
   options: {
     model: { type: 'string' },
@@ -51,10 +54,12 @@ export const verb: Verb = {
     'mcp-config': { type: 'string', multiple: true },
     'json-schema': { type: 'string' },
     wait: { type: 'boolean' },
+    'idempotency-key': { type: 'string' },
+    parent: { type: 'string' },
   },
   positionals: true,
   async run(ctx) {
-    const params = spawnParams(ctx.values, ctx.positionals);
+    const params = { ...spawnParams(ctx.values, ctx.positionals), ...lineageFlags(ctx.values) };
     const client = await ctx.client();
     const rec = await client.spawnClaude(params);
     if (ctx.values['wait'] !== true) {

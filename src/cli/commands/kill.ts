@@ -4,14 +4,15 @@ import type { Verb } from '../verb.js';
 
 /** `kill`: stops a process and its whole tree, escalating to SIGKILL. */
 export const verb: Verb = {
-  usage: 'kill ID [--signal SIG] [--grace S] [--json]',
+  usage: 'kill ID [--signal SIG] [--grace S] [--cascade] [--json]',
   description: 'Sends SIG (default SIGTERM; claude runs: SIGINT, then SIGTERM) to the process, its group and every descendant, then SIGKILL to survivors after --grace seconds (default 5). Returns once it has ended.',
   help: [
     '  --signal SIG  the first signal: a name with or without SIG (TERM, KILL, INT) or a number (15, 9, 2)',
     '  --grace S     seconds between that signal and SIGKILL to whatever still runs (default 5)',
+    '  --cascade     first end every descendant (processes spawned with this one as parent), deepest first',
   ],
   positionals: true,
-  options: { signal: { type: 'string' }, grace: { type: 'string' } },
+  options: { signal: { type: 'string' }, grace: { type: 'string' }, cascade: { type: 'boolean' } },
   async run(ctx) {
     const id = oneId(ctx.positionals);
     const grace = numberFlag(ctx.values['grace'], '--grace');
@@ -20,9 +21,10 @@ export const verb: Verb = {
       process_id: id,
       ...(typeof signal === 'string' ? { signal } : {}),
       ...(grace !== undefined ? { grace_s: grace } : {}),
+      ...(ctx.values['cascade'] === true ? { cascade: true } : {}),
     });
     if (ctx.json) printJson(ctx.out, r);
-    else ctx.out.stdout(`${r.process_id} ${statusText(r)}\n`);
+    else ctx.out.stdout(`${r.process_id} ${statusText(r)}${r.cascade !== undefined ? ` (with ${r.cascade.length} descendant${r.cascade.length === 1 ? '' : 's'}${r.cascade.length > 0 ? `: ${r.cascade.join(', ')}` : ''})` : ''}\n`);
     return 0;
   },
 };

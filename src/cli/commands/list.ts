@@ -1,6 +1,7 @@
 import type { ProcessStatus } from '../../protocol/schemas/processes.js';
 import { printJson } from '../output.js';
 import { totalText } from '../claude-format.js';
+import { treeOrder } from '../lineage-format.js';
 import { processTable } from '../process-format.js';
 import { UsageError, type Verb } from '../verb.js';
 
@@ -8,9 +9,10 @@ const STATUSES = ['queued', 'running', 'exited', 'killed', 'failed', 'lost'];
 
 /** `list`: every process at a glance. */
 export const verb: Verb = {
-  usage: 'list [--status STATUS] [--json]',
-  description: 'Lists processes (id, status, pid, running time or duration, command), oldest first, with totals by status.',
-  options: { status: { type: 'string' } },
+  usage: 'list [--status STATUS] [--tree] [--json]',
+  description: 'Lists processes (id, status, pid, running time or duration, command), oldest first, with totals by status. With --tree, each process under its parent, indented.',
+  help: ['  --tree        show lineage: children under their parent (records whose parent is not listed are roots)'],
+  options: { status: { type: 'string' }, tree: { type: 'boolean' } },
   async run(ctx) {
     const status = ctx.values['status'];
     if (status !== undefined && !STATUSES.includes(String(status))) throw new UsageError(`--status is one of ${STATUSES.join(', ')}`);
@@ -19,7 +21,7 @@ export const verb: Verb = {
       printJson(ctx.out, r);
       return 0;
     }
-    if (r.processes.length > 0) ctx.out.stdout(processTable(r.processes));
+    if (r.processes.length > 0) ctx.out.stdout(ctx.values['tree'] === true ? processTable(treeOrder(r.processes)) : processTable(r.processes));
     const totals = Object.entries(r.totals).filter(([, n]) => n > 0).map(([k, n]) => totalText(k, n));
     ctx.out.stdout(totals.length > 0 ? `(${totals.join(', ')})\n` : 'no processes\n');
     return 0;

@@ -1,12 +1,13 @@
 import path from 'node:path';
 import type { ParamsIn } from '../../protocol/commands.js';
 import { printJson } from '../output.js';
-import { commandText, numberFlag } from '../process-format.js';
+import { lineageFlags } from '../lineage-format.js';
+import { commandText, numberFlag, statusText } from '../process-format.js';
 import { UsageError, type Verb } from '../verb.js';
 
 /** `spawn`: runs a command under the daemon; it keeps running when this CLI (or the daemon) exits. */
 export const verb: Verb = {
-  usage: 'spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] [--descendants-grace S | --keep-descendants] -- CMD [ARGS...]',
+  usage: 'spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] [--descendants-grace S | --keep-descendants] [--idempotency-key K] [--parent ID] -- CMD [ARGS...]',
   description: 'Starts CMD (no shell) under the daemon, in the current directory unless --cwd, and prints its id. Output goes to files in the state directory; read it with `logs`. With --max-running reached it is queued.',
   help: [
     '  --            ends the options: everything after it is the command (--socket goes before the verb or before --)',
@@ -18,6 +19,8 @@ export const verb: Verb = {
     '  --stdin TEXT  write TEXT to its stdin, then close it (default: /dev/null)',
     '  --descendants-grace S  processes CMD leaves behind get SIGTERM S seconds after it ends (default 5)',
     '  --keep-descendants     keep them instead (kill and rm still end them)',
+    '  --idempotency-key K    if a record not yet removed holds K, print that one (deduplicated) and start nothing',
+    '  --parent ID            record ID as its parent (default: $CLAUDE_DAEMON_PROCESS_ID, set in every tracked process)',
   ],
   positionals: true,
   options: {
@@ -29,6 +32,8 @@ export const verb: Verb = {
     stdin: { type: 'string' },
     'descendants-grace': { type: 'string' },
     'keep-descendants': { type: 'boolean' },
+    'idempotency-key': { type: 'string' },
+    parent: { type: 'string' },
   },
   async run(ctx) {
     if (ctx.positionals.length === 0) throw new UsageError('give the command to run after --, e.g. `spawn -- sleep 10`');
@@ -41,6 +46,7 @@ export const verb: Verb = {
     const grace = numberFlag(ctx.values['descendants-grace'], '--descendants-grace', { min: 0 });
     if (grace !== undefined) params.descendants_grace_s = grace;
     if (ctx.values['keep-descendants'] === true) params.keep_descendants = true;
+    Object.assign(params, lineageFlags(ctx.values));
     const env = ctx.values['env'];
     if (Array.isArray(env)) {
       params.env = {};
@@ -53,7 +59,7 @@ export const verb: Verb = {
     }
     const r = await (await ctx.client()).spawnProcess(params);
     if (ctx.json) printJson(ctx.out, r);
-    else ctx.out.stdout(r.status === 'queued' ? `${r.process_id} queued: ${commandText(r.cmd, 80)}\n` : `${r.process_id} running (pid ${r.pid}): ${commandText(r.cmd, 80)}\n`);
+    else ctx.out.stdout(`${r.deduplicated === true ? `${r.process_id} already exists for that idempotency key (${statusText(r)}): ${commandText(r.cmd, 80)}` : r.status === 'queued' ? `${r.process_id} queued: ${commandText(r.cmd, 80)}` : `${r.process_id} running (pid ${r.pid}): ${commandText(r.cmd, 80)}`}\n`);
     return 0;
   },
 };

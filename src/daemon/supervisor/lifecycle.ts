@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import { Entry, type WatchMode } from './entry.js';
 import { leftovers, runTreeLadder, signalTree, type KillRequest } from './kill.js';
 import { launch, LaunchError, type ExitReport } from './launch.js';
+import { LineageIndex } from './lineage.js';
 import { releaseCgroup, wrapperLimitArgs, type PidsLimit } from './pids-limit.js';
 import { isAlive, liveness, wrapperFor } from './proc.js';
 import { RecordWriter } from './persist.js';
@@ -62,9 +63,12 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected readonly writer: RecordWriter;
   /** A queued process waits for its `running` record to be writable (see drainQueue). */
   private drainTimer: NodeJS.Timeout | undefined;
+  /** Who holds which idempotency key, and each record's children (lineage.ts). */
+  readonly lineage = new LineageIndex((id) => this.entries.has(id));
 
   constructor(protected readonly opts: SupervisorOptions) {
     super();
+    this.on('removed', (id) => this.lineage.forget(id));
     this.writer = new RecordWriter((e) => this.entries.get(e.record.process_id) === e, opts.log);
   }
 
@@ -75,6 +79,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   async restore(stored: StoredProcess): Promise<void> {
     const e = new Entry(stored, new ProcessDir(path.join(this.opts.root, stored.record.process_id)));
     this.entries.set(stored.record.process_id, e);
+    this.lineage.add(stored.record);
     this.seq = Math.max(this.seq, stored.seq);
     // Records written before these fields existed: the schema's defaults fill them in on load.
     // Loaded without the schema (tests, older callers): the same defaults; null grace means kept.
@@ -188,7 +193,8 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     e.starting = new Promise((r) => (done = r));
     try {
       if (this.opts.wrapper === undefined) throw new LaunchError('the process wrapper claude-daemon-wrap is missing; rebuild with `node scripts/build.mjs` (needs a C compiler)');
-      const env = e.stored.env === null ? process.env : { ...process.env, ...e.stored.env };
+      // Lineage: every child knows its own id, so the clients it runs send it as `parent`.
+      const env = { ...process.env, ...e.stored.env, CLAUDE_DAEMON_PROCESS_ID: rec.process_id };
       const l = await launch({ mkdir: !e.stored.has_stdin, wrapper: this.opts.wrapper, dir: e.pd.dir, cmd: rec.cmd, cwd: rec.cwd, env, hasStdin: e.stored.has_stdin, limitArgs: [...wrapperLimitArgs(this.opts.pidsLimit, rec.process_id), '-g', graceArg(rec.descendants_grace_s)] });
       rec.pid = l.pid;
       Object.assign(e.stored, { wrapper_pid: l.wrapperPid, wrapper_start: l.wrapperStart, pid_start: l.pidStart });

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ListProcessesResult, ProcessRecord, ProcessStatus, RemoveProcessResult, WaitResult } from '../../protocol/schemas/processes.js';
+import type { ListProcessesResult, ProcessRecord, ProcessStatus, RemoveProcessResult, SpawnResult, WaitResult } from '../../protocol/schemas/processes.js';
 import { CommandError } from '../command-error.js';
 import { ioCommandError } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
@@ -35,6 +35,10 @@ export interface SpawnSpec {
   keep_descendants?: boolean | undefined;
   /** Stored with the record from the start (the claude observer's object). */
   claude?: Record<string, unknown> | undefined;
+  /** Lineage (lineage.ts): the process this one was spawned on behalf of; null or absent for none. */
+  parent?: string | null | undefined;
+  /** A spawn with a key a record already holds returns that record instead (duplicateOf). */
+  idempotency_key?: string | undefined;
 }
 
 /** Adds figures to `list_processes` totals (the claude domain sums `total_cost_usd`). */
@@ -45,8 +49,47 @@ export class ProcessSupervisor extends Lifecycle {
   private readonly planners: KillPlanner[] = [];
   private readonly totalsContributors: TotalsContributor[] = [];
 
-  /** Starts a command (or queues it); resolves with its record once the record is on disk. */
-  async spawn(spec: SpawnSpec): Promise<ProcessRecord> {
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
+  /**
+   * Starts a command (or queues it); resolves with its record once the record is on disk. With an
+   * `idempotency_key` a record already holds: that record, `deduplicated`, and nothing starts.
+   */
+  spawn(spec: SpawnSpec): Promise<SpawnResult> {
+    const dup = this.duplicateOf(spec.idempotency_key, () => this.spawn(spec));
+    if (dup !== undefined) return dup;
+    const p = this.spawnNew(spec);
+    // Registered synchronously (spawnNew indexes the key before its first await): a duplicate that
+    // arrives while this one is still being written waits for it (see duplicateOf).
+    const id = this.lineage.holder(spec.idempotency_key);
+    if (id !== undefined) {
+      this.inflight.set(id, p);
+      const done = (): void => void (this.inflight.get(id) === p && this.inflight.delete(id));
+      p.then(done, done);
+    }
+    return p;
+  }
+
+  /**
+   * When a record holds `key`: its record (flagged `deduplicated`) once its own spawn has been
+   * acknowledged; if that spawn was refused after all (nothing kept), `retry()` spawns anew. Decided
+   * synchronously, so duplicates pipelined or sent from many connections at once make one record.
+   */
+  duplicateOf(key: string | undefined, retry: () => Promise<SpawnResult>): Promise<SpawnResult> | undefined {
+    const id = this.lineage.holder(key);
+    if (id === undefined) return undefined;
+    const pending = this.inflight.get(id);
+    const settle = async (): Promise<SpawnResult> => {
+      await pending?.catch(() => undefined);
+      // The index, not the record, says who holds the key (a compacted record need not keep it).
+      const e = this.lineage.holder(key) === id ? this.entries.get(id) : undefined;
+      if (e === undefined) return retry();
+      return { ...this.view(e), deduplicated: true };
+    };
+    return settle();
+  }
+
+  private async spawnNew(spec: SpawnSpec): Promise<ProcessRecord> {
     if (this.stopping) throw new CommandError('SHUTTING_DOWN', 'the daemon is shutting down; start it again and retry');
     const id = spec.process_id ?? this.newId();
     // Hooks are called by other domains too: the id names a directory, so check it here as well.
@@ -62,12 +105,14 @@ export class ProcessSupervisor extends Lifecycle {
         stdout_bytes: 0, stderr_bytes: 0, timeout_s: spec.timeout_s ?? null, reason: null,
         descendants_grace_s: spec.keep_descendants === true ? null : spec.descendants_grace_s ?? DEFAULT_DESCENDANTS_GRACE_S, descendants: null,
         ...(spec.claude !== undefined ? { claude: spec.claude } : {}),
+        parent: spec.parent ?? null, idempotency_key: spec.idempotency_key ?? null,
       },
       seq: ++this.seq, env: spec.env ?? null, has_stdin: spec.stdin !== undefined,
       wrapper_pid: null, wrapper_start: null, pid_start: null,
     };
     const e = new Entry(stored, new ProcessDir(path.join(this.opts.root, id)));
     this.entries.set(id, e);
+    this.lineage.add(e.record);
     if (spec.stdin !== undefined) {
       // Otherwise the wrapper creates the directory itself, sparing the daemon a round trip.
       try {

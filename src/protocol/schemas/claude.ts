@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { isJsonObjectText, PERMISSION_MODES } from '../claude-options.js';
-import { ProcessId, type ProcessRecord } from './processes.js';
+import { LINEAGE_SPAWN_FIELDS, ProcessId, type SpawnResult } from './processes.js';
 
 /** Progress of a run as read from its stream: `stalled` is sticky once the stall watchdog fired. */
 export type ClaudeRunState = 'starting' | 'working' | 'done' | 'stalled';
@@ -134,6 +134,7 @@ export const SpawnClaudeParams = z.object({
   stall_timeout_s: z.number().positive().optional(),
   timeout_s: z.number().positive().optional(),
   extra_args: z.array(z.string()).optional(),
+  ...LINEAGE_SPAWN_FIELDS,
 });
 
 /** `claude_result`: optionally waits for the run to end (bounded by `timeout_s`). */
@@ -173,6 +174,6 @@ export const CLAUDE_SCHEMAS = {
 /** Results of this domain's commands, by command name. */
 export interface ClaudeResults {
   /** The process record, with its `claude` object. */
-  spawn_claude: ProcessRecord;
+  spawn_claude: SpawnResult;
   claude_result: ClaudeResultReply;
 }

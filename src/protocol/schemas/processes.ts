@@ -41,6 +41,18 @@ export const SignalParam = z
   .refine((s) => SIGNAL_SET.has(s), 'must be a signal name such as SIGTERM, SIGINT or SIGKILL')
   .transform((s) => s as SignalName);
 
+/**
+ * Lineage and idempotency (issue 13): optional on `spawn_process` and `spawn_claude` alike, kept in
+ * one block so other additions to the spawn schemas merge beside it. `parent` null means "no
+ * parent" (a client then sends none of its own, even from inside a tracked process).
+ */
+export const LINEAGE_SPAWN_FIELDS = {
+  /** A second spawn with a key that a record not yet removed holds returns that record (`deduplicated: true`). */
+  idempotency_key: z.string().min(1, 'must be a non-empty string').max(200).optional(),
+  /** The process this one was spawned on behalf of (clients send their CLAUDE_DAEMON_PROCESS_ID). */
+  parent: ProcessId.nullable().optional(),
+};
+
 /** Default seconds the processes a command leaves behind may outlive it (`descendants_grace_s`). */
 export const DEFAULT_DESCENDANTS_GRACE_S = 5;
 
@@ -57,13 +69,18 @@ export const SpawnProcessParams = z.object({
   descendants_grace_s: z.number().nonnegative().max(86400).optional(),
   /** Keep such descendants (no timed end; kill_process and remove_process still end them). */
   keep_descendants: z.boolean().optional(),
+  ...LINEAGE_SPAWN_FIELDS,
 }).refine((p) => !(p.keep_descendants === true && p.descendants_grace_s !== undefined), {
   message: 'give `keep_descendants` or `descendants_grace_s`, not both',
   path: ['descendants_grace_s'],
 });
 
 /** `list_processes`: every record, or those of one status. */
-export const ListProcessesParams = z.object({ status: z.enum(PROCESS_STATUSES).optional() });
+export const ListProcessesParams = z.object({
+  status: z.enum(PROCESS_STATUSES).optional(),
+  /** Only the direct children of this process (lineage). */
+  parent: ProcessId.optional(),
+});
 
 /** Commands that name one process and nothing else. */
 export const ProcessIdParams = z.object({ process_id: ProcessId });
@@ -90,7 +107,12 @@ export const KillProcessParams = z.object({
   process_id: ProcessId,
   signal: SignalParam.optional(),
   grace_s: z.number().nonnegative().max(3600).optional(),
+  /** Also end every descendant (by `parent`), deepest first. */
+  cascade: z.boolean().optional(),
 });
+
+/** `remove_process`: `cascade` removes the whole subtree (by `parent`), ending what still runs in it. */
+export const RemoveProcessParams = z.object({ process_id: ProcessId, cascade: z.boolean().optional() });
 
 /** `wait_process`: without `timeout_s` it waits as long as the connection lives. */
 export const WaitProcessParams = z.object({
@@ -132,6 +154,10 @@ export interface ProcessRecord {
   descendants: number | null;
   /** Present on `claude -p` stream-json runs; maintained by the claude observer. */
   claude?: Record<string, unknown>;
+  /** The process it was spawned on behalf of (`parent` at spawn); null for none. Absent in old records. */
+  parent?: string | null;
+  /** The spawn's `idempotency_key`; null for none. Absent in old records. */
+  idempotency_key?: string | null;
 }
 
 /** An ISO 8601 time as the daemon writes it (`Date.prototype.toISOString`). */
@@ -164,7 +190,15 @@ export const ProcessRecordSchema: z.ZodType<ProcessRecord> = z.looseObject({
   descendants_grace_s: SpawnProcessParams.shape.descendants_grace_s.unwrap().nullable().default(DEFAULT_DESCENDANTS_GRACE_S),
   descendants: z.number().int().nonnegative().nullable().default(null),
   claude: z.record(z.string(), z.unknown()).optional(),
+  parent: ProcessId.nullable().default(null),
+  idempotency_key: LINEAGE_SPAWN_FIELDS.idempotency_key.unwrap().nullable().default(null),
 });
+
+/** `spawn_process` / `spawn_claude`'s reply: the record, flagged when an idempotency key matched an existing one. */
+export type SpawnResult = ProcessRecord & { deduplicated?: true };
+
+/** `kill_process`'s reply: with `cascade`, the descendants it ended, in the order they were ended. */
+export type KillResult = ProcessRecord & { cascade?: string[] };
 
 /** `wait_process`'s reply: the record, flagged when the wait ran out before the process ended. */
 export type WaitResult = ProcessRecord & { timed_out?: true };
@@ -188,6 +222,8 @@ export interface ReadOutputResult {
 export interface RemoveProcessResult {
   removed: true;
   process_id: string;
+  /** With `cascade`: the descendants removed with it, deepest first. */
+  cascade?: string[];
 }
 
 /** This domain's schemas, spread into the command table. */
@@ -198,16 +234,16 @@ export const PROCESS_SCHEMAS = {
   read_output: ReadOutputParams,
   kill_process: KillProcessParams,
   wait_process: WaitProcessParams,
-  remove_process: ProcessIdParams,
+  remove_process: RemoveProcessParams,
 } as const;
 
 /** Results of this domain's commands, by command name. */
 export interface ProcessResults {
-  spawn_process: ProcessRecord;
+  spawn_process: SpawnResult;
   list_processes: ListProcessesResult;
   process_info: ProcessRecord;
   read_output: ReadOutputResult;
-  kill_process: ProcessRecord;
+  kill_process: KillResult;
   wait_process: WaitResult;
   remove_process: RemoveProcessResult;
 }

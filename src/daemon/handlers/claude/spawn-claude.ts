@@ -1,17 +1,26 @@
+import type { ParamsOut } from '../../../protocol/commands.js';
 import type { ClaudeRunInfo } from '../../../protocol/schemas/claude.js';
+import type { SpawnResult } from '../../../protocol/schemas/processes.js';
 import { buildClaudeArgs, resolveClaudeBin } from '../../claude/argv.js';
 import { sessionOfArgv } from '../../claude/sessions.js';
 import { emptyClaudeInfo } from '../../claude/tracker.js';
 import { CommandError } from '../../command-error.js';
 import { randomHex } from '../../lazy-crypto.js';
 import type { Handler } from '../../registry.js';
+import type { Services } from '../../services.js';
 
 /**
  * `spawn_claude`: builds the claude command line from typed options and spawns it through the
  * supervisor (so queueing, persistence, re-adoption and tree kills come for free). A run that would
  * write to a session another live run holds is refused before anything starts.
  */
-export const spawnClaude: Handler<'spawn_claude'> = async (p, { services }) => {
+export const spawnClaude: Handler<'spawn_claude'> = (p, ctx) => {
+  // A duplicate (idempotency_key) is answered before the session and id checks the first one passed.
+  const dup = ctx.services.processes.duplicateOf(p.idempotency_key, () => spawnClaude(p, ctx) as Promise<SpawnResult>);
+  return dup ?? spawnNew(p, ctx.services);
+};
+
+async function spawnNew(p: ParamsOut<'spawn_claude'>, services: Services): Promise<SpawnResult> {
   const sup = services.processes;
   const runs = services.claude;
   const bin = resolveClaudeBin({ ...process.env, ...p.env });
@@ -25,13 +34,13 @@ export const spawnClaude: Handler<'spawn_claude'> = async (p, { services }) => {
   const info: ClaudeRunInfo = emptyClaudeInfo();
   info.stall_timeout_s = p.stall_timeout_s ?? null;
   try {
-    return await sup.spawn({ cmd: [bin, ...args], process_id: id, cwd: p.cwd, env: p.env, timeout_s: p.timeout_s, name: p.name, claude: info });
+    return await sup.spawn({ cmd: [bin, ...args], process_id: id, cwd: p.cwd, env: p.env, timeout_s: p.timeout_s, name: p.name, claude: info, parent: p.parent, idempotency_key: p.idempotency_key });
   } catch (err) {
     // A record that exists now (SPAWN_FAILED) releases its session when it ends; otherwise free it here.
     if (session !== undefined && sup.find(id) === undefined) runs.sessions.releaseAll(id);
     throw err;
   }
-};
+}
 
 function newId(taken: (id: string) => boolean): string {
   for (;;) {

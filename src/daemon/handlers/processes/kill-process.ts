@@ -1,5 +1,8 @@
+import { killCascade } from '../../supervisor/cascade.js';
 import type { Handler } from '../../registry.js';
 
-/** `kill_process`: tree kill with escalation; replies with the record once the process ended. */
-export const killProcess: Handler<'kill_process'> = (params, { services }) =>
-  services.processes.kill(params.process_id, { signal: params.signal, grace_s: params.grace_s });
+/** `kill_process`: tree kill with escalation; with `cascade`, descendants first (cascade.ts). Replies once ended. */
+export const killProcess: Handler<'kill_process'> = (params, { services }) => {
+  const req = { signal: params.signal, grace_s: params.grace_s };
+  return params.cascade === true ? killCascade(services.processes, params.process_id, req) : services.processes.kill(params.process_id, req);
+};
