@@ -17,6 +17,8 @@ import { launch, LaunchError, type ExitReport } from './launch.js';
 import { releaseCgroup, wrapperLimitArgs, type PidsLimit } from './pids-limit.js';
 import { isAlive, liveness, wrapperFor } from './proc.js';
 import { RecordWriter } from './persist.js';
+import { Compactor } from './compact.js';
+import { DEFAULT_KEEP_ENDED, DEFAULT_KEEP_ENDED_FOR_S, EndedIndex, type Retention } from './retention.js';
 import { currentBootId, earlierBoot } from '../state/boot.js';
 import { signalName } from './signals.js';
 import { ProcessDir, readExit, readExitChecked, readStarted, sizeOf, type ExitFile, type StoredProcess } from './store.js';
@@ -31,6 +33,8 @@ export interface SupervisorOptions {
   log: Logger;
   /** How often re-adopted processes (no longer our children) are checked. */
   pollMs?: number;
+  /** Which ended records are kept (retention.ts); default 10,000 and 7 days. */
+  retention?: Retention;
 }
 
 /**
@@ -62,11 +66,23 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected readonly writer: RecordWriter;
   /** A queued process waits for its `running` record to be writable (see drainQueue). */
   private drainTimer: NodeJS.Timeout | undefined;
+  /** Ended records in order of end, and the retention limits over them (retention.ts). */
+  protected readonly endedIndex: EndedIndex;
+  /** Turns ended records into compact summaries (compact.ts). */
+  protected readonly compactor: Compactor;
 
   constructor(protected readonly opts: SupervisorOptions) {
     super();
-    this.writer = new RecordWriter((e) => this.entries.get(e.record.process_id) === e, opts.log);
+    this.writer = new RecordWriter((e) => this.entries.get(e.id) === e, opts.log);
+    this.endedIndex = new EndedIndex(opts.retention ?? { maxCount: DEFAULT_KEEP_ENDED, maxAgeMs: DEFAULT_KEEP_ENDED_FOR_S * 1000 }, (id) => this.expire(id));
+    this.compactor = new Compactor((e) => this.compactable(e));
   }
+
+  /** Removes a record the retention limits expired; false when it cannot go now. */
+  protected abstract expire(id: string): boolean;
+
+  /** Whether `e` may be compacted now (compact.ts); sets its totals figures when it may. */
+  protected abstract compactable(e: Entry): 'now' | 'later' | 'never';
 
   /** Ends a process with its ladder; implemented by the public supervisor (timeouts use it). */
   protected abstract killEntry(e: Entry, req: KillRequest): Promise<ProcessRecord>;
@@ -90,6 +106,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
         e.lingering = true;
         this.adopt(e, 'wrapper');
       }
+      this.compactor.soon(e);
       return;
     }
     this.running++;
@@ -323,6 +340,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     releaseCgroup(this.opts.pidsLimit, e.record.process_id);
     this.persist(e);
     e.notifyTreeEnded();
+    this.compactor.soon(e);
   }
 
   protected finish(e: Entry, o: Outcome): void {
@@ -352,7 +370,11 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     // end, or lingers: treeGone retries); only when it died early is it left to us.
     if (!e.lingering && o.inExitFile !== true) releaseCgroup(this.opts.pidsLimit, rec.process_id);
     e.notifyEnded();
-    if (!e.discarded) this.emit('ended', rec);
+    if (!e.discarded) {
+      this.emit('ended', rec);
+      this.endedIndex.add(e.id, o.ended_at_ms);
+      this.compactor.soon(e);
+    }
     this.drainQueue();
   }
 

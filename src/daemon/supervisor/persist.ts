@@ -28,7 +28,7 @@ export class RecordWriter {
     try {
       writeStored(e.pd, e.stored);
     } catch (err) {
-      if (!this.dirty.has(e)) this.log.error(`cannot write the record of process ${e.record.process_id} (kept in memory, retried every ${RETRY_MS / 1000} s)`, (err as Error).message);
+      if (!this.dirty.has(e)) this.log.error(`cannot write the record of process ${e.id} (kept in memory, retried every ${RETRY_MS / 1000} s)`, (err as Error).message);
       this.dirty.set(e, (this.dirty.get(e) ?? 0) + 1);
       this.timer ??= setInterval(() => this.retry(), RETRY_MS).unref();
       return false;
@@ -41,6 +41,11 @@ export class RecordWriter {
   writeOrThrow(e: Entry): void {
     writeStored(e.pd, e.stored);
     this.landed(e);
+  }
+
+  /** True while `e`'s record waits to reach disk. */
+  has(e: Entry): boolean {
+    return this.dirty.has(e);
   }
 
   /** Records waiting to reach disk. */
@@ -67,6 +72,6 @@ export class RecordWriter {
     const attempts = this.dirty.get(e);
     if (attempts === undefined) return;
     this.dirty.delete(e);
-    this.log.info(`the record of process ${e.record.process_id} is on disk again (after ${attempts} failed attempts)`);
+    this.log.info(`the record of process ${e.id} is on disk again (after ${attempts} failed attempts)`);
   }
 }

@@ -210,3 +210,18 @@ export function sizeOf(file: string): number {
     return 0;
   }
 }
+
+/**
+ * Reads record.json back (a compacted big record, entry.ts), or undefined when it cannot be read or
+ * is not a valid record of `id` (the caller then falls back to what it kept in memory).
+ */
+export function readStoredText(pd: ProcessDir, id: string): StoredProcess | undefined {
+  try {
+    const text = readStateFile(pd.record, RECORD_CAP_BYTES);
+    if (text === undefined) return undefined;
+    const v = parseStored(text, id);
+    return v instanceof Error ? undefined : v;
+  } catch {
+    return undefined;
+  }
+}

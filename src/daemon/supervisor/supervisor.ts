@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ListProcessesResult, ProcessRecord, ProcessStatus, RemoveProcessResult, WaitResult } from '../../protocol/schemas/processes.js';
+import type { CleanResult, ListProcessesResult, ProcessRecord, ProcessStatus, RemoveProcessResult, WaitResult } from '../../protocol/schemas/processes.js';
 import { CommandError } from '../command-error.js';
 import { ioCommandError } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
@@ -37,13 +37,18 @@ export interface SpawnSpec {
   claude?: Record<string, unknown> | undefined;
 }
 
-/** Adds figures to `list_processes` totals (the claude domain sums `total_cost_usd`). */
+/**
+ * Adds figures to `list_processes` totals (the claude domain sums `total_cost_usd`). Must be a sum
+ * over records: a compacted ended record's figures are computed once, alone, and added in.
+ */
 export type TotalsContributor = (records: readonly ProcessRecord[], totals: Record<string, number>) => void;
 
 /** See the file comment; one per daemon. */
 export class ProcessSupervisor extends Lifecycle {
   private readonly planners: KillPlanner[] = [];
   private readonly totalsContributors: TotalsContributor[] = [];
+  /** Removals the retention limits started, not yet finished. */
+  private readonly expiring = new Set<Promise<void>>();
 
   /** Starts a command (or queues it); resolves with its record once the record is on disk. */
   async spawn(spec: SpawnSpec): Promise<ProcessRecord> {
@@ -112,17 +117,113 @@ export class ProcessSupervisor extends Lifecycle {
     return this.entry(id).pd.output(stream);
   }
 
-  /** Records (optionally of one status) and counts by status over all records. */
-  list(status?: ProcessStatus): ListProcessesResult {
-    const all: ProcessRecord[] = [];
+  /**
+   * Records (optionally of one status) oldest first, and counts by status over all records. With
+   * `page`: at most `limit` records after `cursor` (a creation sequence number; new records always
+   * come later, so paging visits every record that exists throughout exactly once), and
+   * `next_cursor`. Compacted records are parsed only when they are on the page.
+   */
+  list(status?: ProcessStatus, page?: { limit?: number | undefined; cursor?: string | undefined }): ListProcessesResult {
+    const out: ProcessRecord[] = [];
+    const live: ProcessRecord[] = [];
+    const facts: Record<string, number>[] = [];
     const totals: Record<string, number> = { queued: 0, running: 0, exited: 0, killed: 0, failed: 0, lost: 0 };
+    const after = page?.cursor === undefined ? -1 : Number(page.cursor);
+    const limit = page?.limit ?? Infinity;
+    let more = false;
+    let last = after;
     for (const e of this.entries.values()) {
-      const r = this.view(e);
-      all.push(r);
-      totals[r.status] = (totals[r.status] ?? 0) + 1;
+      const st = e.status;
+      totals[st] = (totals[st] ?? 0) + 1;
+      const r = e.compacted ? undefined : this.view(e);
+      if (r !== undefined) live.push(r);
+      else if (e.facts !== undefined) facts.push(e.facts);
+      if (e.seq <= after || (status !== undefined && st !== status)) continue;
+      if (out.length >= limit) {
+        more = true;
+        continue;
+      }
+      out.push(r ?? e.peekRecord());
+      last = e.seq;
     }
-    for (const c of this.totalsContributors) c(all, totals);
-    return { processes: status === undefined ? all : all.filter((r) => r.status === status), totals };
+    for (const c of this.totalsContributors) c(live, totals);
+    addFacts(totals, facts);
+    const result: ListProcessesResult = { processes: out, totals };
+    if (page?.limit !== undefined || page?.cursor !== undefined) result.next_cursor = more ? String(last) : null;
+    return result;
+  }
+
+  /**
+   * `clean`: removes ended records (never queued or running ones, nor one whose leftover processes
+   * still run), optionally only those of the given statuses, group, or ended at least
+   * `olderThanS` seconds ago. Resolves with the ids removed, oldest end first.
+   */
+  async clean(f: { status?: ProcessStatus[] | undefined; group?: string | undefined; older_than_s?: number | undefined }): Promise<CleanResult> {
+    const cutoff = f.older_than_s === undefined ? Infinity : Date.now() - f.older_than_s * 1000;
+    const ids: string[] = [];
+    for (const [id, at] of this.endedIndex.entries()) {
+      const e = this.entries.get(id);
+      if (e === undefined || !e.ended || e.lingering || at > cutoff) continue;
+      if (f.status !== undefined && !f.status.includes(e.status)) continue;
+      if (f.group !== undefined && (e.peekRecord().group ?? 'default') !== f.group) continue;
+      ids.push(id);
+    }
+    const removed = new Set<string>();
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        // Removed meanwhile (remove_process, retention): not counted here.
+        if (this.entries.has(id)) await this.remove(id).then(() => removed.add(id), () => undefined);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, ids.length) }, lane));
+    const processIds = ids.filter((id) => removed.has(id));
+    return { removed: processIds.length, process_ids: processIds };
+  }
+
+  /** Records held and how many are compacted (`ping {stats}`; O(n), asked for rarely). */
+  recordStats(): { total: number; compacted: number } {
+    let compacted = 0;
+    for (const e of this.entries.values()) if (e.compacted) compacted++;
+    return { total: this.entries.size, compacted };
+  }
+
+  /** How many records the daemon holds (every status). */
+  get recordCount(): number {
+    return this.entries.size;
+  }
+
+  /** Compacts every ended record that can be now (tests and benches; normally a second after each end). */
+  compactNow(): void {
+    this.compactor.run();
+  }
+
+  protected expire(id: string): boolean {
+    const e = this.entries.get(id);
+    if (e === undefined) return true;
+    if (!e.ended || e.lingering) return false;
+    const p = this.remove(id).then(
+      () => undefined,
+      (err: unknown) => this.opts.log.warn(`retention: cannot remove process ${id}: ${(err as Error).message}`),
+    );
+    this.expiring.add(p);
+    void p.finally(() => this.expiring.delete(p));
+    return true;
+  }
+
+  /** Resolves once the removals the retention limits started have finished (at start). */
+  async retentionSettled(): Promise<void> {
+    while (this.expiring.size > 0) await Promise.all([...this.expiring]);
+  }
+
+  protected compactable(e: Entry): 'now' | 'later' | 'never' {
+    if (this.entries.get(e.id) !== e || e.discarded || e.compacted || !e.ended || e.lingering) return 'never';
+    if (e.dirty || e.starting !== undefined || this.writer.has(e)) return 'later';
+    const f: Record<string, number> = {};
+    for (const c of this.totalsContributors) c([e.record], f);
+    e.facts = Object.keys(f).length > 0 ? f : undefined;
+    return 'now';
   }
 
   /**
@@ -189,6 +290,8 @@ export class ProcessSupervisor extends Lifecycle {
     releaseCgroup(this.opts.pidsLimit, id);
     // Only now: until its directory is gone, the id stays taken (a new spawn must not reuse it).
     this.entries.delete(id);
+    this.endedIndex.delete(id);
+    this.compactor.drop(e);
     // Retries: a wrapper still retrying its exit file (disk was full) may add a file meanwhile.
     await fs.promises.rm(trash, { recursive: true, force: true, maxRetries: 5 });
     this.emit('removed', id);
@@ -250,7 +353,33 @@ export class ProcessSupervisor extends Lifecycle {
     // A last attempt at records the disk refused; what still fails is logged (the previous version stays).
     this.writer.retry();
     this.writer.stop();
+    this.endedIndex.stop();
+    this.compactor.stop();
   }
+
+  /** At start, once every record is restored: indexes the ended ones and applies the retention limits. */
+  indexEnded(): void {
+    const ended: { id: string; endedMs: number }[] = [];
+    for (const e of this.entries.values()) {
+      if (!e.ended) continue;
+      const at = Date.parse(e.peekRecord().ended_at ?? '');
+      ended.push({ id: e.id, endedMs: Number.isNaN(at) ? Date.now() : at });
+    }
+    this.endedIndex.reset(ended);
+  }
+}
+
+/** Adds compacted records' totals figures (sums, rounded like addCostTotal to hide float noise). */
+function addFacts(totals: Record<string, number>, facts: readonly Record<string, number>[]): void {
+  if (facts.length === 0) return;
+  const touched = new Set<string>();
+  for (const f of facts) {
+    for (const k in f) {
+      totals[k] = (totals[k] ?? 0) + f[k]!;
+      touched.add(k);
+    }
+  }
+  for (const k of touched) totals[k] = Math.round(totals[k]! * 1e9) / 1e9;
 }
 
 /**

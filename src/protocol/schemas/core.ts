@@ -53,6 +53,8 @@ export interface PingResult {
   memory?: MemoryStats;
   /** True when a full GC ran before `memory` was measured. */
   gc?: boolean;
+  /** With `stats`/`gc`: records held, and how many of them are compact summaries of ended ones. */
+  records?: { total: number; compacted: number };
 }
 
 /** `kill_processes: true` kills every running child before exiting; by default they keep running. */

@@ -62,8 +62,28 @@ export const SpawnProcessParams = z.object({
   path: ['descendants_grace_s'],
 });
 
-/** `list_processes`: every record, or those of one status. */
-export const ListProcessesParams = z.object({ status: z.enum(PROCESS_STATUSES).optional() });
+/** Most records one `list_processes` page may ask for. */
+export const MAX_LIST_LIMIT = 100_000;
+
+/**
+ * `list_processes`: every record, or those of one status; with `limit`, one page of them, and the
+ * next page from the reply's `next_cursor` (an opaque string: today a creation sequence number).
+ */
+export const ListProcessesParams = z.object({
+  status: z.enum(PROCESS_STATUSES).optional(),
+  limit: z.number().int().min(1).max(MAX_LIST_LIMIT).optional(),
+  cursor: z.string().regex(/^[0-9]{1,15}$/, 'must be the `next_cursor` of an earlier list_processes reply').optional(),
+});
+
+/** Statuses `clean` may name: only ended records are ever cleaned. */
+const EndedStatus = z.enum(PROCESS_STATUSES).refine((s) => ENDED_STATUSES.has(s), 'must be an ended status (exited, killed, failed, lost): queued and running records are never cleaned');
+
+/** `clean`: removes ended records, all or those matching every filter given. */
+export const CleanParams = z.object({
+  status: z.array(EndedStatus).min(1, 'must name at least one status (or leave `status` out)').optional(),
+  group: z.string().min(1).optional(),
+  older_than_s: z.number().nonnegative().optional(),
+});
 
 /** Commands that name one process and nothing else. */
 export const ProcessIdParams = z.object({ process_id: ProcessId });
@@ -132,6 +152,8 @@ export interface ProcessRecord {
   descendants: number | null;
   /** Present on `claude -p` stream-json runs; maintained by the claude observer. */
   claude?: Record<string, unknown>;
+  /** The scheduling group (absent means `"default"`); `clean {group}` filters on it. */
+  group?: string;
 }
 
 /** An ISO 8601 time as the daemon writes it (`Date.prototype.toISOString`). */
@@ -164,6 +186,7 @@ export const ProcessRecordSchema: z.ZodType<ProcessRecord> = z.looseObject({
   descendants_grace_s: SpawnProcessParams.shape.descendants_grace_s.unwrap().nullable().default(DEFAULT_DESCENDANTS_GRACE_S),
   descendants: z.number().int().nonnegative().nullable().default(null),
   claude: z.record(z.string(), z.unknown()).optional(),
+  group: z.string().optional(),
 });
 
 /** `wait_process`'s reply: the record, flagged when the wait ran out before the process ended. */
@@ -173,6 +196,14 @@ export type WaitResult = ProcessRecord & { timed_out?: true };
 export interface ListProcessesResult {
   processes: ProcessRecord[];
   totals: Record<string, number>;
+  /** Only when the request gave `limit` or `cursor`: the next page's cursor, null on the last page. */
+  next_cursor?: string | null;
+}
+
+/** `clean`'s reply: how many records were removed, and their ids (oldest end first). */
+export interface CleanResult {
+  removed: number;
+  process_ids: string[];
 }
 
 /** `read_output`'s reply. */
@@ -199,6 +230,7 @@ export const PROCESS_SCHEMAS = {
   kill_process: KillProcessParams,
   wait_process: WaitProcessParams,
   remove_process: ProcessIdParams,
+  clean: CleanParams,
 } as const;
 
 /** Results of this domain's commands, by command name. */
@@ -210,4 +242,5 @@ export interface ProcessResults {
   kill_process: ProcessRecord;
   wait_process: WaitResult;
   remove_process: RemoveProcessResult;
+  clean: CleanResult;
 }
