@@ -9,7 +9,7 @@
 import type { Entry } from './entry.js';
 
 /** Longest record text kept in memory; a longer record is read back from disk on demand. */
-export const MAX_INLINE_CHARS = 1536;
+export const MAX_INLINE_CHARS = 2048;
 
 /** How long after its end (or its last inflation) an entry is compacted. */
 const DELAY_MS = 1000;
