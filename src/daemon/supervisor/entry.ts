@@ -3,11 +3,17 @@
  * has (timers, waiters, how it is watched). Waiters live in a Set and remove themselves on
  * timeout or abort, so thousands of short waits on a long-running process leave nothing behind.
  */
-import { ENDED_STATUSES, type ProcessRecord, type ProcessStatus } from '../../protocol/schemas/processes.js';
+import { ENDED_STATUSES, type ProcessRecord } from '../../protocol/schemas/processes.js';
 import { readStoredText, type ProcessDir, type StoredProcess } from './store.js';
 
 /** How an adopted process is watched: through its wrapper, or (wrapper gone) the command itself. */
 export type WatchMode = 'wrapper' | 'cmd';
+
+/**
+ * Puts back, from the record as it is on disk, what a RecordSlimmer cut from the in-memory one
+ * (supervisor.ts). One shared function per slimmer, not a closure per record.
+ */
+export type SlimRestorer = (rec: ProcessRecord, onDisk: ProcessRecord) => void;
 
 /** One process known to the supervisor. */
 export class Entry {
@@ -15,9 +21,6 @@ export class Entry {
   starting: Promise<void> | undefined;
   timeoutTimer: NodeJS.Timeout | undefined;
   watch: WatchMode | undefined;
-  /** Every process signalled so far (pid -> start time): a later step of the ladder signals the
-   * survivors again even if they were reparented out of the tree in between. */
-  signalled = new Map<number, number>();
   /**
    * A spawn refused after all (its record could not be written): ending it frees its slot and wakes
    * waiters, but nothing is persisted or announced, and the entry is then forgotten.
@@ -30,53 +33,34 @@ export class Entry {
    * linger); cleared when the wrapper exits (the tree has ended).
    */
   lingering = false;
-  private waiters = new Set<() => void>();
-  private treeWaiters = new Set<() => void>();
-
-  /** The process id and order of creation: fixed for life, readable without inflating the record. */
-  readonly id: string;
-  readonly seq: number;
-  /** The full stored process; undefined while compacted (see compact). */
-  private full: StoredProcess | undefined;
+  /** The ended record has been settled (supervisor.ts `settle`): tables released, bulky parts cut. */
+  settled = false;
   /**
-   * While compacted: the stored process as JSON text (one flat string, a fraction of the objects'
-   * size), or for a big record an abridged text used only if record.json cannot be read back.
+   * Set while bulky parts of the ended record (a claude run's long result) are cut in memory: replies
+   * read record.json back (replyRecord), and a write puts them back first (unslim).
    */
-  private text: string | undefined;
-  private abridged = false;
-  /** While compacted: the status (always an ended one) and the end time in ms. */
-  private endedStatus: ProcessStatus | undefined;
-  /** A compacted record's share of list_processes totals (cost), computed when it was compacted. */
-  facts: Record<string, number> | undefined;
-  /** Called once when a compacted entry is inflated again (the supervisor compacts it later). */
-  private onInflate: ((e: Entry) => void) | undefined;
+  slim: SlimRestorer | undefined;
+  /*
+   * The tables below are allocated when first used and dropped when empty: an ended record (most of
+   * them, in a daemon that ran for a while) pays nothing for them (they were ~550 B per record).
+   */
+  private pids: Map<number, number> | undefined;
+  private waiters: Set<() => void> | undefined;
+  private treeWaiters: Set<() => void> | undefined;
 
   constructor(
-    stored: StoredProcess,
+    readonly stored: StoredProcess,
     readonly pd: ProcessDir,
-  ) {
-    this.full = stored;
-    this.id = stored.record.process_id;
-    this.seq = stored.seq;
+  ) {}
+
+  /** The process id (fixed for life). */
+  get id(): string {
+    return this.stored.record.process_id;
   }
 
-  /**
-   * The stored process. On a compacted entry this inflates it again (from its text, or record.json
-   * for a big one), so every code path sees a full record; the supervisor compacts it again later.
-   */
-  get stored(): StoredProcess {
-    if (this.full !== undefined) return this.full;
-    const full = this.inflate();
-    this.full = full;
-    this.text = undefined;
-    this.signalled = new Map();
-    this.waiters = new Set();
-    this.treeWaiters = new Set();
-    this.endedStatus = undefined;
-    const hook = this.onInflate;
-    this.onInflate = undefined;
-    hook?.(this);
-    return full;
+  /** Order of creation (fixed for life). */
+  get seq(): number {
+    return this.stored.seq;
   }
 
   /** The wire record (the same object; callers must not mutate it). */
@@ -86,55 +70,42 @@ export class Entry {
 
   /** True once the process can never run again. */
   get ended(): boolean {
-    return this.full === undefined || ENDED_STATUSES.has(this.full.record.status);
-  }
-
-  /** The status, without inflating a compacted entry. */
-  get status(): ProcessStatus {
-    return this.full?.record.status ?? this.endedStatus!;
-  }
-
-  /** True while only the compact summary is held. */
-  get compacted(): boolean {
-    return this.full === undefined;
+    return ENDED_STATUSES.has(this.stored.record.status);
   }
 
   /**
-   * A copy of the record for a reply (list_processes), without inflating the entry: a compacted
-   * entry's record is parsed from its text (or read from disk) each time and then dropped.
+   * Every process signalled so far (pid -> start time): a later step of the ladder signals the
+   * survivors again even if they were reparented out of the tree in between. Allocated on first use.
    */
-  peekRecord(): ProcessRecord {
-    return this.full?.record ?? this.inflate().record;
+  get signalled(): Map<number, number> {
+    return (this.pids ??= new Map());
+  }
+
+  /** Drops the signalled table when none of its processes lives on (`gone(pid, start)` says). */
+  releaseSignalled(gone: (pid: number, start: number) => boolean): void {
+    if (this.pids === undefined) return;
+    for (const [pid, start] of this.pids) if (gone(pid, start)) this.pids.delete(pid);
+    if (this.pids.size === 0) this.pids = undefined;
   }
 
   /**
-   * Drops the record's objects and keeps it as JSON text (`maxInline` characters at most; a longer
-   * one is read back from record.json on demand, its abridged text kept only as a fallback). Only
-   * for an ended record already on disk, with nothing pending; `onInflate` runs when it is needed
-   * again in full.
+   * The record for a reply: the in-memory one, or for a slim entry the one on disk (the same record
+   * before its bulky parts were cut); if that cannot be read, the slim one (its claude `result` cut
+   * and `result_truncated` true, so claude_result still reads the whole text from the output).
    */
-  compact(maxInline: number, onInflate: (e: Entry) => void): void {
-    const full = this.full;
-    if (full === undefined || !ENDED_STATUSES.has(full.record.status)) return;
-    let text = JSON.stringify(full);
-    this.abridged = text.length > maxInline;
-    if (this.abridged) text = JSON.stringify(full, (_k, v: unknown) => (typeof v === 'string' && v.length > 120 ? `${v.slice(0, 120)}…` : v));
-    this.text = text;
-    this.endedStatus = full.record.status;
-    this.full = undefined;
-    this.onInflate = onInflate;
-    // Nothing waits on or signals an ended, settled process: shared empty ones until inflated again.
-    this.signalled = NO_PIDS;
-    this.waiters = NO_WAITERS;
-    this.treeWaiters = NO_WAITERS;
+  replyRecord(): ProcessRecord {
+    if (this.slim === undefined) return this.stored.record;
+    return readStoredText(this.pd, this.id)?.record ?? this.stored.record;
   }
 
-  private inflate(): StoredProcess {
-    if (this.abridged) {
-      const fromDisk = readStoredText(this.pd, this.id);
-      if (fromDisk !== undefined) return fromDisk;
-    }
-    return JSON.parse(this.text!) as StoredProcess;
+  /** Puts back what slimming cut (from record.json) before the record changes or is written again. */
+  unslim(): void {
+    const restore = this.slim;
+    if (restore === undefined) return;
+    this.slim = undefined;
+    this.settled = false;
+    const onDisk = readStoredText(this.pd, this.id);
+    if (onDisk !== undefined) restore(this.stored.record, onDisk.record);
   }
 
   /**
@@ -147,14 +118,15 @@ export class Entry {
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const finish = (v: boolean): void => {
-        this.waiters.delete(onEnd);
+        this.waiters?.delete(onEnd);
+        if (this.waiters?.size === 0) this.waiters = undefined;
         if (timer !== undefined) clearTimeout(timer);
         if (signal) offAbort(signal, onAbort);
         resolve(v);
       };
       const onEnd = (): void => finish(true);
       const onAbort = (): void => finish(false);
-      this.waiters.add(onEnd);
+      (this.waiters ??= new Set()).add(onEnd);
       if (Number.isFinite(ms)) timer = setTimeout(() => finish(false), Math.max(0, ms));
       if (signal) onAbortOf(signal, onAbort);
     });
@@ -166,37 +138,38 @@ export class Entry {
     return new Promise((resolve) => {
       const onEnd = (): void => {
         clearTimeout(timer);
-        this.treeWaiters.delete(onEnd);
+        this.dropTreeWaiter(onEnd);
         resolve(true);
       };
       const timer = setTimeout(() => {
-        this.treeWaiters.delete(onEnd);
+        this.dropTreeWaiter(onEnd);
         resolve(false);
       }, Math.max(0, ms));
-      this.treeWaiters.add(onEnd);
+      (this.treeWaiters ??= new Set()).add(onEnd);
     });
   }
 
   /** Wakes waitTreeEnd callers; called when the lingering wrapper is gone. */
   notifyTreeEnded(): void {
     this.lingering = false;
-    for (const w of [...this.treeWaiters]) w();
+    if (this.treeWaiters !== undefined) for (const w of [...this.treeWaiters]) w();
+  }
+
+  private dropTreeWaiter(w: () => void): void {
+    this.treeWaiters?.delete(w);
+    if (this.treeWaiters?.size === 0) this.treeWaiters = undefined;
   }
 
   /** Wakes every waiter; called once, when the process ends. */
   notifyEnded(): void {
-    for (const w of [...this.waiters]) w();
+    if (this.waiters !== undefined) for (const w of [...this.waiters]) w();
   }
 
   /** Number of pending waiters (tests use it to prove aborted waits leave nothing behind). */
   get waiterCount(): number {
-    return this.waiters.size;
+    return this.waiters?.size ?? 0;
   }
 }
-
-/** What compacted entries hold instead of their own (empty) maps and sets. */
-const NO_PIDS: Map<number, number> = new Map();
-const NO_WAITERS: Set<() => void> = new Set();
 
 /**
  * One 'abort' listener per signal, however many waits share it: a connection may hold hundreds of

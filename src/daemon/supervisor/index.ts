@@ -14,7 +14,7 @@ import { recoverOrphan } from './recover.js';
 import { loadAll, trashDir } from './store.js';
 import { isSafeId, ProcessSupervisor } from './supervisor.js';
 
-export { ProcessSupervisor, type SpawnSpec, type SupervisorEvents, type TotalsContributor } from './supervisor.js';
+export { ProcessSupervisor, type RecordSlimmer, type SpawnSpec, type SupervisorEvents, type TotalsContributor } from './supervisor.js';
 export type { KillPlanner, KillRequest, KillStep } from './kill.js';
 export type { Entry } from './entry.js';
 

@@ -17,7 +17,7 @@ import { launch, LaunchError, type ExitReport } from './launch.js';
 import { releaseCgroup, wrapperLimitArgs, type PidsLimit } from './pids-limit.js';
 import { isAlive, liveness, wrapperFor } from './proc.js';
 import { RecordWriter } from './persist.js';
-import { Compactor } from './compact.js';
+import { Settler } from './settle.js';
 import { DEFAULT_KEEP_ENDED, DEFAULT_KEEP_ENDED_FOR_S, EndedIndex, type Retention } from './retention.js';
 import { currentBootId, earlierBoot } from '../state/boot.js';
 import { signalName } from './signals.js';
@@ -68,21 +68,21 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   private drainTimer: NodeJS.Timeout | undefined;
   /** Ended records in order of end, and the retention limits over them (retention.ts). */
   protected readonly endedIndex: EndedIndex;
-  /** Turns ended records into compact summaries (compact.ts). */
-  protected readonly compactor: Compactor;
+  /** Makes ended records cheap in memory once they are settled (settle.ts). */
+  protected readonly settler: Settler;
 
   constructor(protected readonly opts: SupervisorOptions) {
     super();
     this.writer = new RecordWriter((e) => this.entries.get(e.id) === e, opts.log);
     this.endedIndex = new EndedIndex(opts.retention ?? { maxCount: DEFAULT_KEEP_ENDED, maxAgeMs: DEFAULT_KEEP_ENDED_FOR_S * 1000 }, (id) => this.expire(id));
-    this.compactor = new Compactor((e) => this.compactable(e));
+    this.settler = new Settler((e) => this.settle(e));
   }
 
   /** Removes a record the retention limits expired; false when it cannot go now. */
   protected abstract expire(id: string): boolean;
 
-  /** Whether `e` may be compacted now (compact.ts); sets its totals figures when it may. */
-  protected abstract compactable(e: Entry): 'now' | 'later' | 'never';
+  /** Settles `e` if it may be now (settle.ts). */
+  protected abstract settle(e: Entry): 'done' | 'later' | 'never';
 
   /** Ends a process with its ladder; implemented by the public supervisor (timeouts use it). */
   protected abstract killEntry(e: Entry, req: KillRequest): Promise<ProcessRecord>;
@@ -106,7 +106,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
         e.lingering = true;
         this.adopt(e, 'wrapper');
       }
-      this.compactor.soon(e);
+      this.settler.soon(e);
       return;
     }
     this.running++;
@@ -340,7 +340,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     releaseCgroup(this.opts.pidsLimit, e.record.process_id);
     this.persist(e);
     e.notifyTreeEnded();
-    this.compactor.soon(e);
+    this.settler.soon(e);
   }
 
   protected finish(e: Entry, o: Outcome): void {
@@ -373,7 +373,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     if (!e.discarded) {
       this.emit('ended', rec);
       this.endedIndex.add(e.id, o.ended_at_ms);
-      this.compactor.soon(e);
+      this.settler.soon(e);
     }
     this.drainQueue();
   }
@@ -400,6 +400,8 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     }
     if (this.entries.get(e.record.process_id) !== e) return;
     this.writer.write(e);
+    // An ended record written again (unslimmed first, entry.ts) is settled again later.
+    if (e.ended && !e.settled) this.settler.soon(e);
   }
 
   /**
@@ -493,6 +495,11 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
     rec.duration_ms = Date.now() - Date.parse(rec.started_at);
     return rec;
+  }
+
+  /** The record for a reply: view(e), or for a slim record the whole one from disk (entry.ts). */
+  protected reply(e: Entry): ProcessRecord {
+    return e.slim === undefined ? this.view(e) : e.replyRecord();
   }
 
   protected entry(id: string): Entry {

@@ -25,6 +25,7 @@ export class RecordWriter {
 
   /** Writes `e`'s record now; when that fails, keeps it to retry and returns false. */
   write(e: Entry): boolean {
+    e.unslim();
     try {
       writeStored(e.pd, e.stored);
     } catch (err) {
@@ -39,6 +40,7 @@ export class RecordWriter {
 
   /** Writes `e`'s record now or throws the file system's error (nothing is kept to retry). */
   writeOrThrow(e: Entry): void {
+    e.unslim();
     writeStored(e.pd, e.stored);
     this.landed(e);
   }

@@ -13,7 +13,7 @@ export interface Retention {
   maxAgeMs: number;
 }
 
-/** Default count limit: 10,000 ended records (~10 MiB of compact summaries at most). */
+/** Default count limit: 10,000 ended records (~1 kB each in memory once settled: ~10 MiB at most). */
 export const DEFAULT_KEEP_ENDED = 10_000;
 /** Default age limit: 7 days. */
 export const DEFAULT_KEEP_ENDED_FOR_S = 7 * 86_400;

@@ -212,7 +212,7 @@ export function sizeOf(file: string): number {
 }
 
 /**
- * Reads record.json back (a compacted big record, entry.ts), or undefined when it cannot be read or
+ * Reads record.json back (a slim record, entry.ts), or undefined when it cannot be read or
  * is not a valid record of `id` (the caller then falls back to what it kept in memory).
  */
 export function readStoredText(pd: ProcessDir, id: string): StoredProcess | undefined {

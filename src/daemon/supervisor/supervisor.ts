@@ -11,11 +11,12 @@ import { CommandError } from '../command-error.js';
 import { ioCommandError } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { ShutdownOptions } from '../services.js';
-import { Entry } from './entry.js';
+import { Entry, type SlimRestorer } from './entry.js';
 import { defaultLadder, runLadder, runTreeLadder, type KillPlanner, type KillRequest } from './kill.js';
 import { DEFAULT_DESCENDANTS_GRACE_S, Lifecycle } from './lifecycle.js';
 import { foreignDirReason } from '../state/files.js';
 import { killCgroup, releaseCgroup, type PidsLimit } from './pids-limit.js';
+import { readStat } from './proc.js';
 import { ProcessDir, trashDir, type StoredProcess } from './store.js';
 
 export type { SupervisorEvents, SupervisorOptions } from './lifecycle.js';
@@ -37,16 +38,22 @@ export interface SpawnSpec {
   claude?: Record<string, unknown> | undefined;
 }
 
-/**
- * Adds figures to `list_processes` totals (the claude domain sums `total_cost_usd`). Must be a sum
- * over records: a compacted ended record's figures are computed once, alone, and added in.
- */
+/** Adds figures to `list_processes` totals (the claude domain sums `total_cost_usd`). */
 export type TotalsContributor = (records: readonly ProcessRecord[], totals: Record<string, number>) => void;
+
+/**
+ * Cuts bulky parts of a settled ended record in memory, parts that record.json holds (the claude
+ * domain cuts a long `result`); returns how to put them back, or undefined when it cut nothing.
+ * Replies to a slim record read record.json back, so they stay exactly the same; the in-memory one
+ * must keep whatever the daemon itself reads (status, costs, group...).
+ */
+export type RecordSlimmer = (rec: ProcessRecord) => SlimRestorer | undefined;
 
 /** See the file comment; one per daemon. */
 export class ProcessSupervisor extends Lifecycle {
   private readonly planners: KillPlanner[] = [];
   private readonly totalsContributors: TotalsContributor[] = [];
+  private readonly slimmers: RecordSlimmer[] = [];
   /** Removals the retention limits started, not yet finished. */
   private readonly expiring = new Set<Promise<void>>();
 
@@ -103,13 +110,13 @@ export class ProcessSupervisor extends Lifecycle {
 
   /** The record of `id`, or PROCESS_NOT_FOUND. */
   get(id: string): ProcessRecord {
-    return this.view(this.entry(id));
+    return this.reply(this.entry(id));
   }
 
   /** The record of `id`, or undefined. */
   find(id: string): ProcessRecord | undefined {
     const e = this.entries.get(id);
-    return e && this.view(e);
+    return e && this.reply(e);
   }
 
   /** Where a process's captured stream lives (it may not exist yet while queued). */
@@ -121,35 +128,31 @@ export class ProcessSupervisor extends Lifecycle {
    * Records (optionally of one status) oldest first, and counts by status over all records. With
    * `page`: at most `limit` records after `cursor` (a creation sequence number; new records always
    * come later, so paging visits every record that exists throughout exactly once), and
-   * `next_cursor`. Compacted records are parsed only when they are on the page.
+   * `next_cursor`.
    */
   list(status?: ProcessStatus, page?: { limit?: number | undefined; cursor?: string | undefined }): ListProcessesResult {
+    const all: ProcessRecord[] = [];
     const out: ProcessRecord[] = [];
-    const live: ProcessRecord[] = [];
-    const facts: Record<string, number>[] = [];
     const totals: Record<string, number> = { queued: 0, running: 0, exited: 0, killed: 0, failed: 0, lost: 0 };
     const after = page?.cursor === undefined ? -1 : Number(page.cursor);
     const limit = page?.limit ?? Infinity;
     let more = false;
     let last = after;
     for (const e of this.entries.values()) {
-      const st = e.status;
-      totals[st] = (totals[st] ?? 0) + 1;
-      const r = e.compacted ? undefined : this.view(e);
-      if (r !== undefined) live.push(r);
-      else if (e.facts !== undefined) facts.push(e.facts);
-      if (e.seq <= after || (status !== undefined && st !== status)) continue;
+      const r = this.view(e);
+      all.push(r);
+      totals[r.status] = (totals[r.status] ?? 0) + 1;
+      if ((after >= 0 && e.seq <= after) || (status !== undefined && r.status !== status)) continue;
       if (out.length >= limit) {
         more = true;
         continue;
       }
-      out.push(r ?? e.peekRecord());
+      out.push(e.slim === undefined ? r : e.replyRecord());
       last = e.seq;
     }
-    for (const c of this.totalsContributors) c(live, totals);
-    addFacts(totals, facts);
+    for (const c of this.totalsContributors) c(all, totals);
     const result: ListProcessesResult = { processes: out, totals };
-    if (page?.limit !== undefined || page?.cursor !== undefined) result.next_cursor = more ? String(last) : null;
+    if (page !== undefined) result.next_cursor = more ? String(last) : null;
     return result;
   }
 
@@ -164,8 +167,8 @@ export class ProcessSupervisor extends Lifecycle {
     for (const [id, at] of this.endedIndex.entries()) {
       const e = this.entries.get(id);
       if (e === undefined || !e.ended || e.lingering || at > cutoff) continue;
-      if (f.status !== undefined && !f.status.includes(e.status)) continue;
-      if (f.group !== undefined && (e.peekRecord().group ?? 'default') !== f.group) continue;
+      if (f.status !== undefined && !f.status.includes(e.record.status)) continue;
+      if (f.group !== undefined && (e.record.group ?? 'default') !== f.group) continue;
       ids.push(id);
     }
     const removed = new Set<string>();
@@ -182,11 +185,18 @@ export class ProcessSupervisor extends Lifecycle {
     return { removed: processIds.length, process_ids: processIds };
   }
 
-  /** Records held and how many are compacted (`ping {stats}`; O(n), asked for rarely). */
-  recordStats(): { total: number; compacted: number } {
-    let compacted = 0;
-    for (const e of this.entries.values()) if (e.compacted) compacted++;
-    return { total: this.entries.size, compacted };
+  /**
+   * Records held, how many have ended and been settled (settle.ts), and how many of those are slim
+   * (bulky parts read back from disk) (`ping {stats}`; O(n), asked for rarely).
+   */
+  recordStats(): { total: number; settled: number; slim: number } {
+    let settled = 0;
+    let slim = 0;
+    for (const e of this.entries.values()) {
+      if (e.settled) settled++;
+      if (e.slim !== undefined) slim++;
+    }
+    return { total: this.entries.size, settled, slim };
   }
 
   /** How many records the daemon holds (every status). */
@@ -194,9 +204,9 @@ export class ProcessSupervisor extends Lifecycle {
     return this.entries.size;
   }
 
-  /** Compacts every ended record that can be now (tests and benches; normally a second after each end). */
-  compactNow(): void {
-    this.compactor.run();
+  /** Settles every ended record that can be now (tests and benches; normally a second after each end). */
+  settleNow(): void {
+    this.settler.run();
   }
 
   protected expire(id: string): boolean {
@@ -217,13 +227,20 @@ export class ProcessSupervisor extends Lifecycle {
     while (this.expiring.size > 0) await Promise.all([...this.expiring]);
   }
 
-  protected compactable(e: Entry): 'now' | 'later' | 'never' {
-    if (this.entries.get(e.id) !== e || e.discarded || e.compacted || !e.ended || e.lingering) return 'never';
+  protected settle(e: Entry): 'done' | 'later' | 'never' {
+    if (this.entries.get(e.id) !== e || e.discarded || e.settled || !e.ended || e.lingering) return 'never';
     if (e.dirty || e.starting !== undefined || this.writer.has(e)) return 'later';
-    const f: Record<string, number> = {};
-    for (const c of this.totalsContributors) c([e.record], f);
-    e.facts = Object.keys(f).length > 0 ? f : undefined;
-    return 'now';
+    // A kill's survivor sweep (kill.ts) may still hold live pids; the table goes once they are gone.
+    e.releaseSignalled((pid, start) => readStat(pid)?.start !== start);
+    for (const s of this.slimmers) {
+      const restore = s(e.record);
+      if (restore !== undefined) {
+        e.slim = restore;
+        break;
+      }
+    }
+    e.settled = true;
+    return 'done';
   }
 
   /**
@@ -241,7 +258,7 @@ export class ProcessSupervisor extends Lifecycle {
     if (e.ended) {
       // The command has ended; what it left behind (if anything) gets the ladder now.
       if (e.lingering) await runTreeLadder(e, defaultLadder(req));
-      return this.view(e);
+      return this.reply(e);
     }
     if (e.record.status === 'queued') {
       this.queue.splice(this.queue.indexOf(e), 1);
@@ -264,7 +281,7 @@ export class ProcessSupervisor extends Lifecycle {
   async wait(id: string, timeoutS?: number, signal?: AbortSignal): Promise<WaitResult> {
     const e = this.entry(id);
     const done = await e.waitEnd(timeoutS === undefined ? Infinity : timeoutS * 1000, signal);
-    return done ? this.view(e) : { ...this.view(e), timed_out: true };
+    return done ? this.reply(e) : { ...this.view(e), timed_out: true };
   }
 
   /** Forgets an ended process and deletes its directory; PROCESS_RUNNING while it may still run. */
@@ -291,7 +308,7 @@ export class ProcessSupervisor extends Lifecycle {
     // Only now: until its directory is gone, the id stays taken (a new spawn must not reuse it).
     this.entries.delete(id);
     this.endedIndex.delete(id);
-    this.compactor.drop(e);
+    this.settler.drop(e);
     // Retries: a wrapper still retrying its exit file (disk was full) may add a file meanwhile.
     await fs.promises.rm(trash, { recursive: true, force: true, maxRetries: 5 });
     this.emit('removed', id);
@@ -305,6 +322,7 @@ export class ProcessSupervisor extends Lifecycle {
   updateClaude(id: string, claude: Record<string, unknown>): void {
     const e = this.entries.get(id);
     if (e === undefined) return;
+    e.unslim();
     e.record.claude = claude;
     this.persistSoon(e);
   }
@@ -312,6 +330,11 @@ export class ProcessSupervisor extends Lifecycle {
   /** Registers a kill planner; earlier registrations are asked first. */
   addKillPlanner(planner: KillPlanner): void {
     this.planners.push(planner);
+  }
+
+  /** Registers a slimmer for settled ended records (only one cuts a given record: the first that does). */
+  addSlimmer(slimmer: RecordSlimmer): void {
+    this.slimmers.push(slimmer);
   }
 
   /** Registers a contributor to `list_processes` totals. */
@@ -354,7 +377,7 @@ export class ProcessSupervisor extends Lifecycle {
     this.writer.retry();
     this.writer.stop();
     this.endedIndex.stop();
-    this.compactor.stop();
+    this.settler.stop();
   }
 
   /** At start, once every record is restored: indexes the ended ones and applies the retention limits. */
@@ -362,24 +385,11 @@ export class ProcessSupervisor extends Lifecycle {
     const ended: { id: string; endedMs: number }[] = [];
     for (const e of this.entries.values()) {
       if (!e.ended) continue;
-      const at = Date.parse(e.peekRecord().ended_at ?? '');
+      const at = Date.parse(e.record.ended_at ?? '');
       ended.push({ id: e.id, endedMs: Number.isNaN(at) ? Date.now() : at });
     }
     this.endedIndex.reset(ended);
   }
-}
-
-/** Adds compacted records' totals figures (sums, rounded like addCostTotal to hide float noise). */
-function addFacts(totals: Record<string, number>, facts: readonly Record<string, number>[]): void {
-  if (facts.length === 0) return;
-  const touched = new Set<string>();
-  for (const f of facts) {
-    for (const k in f) {
-      totals[k] = (totals[k] ?? 0) + f[k]!;
-      touched.add(k);
-    }
-  }
-  for (const k of touched) totals[k] = Math.round(totals[k]! * 1e9) / 1e9;
 }
 
 /**
