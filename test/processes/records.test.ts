@@ -70,7 +70,7 @@ test('settled ended records: a long claude result is held on disk only, yet proc
   const { d, c } = await daemon();
   const plain = await run(c, ['sh', '-c', 'echo out; exit 3'], 'plain');
   const short = await run(c, claudeCmd(quickClaude()), 'short');
-  const cl = await run(c, claudeCmd(quickClaude(4500)), 'cl');
+  assert.equal((await run(c, claudeCmd(quickClaude(4500)), 'cl')).status, 'exited');
   const mid = await run(c, claudeCmd(quickClaude(1000)), 'mid');
   const full = await c.processInfo('cl');
   const info = full.claude as ClaudeRunInfo;
