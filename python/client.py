@@ -32,6 +32,7 @@ Exit codes: 0 ok, 1 the daemon answered with an error (code and message on stder
 """
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -60,6 +61,7 @@ __all__ = [
     "wait_process",
     "kill_process",
     "remove_process",
+    "clean",
     "load_module",
     "call_function",
     "list_modules",
@@ -335,10 +337,14 @@ def claude_result(process_id, wait=False, timeout_s=None):
     return request("claude_result", process_id=process_id, wait=True if wait else None, timeout_s=timeout_s)
 
 
-def list_processes(status=None, parent=None):
+def list_processes(status=None, parent=None, limit=None, cursor=None):
     """Every process the daemon knows (``{processes, totals}``), optionally only those with ``status``
-    or only the children of ``parent``."""
-    return request("list_processes", status=status, parent=parent)
+    or only the children of ``parent``.
+
+    With ``limit``: at most that many, and ``next_cursor`` to pass as ``cursor`` for the next page
+    (None on the last page).
+    """
+    return request("list_processes", status=status, parent=parent, limit=limit, cursor=cursor)
 
 
 def process_info(process_id):
@@ -368,6 +374,11 @@ def remove_process(process_id, cascade=False):
     """Forgets an ended process and deletes its output. Refused (PROCESS_HAS_DESCENDANTS) while a
     descendant is queued or running, unless ``cascade``: then the whole subtree is ended and removed."""
     return request("remove_process", process_id=process_id, cascade=True if cascade else None)
+
+
+def clean(status=None, group=None, older_than_s=None):
+    """Removes ended records (all, or by statuses, group, age) and their output: ``{removed, process_ids}``."""
+    return request("clean", status=list(status) if status is not None else None, group=group, older_than_s=older_than_s)
 
 
 def load_module(module_name):
@@ -747,7 +758,10 @@ def v_list(ctx):
     status = ctx["opts"].get("status")
     if status is not None and status not in _STATUSES:
         raise UsageError("--status is one of %s" % ", ".join(_STATUSES))
-    r = list_processes(status=status)
+    limit = ctx["opts"].get("limit")
+    if limit is not None and (not limit.isdigit() or int(limit) < 1):
+        raise UsageError("--limit takes a whole number of at least 1, not '%s'" % limit)
+    r = list_processes(status=status, limit=int(limit) if limit is not None else None, cursor=ctx["opts"].get("cursor"))
     if ctx["json"]:
         _json_line(r)
         return EXIT_OK
@@ -758,6 +772,8 @@ def v_list(ctx):
         _out(_table(["ID", "STATUS", "PID", "TIME", "COMMAND"], rows))
     totals = ["%s claude cost" % _cost(n) if k == "total_cost_usd" else "%s %s" % (n, k) for k, n in r.get("totals", {}).items() if n]
     _out("(%s)\n" % ", ".join(totals) if totals else "no processes\n")
+    if r.get("next_cursor"):
+        _out("more: list --limit %s --cursor %s\n" % (limit or "", r["next_cursor"]))
     return EXIT_OK
 
 
@@ -822,6 +838,30 @@ def v_wait(ctx):
 def v_rm(ctx):
     r = remove_process(_one_id(ctx["pos"]), cascade=ctx["opts"].get("cascade", False))
     _json_line(r) if ctx["json"] else _out("removed %s%s\n" % (r["process_id"], " and " + ", ".join(r["cascade"]) if r.get("cascade") else ""))
+    return EXIT_OK
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def v_clean(ctx):
+    o = ctx["opts"]
+    params = {}
+    if o.get("status"):
+        statuses = [s for v in o["status"] for s in v.split(",")]
+        for s in statuses:
+            if s not in ("exited", "killed", "failed", "lost"):
+                raise UsageError("--status is one of exited, killed, failed, lost (queued and running records are never cleaned)")
+        params["status"] = statuses
+    if o.get("group") is not None:
+        params["group"] = o["group"]
+    if o.get("older-than") is not None:
+        m = re.match(r"^([0-9]+(?:\.[0-9]+)?)([smhdw]?)$", o["older-than"].strip())
+        if m is None:
+            raise UsageError("--older-than takes a duration such as 90s, 30m, 12h or 7d, not '%s'" % o["older-than"])
+        params["older_than_s"] = float(m.group(1)) * _DURATION_UNITS[m.group(2) or "s"]
+    r = clean(**params)
+    _json_line(r) if ctx["json"] else _out("removed %d ended record%s\n" % (r["removed"], "" if r["removed"] == 1 else "s"))
     return EXIT_OK
 
 
@@ -954,9 +994,9 @@ VERBS = {
                "  --idempotency-key K  if a record not yet removed holds K, print that one (deduplicated) and start nothing",
                "  --parent ID   record ID as its parent (default: $CLAUDE_DAEMON_PROCESS_ID, set in every tracked process)",
                "", "example: client.py spawn claude -p \"test command\"      client.py spawn --id build -- sh -c 'make'"]),
-    "list": (v_list, "list [--status STATUS] [--tree]", "list processes: id, status, pid, time, command",
-             "Lists processes (id, status, pid, running time or duration, command), oldest first, with totals by status. With --tree, each process under its parent, indented.",
-             {"status": _S, "tree": _B}, ["  --tree        show lineage: children under their parent (records whose parent is not listed are roots)"]),
+    "list": (v_list, "list [--status STATUS] [--tree] [--limit N [--cursor C]]", "list processes: id, status, pid, time, command",
+             "Lists processes (id, status, pid, running time or duration, command), oldest first, with totals by status. With --tree, each process under its parent, indented. With --limit, at most N of them and, when there are more, the --cursor that lists the next ones.",
+             {"status": _S, "tree": _B, "limit": _S, "cursor": _S}, ["  --tree        show lineage: children under their parent (records whose parent is not listed are roots)"]),
     "info": (v_info, "info ID", "show one process's record", "Shows one process's record: status, pid, command, times, output sizes, and why it ended if the daemon ended it.", {}, []),
     "logs": (v_logs, "logs ID [--stderr] [--tail N] [--follow]", "print a process's output (--stderr, --tail N, --follow)",
              "Prints a process's captured stdout (or --stderr): all of it, or the last --tail N lines. --follow keeps printing new output until the process ends. --json prints read_output replies, one per line.",
@@ -971,6 +1011,9 @@ VERBS = {
     "rm": (v_rm, "rm ID [--cascade]", "forget an ended process and delete its output",
            "Forgets an ended process and deletes its output files. A running one is refused: kill or wait for it first; so is one with running or queued descendants, unless --cascade.",
            {"cascade": _B}, ["  --cascade     also end (kill) and forget every descendant, deepest first, and the process itself if it still runs"]),
+    "clean": (v_clean, "clean [--status STATUS]... [--group G] [--older-than DURATION]", "remove ended records (by status, group, age)",
+              "Removes ended records (exited, killed, failed, lost) and their output files: all of them, or only those of the given statuses (repeat --status), group, or ended at least DURATION ago (90s, 30m, 12h, 7d). Queued and running processes are never removed, nor ended ones whose leftover processes still run.",
+              {"status": _L, "group": _S, "older-than": _S}, []),
     "claude": (v_claude, "claude PROMPT [--model M] [--cwd DIR] [--id ID] [--stall S] [--timeout S] [--wait] [options] [-- CLAUDE_ARGS...]",
                "start a headless `claude -p` run (--wait prints its result)",
                "Starts `claude -p PROMPT --output-format stream-json` under the daemon and prints its process id. With --wait, waits for the run and prints its final text; the exit code is then 0 when the run succeeded and 1 when it failed (the reason on stderr).",

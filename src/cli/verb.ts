@@ -14,6 +14,8 @@ export interface StartOptions {
   maxLineBytes?: number;
   maxRunning?: number;
   maxPids?: number;
+  keepEnded?: number;
+  keepEndedForS?: number;
   logToStderr?: boolean;
   moduleMemoryMb?: number;
 }

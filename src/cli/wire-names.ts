@@ -14,6 +14,7 @@ export const VERB_OF_COMMAND: Readonly<Record<string, string>> = {
   wait_process: 'wait',
   kill_process: 'kill',
   remove_process: 'rm',
+  clean: 'clean',
   spawn_claude: 'claude',
   claude_result: 'result',
   load_module: 'load',

@@ -43,4 +43,9 @@ export abstract class ProcessMethods extends CoreMethods {
   removeProcess(processId: string, opts?: RequestOptions & { cascade?: boolean }): Promise<ResultOf<'remove_process'>> {
     return this.request('remove_process', { process_id: processId, ...(opts?.cascade === true ? { cascade: true } : {}) }, opts);
   }
+
+  /** Removes ended records (all, or by status, group, age) and their files; never live ones. */
+  clean(params: ParamsIn<'clean'> = {}, opts?: RequestOptions): Promise<ResultOf<'clean'>> {
+    return this.request('clean', params, opts);
+  }
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { resolveHome, resolveModulesDir, resolveSocketPath } from '../protocol/paths.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../protocol/framing.js';
 import { DEFAULT_MAX_PIDS } from './supervisor/pids-limit.js';
+import { DEFAULT_KEEP_ENDED, DEFAULT_KEEP_ENDED_FOR_S } from './supervisor/retention.js';
 import { keeperFromEnv, type KeeperInfo } from './keeper.js';
 
 /**
@@ -44,6 +45,10 @@ export interface DaemonConfig {
   maxRunning: number;
   /** Most processes/threads in one child's tree (a fork bomb stops there); see supervisor/pids-limit.ts. */
   maxPids: number;
+  /** Most ended records kept, oldest removed first (`--keep-ended`); 0 = no limit. */
+  keepEnded: number;
+  /** Ended records older than this many seconds are removed (`--keep-ended-for`); 0 = no limit. */
+  keepEndedForS: number;
   /** Log to stderr as well as the log file (foreground mode). */
   logToStderr: boolean;
   /** daemon.log is rotated once it would pass this many bytes. */
@@ -64,6 +69,8 @@ export interface DaemonOptions {
   maxLineBytes?: number;
   maxRunning?: number;
   maxPids?: number;
+  keepEnded?: number;
+  keepEndedForS?: number;
   logToStderr?: boolean;
   moduleMemoryMb?: number;
 }
@@ -80,6 +87,8 @@ export function resolveConfig(opts: DaemonOptions, env: NodeJS.ProcessEnv = proc
     maxInFlightPerConnection: 1024,
     maxRunning: opts.maxRunning ?? Infinity,
     maxPids: opts.maxPids ?? DEFAULT_MAX_PIDS,
+    keepEnded: opts.keepEnded ?? DEFAULT_KEEP_ENDED,
+    keepEndedForS: opts.keepEndedForS ?? DEFAULT_KEEP_ENDED_FOR_S,
     logToStderr: opts.logToStderr ?? true,
     logMaxBytes: positiveIntEnv(env, LOG_MAX_BYTES_ENV) ?? 10 * 1024 * 1024,
     logFiles: positiveIntEnv(env, LOG_FILES_ENV) ?? 3,

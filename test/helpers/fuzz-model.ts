@@ -55,7 +55,15 @@ const COMMANDS: Record<string, { fields: Record<string, Check>; required?: strin
     fields: { cmd: listOf(str, 1), process_id: processId, cwd: nonEmpty, env: recordOf(str), stdin: str, timeout_s: positive, name: (v) => typeof v === 'string' && chars(v) <= 200, ...LINEAGE },
     required: ['cmd'],
   },
-  list_processes: { fields: { status: oneOf('queued', 'running', 'exited', 'killed', 'failed', 'lost'), parent: processId } },
+  list_processes: {
+    fields: {
+      status: oneOf('queued', 'running', 'exited', 'killed', 'failed', 'lost'),
+      limit: (v) => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 100_000,
+      // Opaque to clients; what the daemon hands out (and so accepts) is a number of up to 15 digits.
+      cursor: (v) => typeof v === 'string' && /^[0-9]{1,15}$/.test(v),
+    },
+  },
+  clean: { fields: { status: listOf(oneOf('exited', 'killed', 'failed', 'lost'), 1), group: nonEmpty, older_than_s: nonNegative } },
   process_info: { fields: { process_id: processId }, required: ['process_id'] },
   read_output: {
     fields: {
@@ -112,6 +120,7 @@ export const EXAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
   shutdown: {},
   spawn_process: { cmd: ['true'] },
   list_processes: {},
+  clean: { status: ['exited'] },
   process_info: { process_id: 'a' },
   read_output: { process_id: 'a' },
   kill_process: { process_id: 'a' },
@@ -145,7 +154,11 @@ export const EDGES: Readonly<Record<string, readonly unknown[]>> = {
   env: [{}, { a: 'b' }, { a: 1 }, [], null],
   stream: ['stdout', 'stderr', 'stdin'],
   encoding: ['utf8', 'base64', 'hex'],
-  status: ['running', 'lost', 'bogus'],
+  status: ['running', 'lost', 'bogus', ['exited'], ['running'], [], ['lost', 'killed']],
+  limit: [1, 0, 100_000, 100_001, 1.5, '5'],
+  cursor: ['0', '123', '', 'abc', '1'.repeat(15), '1'.repeat(16), 5],
+  group: ['', 'g', 5],
+  older_than_s: [0, -1, 0.5, '1'],
   session_id: ['00000000-0000-0000-0000-000000000000', 'zzzzzzzz-0000-0000-0000-000000000000', '0000'],
   max_turns: [1, 0, 1.5],
   prompt: ['', 'hi', 5],

@@ -9,12 +9,13 @@ import { findKeeper, stopKeeperAndDaemon } from '../keeper-binary.js';
 import { printJson } from '../output.js';
 import { UsageError, type StartOptions, type Verb, type VerbContext } from '../verb.js';
 import { checkoutRoot, staleInput } from '../freshness.js';
+import { parseDuration } from '../duration.js';
 
 const READY_TIMEOUT_MS = 15_000;
 
 /** `start`: runs the daemon in this process, or with --detach in the background until it answers. */
 export const verb: Verb = {
-  usage: 'start [--socket PATH] [--home DIR] [--modules-dir DIR] [--max-running N] [--max-pids N] [--max-line-bytes N] [--detach [--no-keeper]]',
+  usage: 'start [--socket PATH] [--home DIR] [--modules-dir DIR] [--max-running N] [--max-pids N] [--max-line-bytes N] [--keep-ended N] [--keep-ended-for DURATION] [--detach [--no-keeper]]',
   description: 'Starts the daemon. In the foreground it logs to stderr and to daemon.log in its state directory; --detach returns once the daemon answers ping and prints its pid and socket, and leaves it to a keeper that starts it again if it dies (only `shutdown` stops both).',
   help: [
     '  --socket PATH       socket path (else $CLAUDE_DAEMON_SOCKET, else /tmp/claude_daemon.sock)',
@@ -23,6 +24,8 @@ export const verb: Verb = {
     '  --max-running N     run at most N processes at once; more are queued (default: no limit)',
     '  --max-pids N        at most N processes/threads in each child\'s tree, e.g. a fork bomb (default 4096; a pids cgroup per child where writable, see `ping`)',
     '  --max-line-bytes N  longest request line accepted (default 1048576)',
+    '  --keep-ended N      keep at most N ended records, removing the oldest (default 10000; 0 = no limit)',
+    '  --keep-ended-for DURATION  remove ended records older than this, e.g. 12h, 7d (default 7d; 0 = no limit)',
     '  --module-memory-mb N  memory cap of each module version in MB (default 256)',
     '  --detach            run in the background, kept by a small keeper process (claude-daemon-wrap --keep) that',
     '                      starts a new daemon within a second if it dies (SIGKILL, OOM, crash, `pkill node`);',
@@ -35,6 +38,8 @@ export const verb: Verb = {
     'max-running': { type: 'string' },
     'max-pids': { type: 'string' },
     'max-line-bytes': { type: 'string' },
+    'keep-ended': { type: 'string' },
+    'keep-ended-for': { type: 'string' },
     'module-memory-mb': { type: 'string' },
     detach: { type: 'boolean' },
     'no-keeper': { type: 'boolean' },
@@ -82,6 +87,18 @@ function startOptions(ctx: VerbContext): StartOptions {
   if (maxLine !== undefined) opts.maxLineBytes = maxLine;
   const moduleMemory = positiveInt(ctx.values['module-memory-mb'], '--module-memory-mb');
   if (moduleMemory !== undefined) opts.moduleMemoryMb = moduleMemory;
+  const keep = ctx.values['keep-ended'];
+  if (keep !== undefined) {
+    const n = Number(keep);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--keep-ended takes a whole number (0 = no limit), not '${String(keep)}'`);
+    opts.keepEnded = n;
+  }
+  const keepFor = ctx.values['keep-ended-for'];
+  if (keepFor !== undefined) {
+    const s = parseDuration(String(keepFor));
+    if (s === undefined) throw new UsageError(`--keep-ended-for takes a duration such as 90s, 30m, 12h or 7d (0 = no limit), not '${String(keepFor)}'`);
+    opts.keepEndedForS = s;
+  }
   return opts;
 }
 

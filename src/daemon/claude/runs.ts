@@ -15,6 +15,7 @@ import { explainEnd } from './failure.js';
 import { FileFollower, readFileSync } from './follow.js';
 import { addCostTotal, claudeLadder } from './ladder.js';
 import { SessionLocks, sessionOfArgv } from './sessions.js';
+import { slimClaudeResult } from './slim.js';
 import { emptyClaudeInfo, StreamTracker } from './tracker.js';
 
 /** Disk writes of a running run's `claude` object, at most this often (besides state changes). */
@@ -56,6 +57,7 @@ export class ClaudeRuns {
     // Kills without an explicit signal stop a claude run the claude way; others keep the default.
     sup.addKillPlanner((entry, req) => (req.signal === undefined && this.isClaude(entry.record) ? claudeLadder(req) : undefined));
     sup.addTotals(addCostTotal);
+    sup.addSlimmer(slimClaudeResult);
     // Records the supervisor restored (and may have started or ended) before we subscribed.
     for (const rec of sup.list().processes) {
       if (!this.isClaude(rec)) continue;

@@ -24,7 +24,7 @@ export const ping: Handler<'ping'> = (params, { services }) => {
   };
   if (params.gc === true) collectGarbage();
   if (params.stats !== true && params.gc !== true) return base;
-  return { ...base, memory: memoryStats(), gc: params.gc === true };
+  return { ...base, memory: memoryStats(), gc: params.gc === true, records: services.processes.recordStats() };
 };
 
 /** The keeper as the wire shows it: null when none started this daemon or it no longer runs. */

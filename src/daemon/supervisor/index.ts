@@ -14,7 +14,7 @@ import { recoverOrphan } from './recover.js';
 import { loadAll, trashDir } from './store.js';
 import { isSafeId, ProcessSupervisor } from './supervisor.js';
 
-export { ProcessSupervisor, type SpawnSpec, type SupervisorEvents, type TotalsContributor } from './supervisor.js';
+export { ProcessSupervisor, type RecordSlimmer, type SpawnSpec, type SupervisorEvents, type TotalsContributor } from './supervisor.js';
 export type { KillPlanner, KillRequest, KillStep } from './kill.js';
 export type { Entry } from './entry.js';
 
@@ -31,7 +31,8 @@ export async function createSupervisor(config: DaemonConfig, log: Logger, opts: 
   if (wrapper === undefined) log.warn('process wrapper claude-daemon-wrap not found: spawns will fail; rebuild with `node scripts/build.mjs` (needs a C compiler)');
   const pidsLimit = detectPidsLimit(config.maxPids, root, log);
   log.info(`children are limited to ${pidsLimit.max} processes/threads each (${pidsLimit.mechanism})`);
-  const sup = new ProcessSupervisor({ root, wrapper, maxRunning: config.maxRunning, pidsLimit, log });
+  const retention = { maxCount: config.keepEnded, maxAgeMs: config.keepEndedForS * 1000 };
+  const sup = new ProcessSupervisor({ root, wrapper, maxRunning: config.maxRunning, pidsLimit, log, retention });
   const t0 = Date.now();
   // What a removal moved aside but did not get to delete before the previous daemon died.
   fs.rmSync(trashDir(root), { recursive: true, force: true });
@@ -46,6 +47,12 @@ export async function createSupervisor(config: DaemonConfig, log: Logger, opts: 
     if (s) stored.push(s);
   }
   await Promise.all(stored.map((s) => sup.restore(s)));
+  // Retention at start: what is over the count or the age goes before the daemon serves.
+  const before = sup.recordCount;
+  sup.indexEnded();
+  await sup.retentionSettled();
+  const expired = before - sup.recordCount;
+  if (expired > 0) log.info(`retention removed ${expired} ended records (keeping at most ${config.keepEnded || 'any number of'} ended records, none older than ${config.keepEndedForS > 0 ? `${config.keepEndedForS} s` : 'any age'})`);
   sweepCgroups(pidsLimit, new Set(sup.list('running').processes.map((p) => p.process_id)));
   // The daemon opens the queue only once it serves: a daemon that fails to start runs nothing.
   if (opts.deferQueue !== true) sup.openQueue();

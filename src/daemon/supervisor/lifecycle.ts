@@ -18,6 +18,8 @@ import { LineageIndex } from './lineage.js';
 import { releaseCgroup, wrapperLimitArgs, type PidsLimit } from './pids-limit.js';
 import { isAlive, liveness, wrapperFor } from './proc.js';
 import { RecordWriter } from './persist.js';
+import { Settler } from './settle.js';
+import { DEFAULT_KEEP_ENDED, DEFAULT_KEEP_ENDED_FOR_S, EndedIndex, type Retention } from './retention.js';
 import { currentBootId, earlierBoot } from '../state/boot.js';
 import { signalName } from './signals.js';
 import { ProcessDir, readExit, readExitChecked, readStarted, sizeOf, type ExitFile, type StoredProcess } from './store.js';
@@ -32,6 +34,8 @@ export interface SupervisorOptions {
   log: Logger;
   /** How often re-adopted processes (no longer our children) are checked. */
   pollMs?: number;
+  /** Which ended records are kept (retention.ts); default 10,000 and 7 days. */
+  retention?: Retention;
 }
 
 /**
@@ -65,12 +69,24 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   private drainTimer: NodeJS.Timeout | undefined;
   /** Who holds which idempotency key, and each record's children (lineage.ts). */
   readonly lineage = new LineageIndex((id) => this.entries.has(id));
+  /** Ended records in order of end, and the retention limits over them (retention.ts). */
+  protected readonly endedIndex: EndedIndex;
+  /** Makes ended records cheap in memory once they are settled (settle.ts). */
+  protected readonly settler: Settler;
 
   constructor(protected readonly opts: SupervisorOptions) {
     super();
     this.on('removed', (id) => this.lineage.forget(id));
-    this.writer = new RecordWriter((e) => this.entries.get(e.record.process_id) === e, opts.log);
+    this.writer = new RecordWriter((e) => this.entries.get(e.id) === e, opts.log);
+    this.endedIndex = new EndedIndex(opts.retention ?? { maxCount: DEFAULT_KEEP_ENDED, maxAgeMs: DEFAULT_KEEP_ENDED_FOR_S * 1000 }, (id) => this.expire(id));
+    this.settler = new Settler((e) => this.settle(e));
   }
+
+  /** Removes a record the retention limits expired; false when it cannot go now. */
+  protected abstract expire(id: string): boolean;
+
+  /** Settles `e` if it may be now (settle.ts). */
+  protected abstract settle(e: Entry): 'done' | 'later' | 'never';
 
   /** Ends a process with its ladder; implemented by the public supervisor (timeouts use it). */
   protected abstract killEntry(e: Entry, req: KillRequest): Promise<ProcessRecord>;
@@ -95,6 +111,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
         e.lingering = true;
         this.adopt(e, 'wrapper');
       }
+      this.settler.soon(e);
       return;
     }
     this.running++;
@@ -329,6 +346,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     releaseCgroup(this.opts.pidsLimit, e.record.process_id);
     this.persist(e);
     e.notifyTreeEnded();
+    this.settler.soon(e);
   }
 
   protected finish(e: Entry, o: Outcome): void {
@@ -358,7 +376,11 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     // end, or lingers: treeGone retries); only when it died early is it left to us.
     if (!e.lingering && o.inExitFile !== true) releaseCgroup(this.opts.pidsLimit, rec.process_id);
     e.notifyEnded();
-    if (!e.discarded) this.emit('ended', rec);
+    if (!e.discarded) {
+      this.emit('ended', rec);
+      this.endedIndex.add(e.id, o.ended_at_ms);
+      this.settler.soon(e);
+    }
     this.drainQueue();
   }
 
@@ -384,6 +406,8 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     }
     if (this.entries.get(e.record.process_id) !== e) return;
     this.writer.write(e);
+    // An ended record written again (unslimmed first, entry.ts) is settled again later.
+    if (e.ended && !e.settled) this.settler.soon(e);
   }
 
   /**
@@ -477,6 +501,11 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
     rec.duration_ms = Date.now() - Date.parse(rec.started_at);
     return rec;
+  }
+
+  /** The record for a reply: view(e), or for a slim record the whole one from disk (entry.ts). */
+  protected reply(e: Entry): ProcessRecord {
+    return e.slim === undefined ? this.view(e) : e.replyRecord();
   }
 
   protected entry(id: string): Entry {

@@ -25,10 +25,11 @@ export class RecordWriter {
 
   /** Writes `e`'s record now; when that fails, keeps it to retry and returns false. */
   write(e: Entry): boolean {
+    e.unslim();
     try {
       writeStored(e.pd, e.stored);
     } catch (err) {
-      if (!this.dirty.has(e)) this.log.error(`cannot write the record of process ${e.record.process_id} (kept in memory, retried every ${RETRY_MS / 1000} s)`, (err as Error).message);
+      if (!this.dirty.has(e)) this.log.error(`cannot write the record of process ${e.id} (kept in memory, retried every ${RETRY_MS / 1000} s)`, (err as Error).message);
       this.dirty.set(e, (this.dirty.get(e) ?? 0) + 1);
       this.timer ??= setInterval(() => this.retry(), RETRY_MS).unref();
       return false;
@@ -39,8 +40,14 @@ export class RecordWriter {
 
   /** Writes `e`'s record now or throws the file system's error (nothing is kept to retry). */
   writeOrThrow(e: Entry): void {
+    e.unslim();
     writeStored(e.pd, e.stored);
     this.landed(e);
+  }
+
+  /** True while `e`'s record waits to reach disk. */
+  has(e: Entry): boolean {
+    return this.dirty.has(e);
   }
 
   /** Records waiting to reach disk. */
@@ -67,6 +74,6 @@ export class RecordWriter {
     const attempts = this.dirty.get(e);
     if (attempts === undefined) return;
     this.dirty.delete(e);
-    this.log.info(`the record of process ${e.record.process_id} is on disk again (after ${attempts} failed attempts)`);
+    this.log.info(`the record of process ${e.id} is on disk again (after ${attempts} failed attempts)`);
   }
 }

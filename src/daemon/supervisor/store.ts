@@ -210,3 +210,20 @@ export function sizeOf(file: string): number {
     return 0;
   }
 }
+
+/**
+ * Reads record.json back (a slim record, entry.ts), or undefined when it cannot be read or
+ * is not a valid record of `id` (the caller then falls back to what it kept in memory).
+ */
+export function readStoredText(pd: ProcessDir, id: string): StoredProcess | undefined {
+  try {
+    const text = readStateFile(pd.record, RECORD_CAP_BYTES);
+    if (text === undefined) return undefined;
+    // Validated when it was loaded or written by this daemon; checked only for being this record
+    // (a full schema check per record made a list of 1,000 such records take 200 ms).
+    const v = JSON.parse(text) as StoredProcess | null;
+    return v !== null && typeof v === 'object' && v.record?.process_id === id && typeof v.record.status === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -6,16 +6,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ListProcessesResult, ProcessRecord, ProcessStatus, RemoveProcessResult, SpawnResult, WaitResult } from '../../protocol/schemas/processes.js';
+import type { CleanResult, ListProcessesResult, ProcessRecord, ProcessStatus, RemoveProcessResult, SpawnResult, WaitResult } from '../../protocol/schemas/processes.js';
 import { CommandError } from '../command-error.js';
 import { ioCommandError } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { ShutdownOptions } from '../services.js';
-import { Entry } from './entry.js';
+import { Entry, type SlimRestorer } from './entry.js';
 import { defaultLadder, runLadder, runTreeLadder, type KillPlanner, type KillRequest } from './kill.js';
 import { DEFAULT_DESCENDANTS_GRACE_S, Lifecycle } from './lifecycle.js';
 import { foreignDirReason } from '../state/files.js';
 import { killCgroup, releaseCgroup, type PidsLimit } from './pids-limit.js';
+import { readStat } from './proc.js';
 import { ProcessDir, trashDir, type StoredProcess } from './store.js';
 
 export type { SupervisorEvents, SupervisorOptions } from './lifecycle.js';
@@ -44,10 +45,21 @@ export interface SpawnSpec {
 /** Adds figures to `list_processes` totals (the claude domain sums `total_cost_usd`). */
 export type TotalsContributor = (records: readonly ProcessRecord[], totals: Record<string, number>) => void;
 
+/**
+ * Cuts bulky parts of a settled ended record in memory, parts that record.json holds (the claude
+ * domain cuts a long `result`); returns how to put them back, or undefined when it cut nothing.
+ * Replies to a slim record read record.json back, so they stay exactly the same; the in-memory one
+ * must keep whatever the daemon itself reads (status, costs, group...).
+ */
+export type RecordSlimmer = (rec: ProcessRecord) => SlimRestorer | undefined;
+
 /** See the file comment; one per daemon. */
 export class ProcessSupervisor extends Lifecycle {
   private readonly planners: KillPlanner[] = [];
   private readonly totalsContributors: TotalsContributor[] = [];
+  private readonly slimmers: RecordSlimmer[] = [];
+  /** Removals the retention limits started, not yet finished. */
+  private readonly expiring = new Set<Promise<void>>();
 
   private readonly inflight = new Map<string, Promise<unknown>>();
 
@@ -84,7 +96,7 @@ export class ProcessSupervisor extends Lifecycle {
       // The index, not the record, says who holds the key (a compacted record need not keep it).
       const e = this.lineage.holder(key) === id ? this.entries.get(id) : undefined;
       if (e === undefined) return retry();
-      return { ...this.view(e), deduplicated: true };
+      return { ...this.reply(e), deduplicated: true };
     };
     return settle();
   }
@@ -143,13 +155,13 @@ export class ProcessSupervisor extends Lifecycle {
 
   /** The record of `id`, or PROCESS_NOT_FOUND. */
   get(id: string): ProcessRecord {
-    return this.view(this.entry(id));
+    return this.reply(this.entry(id));
   }
 
   /** The record of `id`, or undefined. */
   find(id: string): ProcessRecord | undefined {
     const e = this.entries.get(id);
-    return e && this.view(e);
+    return e && this.reply(e);
   }
 
   /** Where a process's captured stream lives (it may not exist yet while queued). */
@@ -157,17 +169,123 @@ export class ProcessSupervisor extends Lifecycle {
     return this.entry(id).pd.output(stream);
   }
 
-  /** Records (optionally of one status) and counts by status over all records. */
-  list(status?: ProcessStatus): ListProcessesResult {
+  /**
+   * Records (optionally of one status) oldest first, and counts by status over all records. With
+   * `page`: at most `limit` records after `cursor` (a creation sequence number; new records always
+   * come later, so paging visits every record that exists throughout exactly once), and
+   * `next_cursor`.
+   */
+  list(status?: ProcessStatus, page?: { limit?: number | undefined; cursor?: string | undefined }, parent?: string): ListProcessesResult {
     const all: ProcessRecord[] = [];
+    const out: ProcessRecord[] = [];
     const totals: Record<string, number> = { queued: 0, running: 0, exited: 0, killed: 0, failed: 0, lost: 0 };
+    const after = page?.cursor === undefined ? -1 : Number(page.cursor);
+    const limit = page?.limit ?? Infinity;
+    let more = false;
+    let last = after;
     for (const e of this.entries.values()) {
       const r = this.view(e);
       all.push(r);
       totals[r.status] = (totals[r.status] ?? 0) + 1;
+      if ((after >= 0 && e.seq <= after) || (status !== undefined && r.status !== status) || (parent !== undefined && r.parent !== parent)) continue;
+      if (out.length >= limit) {
+        more = true;
+        continue;
+      }
+      out.push(e.slim === undefined ? r : e.replyRecord());
+      last = e.seq;
     }
     for (const c of this.totalsContributors) c(all, totals);
-    return { processes: status === undefined ? all : all.filter((r) => r.status === status), totals };
+    const result: ListProcessesResult = { processes: out, totals };
+    if (page !== undefined) result.next_cursor = more ? String(last) : null;
+    return result;
+  }
+
+  /**
+   * `clean`: removes ended records (never queued or running ones, nor one whose leftover processes
+   * still run), optionally only those of the given statuses, group, or ended at least
+   * `olderThanS` seconds ago. Resolves with the ids removed, oldest end first.
+   */
+  async clean(f: { status?: ProcessStatus[] | undefined; group?: string | undefined; older_than_s?: number | undefined }): Promise<CleanResult> {
+    const cutoff = f.older_than_s === undefined ? Infinity : Date.now() - f.older_than_s * 1000;
+    const ids: string[] = [];
+    for (const [id, at] of this.endedIndex.entries()) {
+      const e = this.entries.get(id);
+      if (e === undefined || !e.ended || e.lingering || at > cutoff) continue;
+      if (f.status !== undefined && !f.status.includes(e.record.status)) continue;
+      if (f.group !== undefined && (e.record.group ?? 'default') !== f.group) continue;
+      ids.push(id);
+    }
+    const removed = new Set<string>();
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        // Removed meanwhile (remove_process, retention): not counted here.
+        if (this.entries.has(id)) await this.remove(id).then(() => removed.add(id), () => undefined);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, ids.length) }, lane));
+    const processIds = ids.filter((id) => removed.has(id));
+    return { removed: processIds.length, process_ids: processIds };
+  }
+
+  /**
+   * Records held, how many have ended and been settled (settle.ts), and how many of those are slim
+   * (bulky parts read back from disk) (`ping {stats}`; O(n), asked for rarely).
+   */
+  recordStats(): { total: number; settled: number; slim: number } {
+    let settled = 0;
+    let slim = 0;
+    for (const e of this.entries.values()) {
+      if (e.settled) settled++;
+      if (e.slim !== undefined) slim++;
+    }
+    return { total: this.entries.size, settled, slim };
+  }
+
+  /** How many records the daemon holds (every status). */
+  get recordCount(): number {
+    return this.entries.size;
+  }
+
+  /** Settles every ended record that can be now (tests and benches; normally a second after each end). */
+  settleNow(): void {
+    this.settler.run();
+  }
+
+  protected expire(id: string): boolean {
+    const e = this.entries.get(id);
+    if (e === undefined) return true;
+    if (!e.ended || e.lingering) return false;
+    const p = this.remove(id).then(
+      () => undefined,
+      (err: unknown) => this.opts.log.warn(`retention: cannot remove process ${id}: ${(err as Error).message}`),
+    );
+    this.expiring.add(p);
+    void p.finally(() => this.expiring.delete(p));
+    return true;
+  }
+
+  /** Resolves once the removals the retention limits started have finished (at start). */
+  async retentionSettled(): Promise<void> {
+    while (this.expiring.size > 0) await Promise.all([...this.expiring]);
+  }
+
+  protected settle(e: Entry): 'done' | 'later' | 'never' {
+    if (this.entries.get(e.id) !== e || e.discarded || e.settled || !e.ended || e.lingering) return 'never';
+    if (e.dirty || e.starting !== undefined || this.writer.has(e)) return 'later';
+    // A kill's survivor sweep (kill.ts) may still hold live pids; the table goes once they are gone.
+    e.releaseSignalled((pid, start) => readStat(pid)?.start !== start);
+    for (const s of this.slimmers) {
+      const restore = s(e.record);
+      if (restore !== undefined) {
+        e.slim = restore;
+        break;
+      }
+    }
+    e.settled = true;
+    return 'done';
   }
 
   /**
@@ -185,7 +303,7 @@ export class ProcessSupervisor extends Lifecycle {
     if (e.ended) {
       // The command has ended; what it left behind (if anything) gets the ladder now.
       if (e.lingering) await runTreeLadder(e, defaultLadder(req));
-      return this.view(e);
+      return this.reply(e);
     }
     if (e.record.status === 'queued') {
       this.queue.splice(this.queue.indexOf(e), 1);
@@ -208,7 +326,7 @@ export class ProcessSupervisor extends Lifecycle {
   async wait(id: string, timeoutS?: number, signal?: AbortSignal): Promise<WaitResult> {
     const e = this.entry(id);
     const done = await e.waitEnd(timeoutS === undefined ? Infinity : timeoutS * 1000, signal);
-    return done ? this.view(e) : { ...this.view(e), timed_out: true };
+    return done ? this.reply(e) : { ...this.view(e), timed_out: true };
   }
 
   /** Forgets an ended process and deletes its directory; PROCESS_RUNNING while it may still run. */
@@ -234,6 +352,8 @@ export class ProcessSupervisor extends Lifecycle {
     releaseCgroup(this.opts.pidsLimit, id);
     // Only now: until its directory is gone, the id stays taken (a new spawn must not reuse it).
     this.entries.delete(id);
+    this.endedIndex.delete(id);
+    this.settler.drop(e);
     // Retries: a wrapper still retrying its exit file (disk was full) may add a file meanwhile.
     await fs.promises.rm(trash, { recursive: true, force: true, maxRetries: 5 });
     this.emit('removed', id);
@@ -247,6 +367,7 @@ export class ProcessSupervisor extends Lifecycle {
   updateClaude(id: string, claude: Record<string, unknown>): void {
     const e = this.entries.get(id);
     if (e === undefined) return;
+    e.unslim();
     e.record.claude = claude;
     this.persistSoon(e);
   }
@@ -254,6 +375,11 @@ export class ProcessSupervisor extends Lifecycle {
   /** Registers a kill planner; earlier registrations are asked first. */
   addKillPlanner(planner: KillPlanner): void {
     this.planners.push(planner);
+  }
+
+  /** Registers a slimmer for settled ended records (only one cuts a given record: the first that does). */
+  addSlimmer(slimmer: RecordSlimmer): void {
+    this.slimmers.push(slimmer);
   }
 
   /** Registers a contributor to `list_processes` totals. */
@@ -295,6 +421,19 @@ export class ProcessSupervisor extends Lifecycle {
     // A last attempt at records the disk refused; what still fails is logged (the previous version stays).
     this.writer.retry();
     this.writer.stop();
+    this.endedIndex.stop();
+    this.settler.stop();
+  }
+
+  /** At start, once every record is restored: indexes the ended ones and applies the retention limits. */
+  indexEnded(): void {
+    const ended: { id: string; endedMs: number }[] = [];
+    for (const e of this.entries.values()) {
+      if (!e.ended) continue;
+      const at = Date.parse(e.record.ended_at ?? '');
+      ended.push({ id: e.id, endedMs: Number.isNaN(at) ? Date.now() : at });
+    }
+    this.endedIndex.reset(ended);
   }
 }
 

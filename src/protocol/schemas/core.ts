@@ -53,6 +53,11 @@ export interface PingResult {
   memory?: MemoryStats;
   /** True when a full GC ran before `memory` was measured. */
   gc?: boolean;
+  /**
+   * With `stats`/`gc`: records held; how many ended ones are settled (their live-time tables
+   * dropped); how many of those are slim (a long claude result held on disk only, read back).
+   */
+  records?: { total: number; settled: number; slim: number };
 }
 
 /** `kill_processes: true` kills every running child before exiting; by default they keep running. */

@@ -75,11 +75,29 @@ export const SpawnProcessParams = z.object({
   path: ['descendants_grace_s'],
 });
 
-/** `list_processes`: every record, or those of one status. */
+/** Most records one `list_processes` page may ask for. */
+export const MAX_LIST_LIMIT = 100_000;
+
+/**
+ * `list_processes`: every record, or those of one status; with `limit`, one page of them, and the
+ * next page from the reply's `next_cursor` (an opaque string: today a creation sequence number).
+ */
 export const ListProcessesParams = z.object({
   status: z.enum(PROCESS_STATUSES).optional(),
   /** Only the direct children of this process (lineage). */
   parent: ProcessId.optional(),
+  limit: z.number().int().min(1).max(MAX_LIST_LIMIT).optional(),
+  cursor: z.string().regex(/^[0-9]{1,15}$/, 'must be the `next_cursor` of an earlier list_processes reply').optional(),
+});
+
+/** Statuses `clean` may name: only ended records are ever cleaned. */
+const EndedStatus = z.enum(PROCESS_STATUSES).refine((s) => ENDED_STATUSES.has(s), 'must be an ended status (exited, killed, failed, lost): queued and running records are never cleaned');
+
+/** `clean`: removes ended records, all or those matching every filter given. */
+export const CleanParams = z.object({
+  status: z.array(EndedStatus).min(1, 'must name at least one status (or leave `status` out)').optional(),
+  group: z.string().min(1).optional(),
+  older_than_s: z.number().nonnegative().optional(),
 });
 
 /** Commands that name one process and nothing else. */
@@ -158,6 +176,8 @@ export interface ProcessRecord {
   parent?: string | null;
   /** The spawn's `idempotency_key`; null for none. Absent in old records. */
   idempotency_key?: string | null;
+  /** The scheduling group (absent means `"default"`); `clean {group}` filters on it. */
+  group?: string;
 }
 
 /** An ISO 8601 time as the daemon writes it (`Date.prototype.toISOString`). */
@@ -192,6 +212,7 @@ export const ProcessRecordSchema: z.ZodType<ProcessRecord> = z.looseObject({
   claude: z.record(z.string(), z.unknown()).optional(),
   parent: ProcessId.nullable().default(null),
   idempotency_key: LINEAGE_SPAWN_FIELDS.idempotency_key.unwrap().nullable().default(null),
+  group: z.string().optional(),
 });
 
 /** `spawn_process` / `spawn_claude`'s reply: the record, flagged when an idempotency key matched an existing one. */
@@ -207,6 +228,14 @@ export type WaitResult = ProcessRecord & { timed_out?: true };
 export interface ListProcessesResult {
   processes: ProcessRecord[];
   totals: Record<string, number>;
+  /** Only when the request gave `limit` or `cursor`: the next page's cursor, null on the last page. */
+  next_cursor?: string | null;
+}
+
+/** `clean`'s reply: how many records were removed, and their ids (oldest end first). */
+export interface CleanResult {
+  removed: number;
+  process_ids: string[];
 }
 
 /** `read_output`'s reply. */
@@ -235,6 +264,7 @@ export const PROCESS_SCHEMAS = {
   kill_process: KillProcessParams,
   wait_process: WaitProcessParams,
   remove_process: RemoveProcessParams,
+  clean: CleanParams,
 } as const;
 
 /** Results of this domain's commands, by command name. */
@@ -246,4 +276,5 @@ export interface ProcessResults {
   kill_process: KillResult;
   wait_process: WaitResult;
   remove_process: RemoveProcessResult;
+  clean: CleanResult;
 }

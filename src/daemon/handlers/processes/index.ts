@@ -1,4 +1,5 @@
 /** The processes commands' handlers (one file per command beside this one). */
+import { clean } from './clean.js';
 import { killProcess } from './kill-process.js';
 import { listProcesses } from './list-processes.js';
 import { processInfo } from './process-info.js';
@@ -16,4 +17,5 @@ export const PROCESS_HANDLERS = {
   kill_process: killProcess,
   wait_process: waitProcess,
   remove_process: removeProcess,
+  clean,
 };

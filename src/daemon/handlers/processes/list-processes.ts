@@ -1,8 +1,5 @@
 import type { Handler } from '../../registry.js';
 
-/** `list_processes`: every record (or one status, or the children of one `parent`) plus counts by status. */
-export const listProcesses: Handler<'list_processes'> = (params, { services }) => {
-  const r = services.processes.list(params.status);
-  if (params.parent !== undefined) r.processes = r.processes.filter((p) => p.parent === params.parent);
-  return r;
-};
+/** `list_processes`: every record (or one status, or the children of one `parent`, or one page) plus counts by status. */
+export const listProcesses: Handler<'list_processes'> = (params, { services }) =>
+  services.processes.list(params.status, params.limit === undefined && params.cursor === undefined ? undefined : { limit: params.limit, cursor: params.cursor }, params.parent);
