@@ -31,7 +31,7 @@ export async function createSupervisor(config: DaemonConfig, log: Logger, opts: 
   if (wrapper === undefined) log.warn('process wrapper claude-daemon-wrap not found: spawns will fail; rebuild with `node scripts/build.mjs` (needs a C compiler)');
   const pidsLimit = detectPidsLimit(config.maxPids, root, log);
   log.info(`children are limited to ${pidsLimit.max} processes/threads each (${pidsLimit.mechanism})`);
-  const sup = new ProcessSupervisor({ root, wrapper, maxRunning: config.maxRunning, pidsLimit, log });
+  const sup = new ProcessSupervisor({ root, wrapper, maxRunning: config.maxRunning, pidsLimit, log, home: config.home });
   const t0 = Date.now();
   // What a removal moved aside but did not get to delete before the previous daemon died.
   fs.rmSync(trashDir(root), { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { CommandError } from '../command-error.js';
 import { ioCommandError, isTransient } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { Logger } from '../log.js';
+import { GroupStore, Scheduler } from '../scheduler/index.js';
 import { Entry, type WatchMode } from './entry.js';
 import { leftovers, runTreeLadder, signalTree, type KillRequest } from './kill.js';
 import { launch, LaunchError, type ExitReport } from './launch.js';
@@ -31,6 +32,8 @@ export interface SupervisorOptions {
   log: Logger;
   /** How often re-adopted processes (no longer our children) are checked. */
   pollMs?: number;
+  /** The state directory (groups.json lives there); without it group settings live in memory only. */
+  home?: string;
 }
 
 /**
@@ -46,7 +49,8 @@ export interface SupervisorEvents {
 /** State and lifecycle shared by the public supervisor; see the file comment. */
 export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected readonly entries = new Map<string, Entry>();
-  protected readonly queue: Entry[] = [];
+  /** Decides when queued records start (src/daemon/scheduler). */
+  protected readonly sched: Scheduler<Entry>;
   protected readonly watched = new Set<Entry>();
   protected running = 0;
   protected seq = 0;
@@ -66,6 +70,14 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   constructor(protected readonly opts: SupervisorOptions) {
     super();
     this.writer = new RecordWriter((e) => this.entries.get(e.record.process_id) === e, opts.log);
+    const host = {
+      maxRunning: opts.maxRunning,
+      runningTotal: () => this.running,
+      lookup: (id: string) => this.entries.get(id),
+      skip: (e: Entry, reason: string) => this.finish(e, { status: 'skipped', exit_code: null, signal: null, ended_at_ms: Date.now(), reason }),
+      wake: () => this.drainQueue(),
+    };
+    this.sched = new Scheduler<Entry>(host, new GroupStore(opts.home, opts.log));
   }
 
   /** Ends a process with its ladder; implemented by the public supervisor (timeouts use it). */
@@ -81,7 +93,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     if ((stored.record as Partial<ProcessRecord>).descendants_grace_s === undefined) stored.record.descendants_grace_s = DEFAULT_DESCENDANTS_GRACE_S;
     stored.record.descendants ??= e.ended ? 0 : null;
     if (stored.record.status === 'queued') {
-      this.queue.push(e);
+      this.sched.restore(e);
       return;
     }
     if (stored.record.status !== 'running') {
@@ -93,6 +105,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       return;
     }
     this.running++;
+    this.sched.running(e, 1);
     if (stored.record.pid === null) {
       // The daemon died mid-launch: the wrapper may have started the command all the same.
       let st = await readStarted(e.pd);
@@ -110,10 +123,10 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       } else {
         // It never ran (no wrapper, nothing recorded): back in the queue, in its original place.
         this.running--;
+        this.sched.running(e, -1);
         stored.record.status = 'queued';
         stored.record.started_at = null;
-        const at = this.queue.findIndex((q) => q.stored.seq > stored.seq);
-        this.queue.splice(at < 0 ? this.queue.length : at, 0, e);
+        this.sched.restore(e); // the scheduler orders by seq: its original place
         this.persist(e);
         return;
       }
@@ -139,6 +152,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   /** Lets queued processes start from now on (the daemon serves), and starts those that fit. */
   openQueue(): void {
     this.queueOpen = true;
+    this.sched.open();
     this.drainQueue();
   }
 
@@ -149,11 +163,13 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
    * tried again every second.
    */
   drainQueue(): void {
-    while (this.queueOpen && !this.stopping && this.running < this.opts.maxRunning && this.queue.length > 0) {
-      const e = this.queue[0]!;
+    while (this.queueOpen && !this.stopping) {
+      const e = this.sched.next();
+      if (e === undefined) return;
       const rec = e.record;
       rec.status = 'running';
       rec.started_at = new Date().toISOString();
+      delete rec.held;
       try {
         this.writer.writeOrThrow(e);
       } catch (err) {
@@ -166,7 +182,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
         }, 1000).unref();
         return;
       }
-      this.queue.shift();
+      this.sched.take(e);
       this.start(e, true).catch((err: unknown) => {
         if (!(err instanceof CommandError)) this.opts.log.error(`starting queued process ${e.record.process_id}`, err);
       });
@@ -181,6 +197,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected async start(e: Entry, fromQueue = false): Promise<void> {
     const rec = e.record;
     this.running++;
+    this.sched.running(e, 1);
     rec.status = 'running';
     rec.started_at = new Date().toISOString();
     e.stored.boot_id = currentBootId();
@@ -328,10 +345,14 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected finish(e: Entry, o: Outcome): void {
     if (e.ended) return;
     const rec = e.record;
-    if (rec.status === 'running') this.running--;
+    if (rec.status === 'running') {
+      this.running--;
+      this.sched.running(e, -1);
+    }
     if (!e.lingering) this.watched.delete(e);
     if (e.timeoutTimer) clearTimeout(e.timeoutTimer);
     rec.status = o.status;
+    delete rec.held;
     rec.exit_code = o.exit_code;
     rec.signal = o.signal;
     rec.ended_at = new Date(o.ended_at_ms).toISOString();
@@ -353,6 +374,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     if (!e.lingering && o.inExitFile !== true) releaseCgroup(this.opts.pidsLimit, rec.process_id);
     e.notifyEnded();
     if (!e.discarded) this.emit('ended', rec);
+    this.sched.ended(e); // its dependants become ready, or are skipped
     this.drainQueue();
   }
 
@@ -417,9 +439,10 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   /** A queued process that could not start for want of descriptors or space: back to the queue head. */
   private requeue(e: Entry, err: Error): void {
     this.running--;
+    this.sched.running(e, -1);
     e.record.status = 'queued';
     e.record.started_at = null;
-    this.queue.unshift(e);
+    this.sched.add(e); // back in its place (priority, then arrival)
     this.persist(e);
     this.opts.log.warn(`queued process ${e.record.process_id} could not start (${err.message}); retrying in 1 s`);
     this.drainTimer ??= setTimeout(() => {
@@ -466,6 +489,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected view(e: Entry): ProcessRecord {
     const rec = e.record;
     if (e.lingering) rec.descendants = leftovers(e).length;
+    if (rec.status === 'queued') rec.held = this.sched.held(e);
     if (rec.status !== 'running' || rec.started_at === null) return rec;
     rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));

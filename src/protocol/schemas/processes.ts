@@ -3,15 +3,19 @@
  * the CLI and the claude-run observer share, so it is defined here, once, with no I/O.
  */
 import { z } from 'zod';
+import { ONE_START_TIME, oneStartTime, SCHEDULE_FIELDS, SCHEDULE_RECORD_FIELDS, type AfterCondition } from './scheduling.js';
 
-/** Statuses in lifecycle order; `lost` means the daemon cannot know how the process ended. */
-export const PROCESS_STATUSES = ['queued', 'running', 'exited', 'killed', 'failed', 'lost'] as const;
+/**
+ * Statuses in lifecycle order; `lost` means the daemon cannot know how the process ended; `skipped`
+ * means it never ran because a dependency (`after`) did not end as required.
+ */
+export const PROCESS_STATUSES = ['queued', 'running', 'exited', 'killed', 'failed', 'lost', 'skipped'] as const;
 
 /** One of PROCESS_STATUSES. */
 export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
 
 /** Statuses from which a process never moves again. */
-export const ENDED_STATUSES: ReadonlySet<ProcessStatus> = new Set(['exited', 'killed', 'failed', 'lost']);
+export const ENDED_STATUSES: ReadonlySet<ProcessStatus> = new Set(['exited', 'killed', 'failed', 'lost', 'skipped']);
 
 /**
  * Signals a client may name (Linux numbering is the daemon's business). Accepted as `SIGTERM`,
@@ -57,10 +61,11 @@ export const SpawnProcessParams = z.object({
   descendants_grace_s: z.number().nonnegative().max(86400).optional(),
   /** Keep such descendants (no timed end; kill_process and remove_process still end them). */
   keep_descendants: z.boolean().optional(),
+  ...SCHEDULE_FIELDS,
 }).refine((p) => !(p.keep_descendants === true && p.descendants_grace_s !== undefined), {
   message: 'give `keep_descendants` or `descendants_grace_s`, not both',
   path: ['descendants_grace_s'],
-});
+}).refine(oneStartTime, ONE_START_TIME);
 
 /** `list_processes`: every record, or those of one status. */
 export const ListProcessesParams = z.object({ status: z.enum(PROCESS_STATUSES).optional() });
@@ -132,6 +137,17 @@ export interface ProcessRecord {
   descendants: number | null;
   /** Present on `claude -p` stream-json runs; maintained by the claude observer. */
   claude?: Record<string, unknown>;
+  /** The scheduler's fields (absent on records from before it): the group ("default" when absent). */
+  group?: string;
+  /** Higher starts first within the group (0 when absent). */
+  priority?: number;
+  /** Process ids this one waits for, and what they must have done (`success`: exit code 0). */
+  after?: string[];
+  after_condition?: AfterCondition;
+  /** Not started before this time (ISO 8601), from `start_at` or `start_after_s`. */
+  start_at?: string;
+  /** While queued: why it has not started (waiting for X, not before T, group full...). */
+  held?: string | null;
 }
 
 /** An ISO 8601 time as the daemon writes it (`Date.prototype.toISOString`). */
@@ -164,6 +180,7 @@ export const ProcessRecordSchema: z.ZodType<ProcessRecord> = z.looseObject({
   descendants_grace_s: SpawnProcessParams.shape.descendants_grace_s.unwrap().nullable().default(DEFAULT_DESCENDANTS_GRACE_S),
   descendants: z.number().int().nonnegative().nullable().default(null),
   claude: z.record(z.string(), z.unknown()).optional(),
+  ...SCHEDULE_RECORD_FIELDS,
 });
 
 /** `wait_process`'s reply: the record, flagged when the wait ran out before the process ended. */
