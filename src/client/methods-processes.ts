@@ -39,4 +39,14 @@ export abstract class ProcessMethods extends CoreMethods {
   removeProcess(processId: string, opts?: RequestOptions): Promise<ResultOf<'remove_process'>> {
     return this.request('remove_process', { process_id: processId }, opts);
   }
+
+  /** Creates or changes a scheduling group (`parallel`, `paused`); resolves with its figures. */
+  groupSet(params: ParamsIn<'group_set'>, opts?: RequestOptions): Promise<ResultOf<'group_set'>> {
+    return this.request('group_set', params, opts);
+  }
+
+  /** Every group: limit, pause, running and queued counts, and why its queue is held. */
+  groupList(opts?: RequestOptions): Promise<ResultOf<'group_list'>> {
+    return this.request('group_list', {}, opts);
+  }
 }

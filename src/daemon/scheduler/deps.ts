@@ -11,12 +11,18 @@ export interface FinalOutcome {
   status: ProcessRecord['status'];
   exit_code: number | null;
   success: boolean;
+  /** For a skipped record: the dependency whose failure skipped it (the root of the chain). */
+  root?: string;
 }
 
 /** The final outcome of an ended record. */
 export function finalOutcome(rec: ProcessRecord): FinalOutcome {
   const verdictFailed = rec.claude !== undefined && rec.claude['is_error'] === true;
-  return { status: rec.status, exit_code: rec.exit_code, success: rec.status === 'exited' && rec.exit_code === 0 && !verdictFailed };
+  const o: FinalOutcome = { status: rec.status, exit_code: rec.exit_code, success: rec.status === 'exited' && rec.exit_code === 0 && !verdictFailed };
+  const m = rec.status === 'skipped' ? ROOT_OF.exec(rec.reason ?? '') : null;
+  const root = m === null ? undefined : m[2] ?? m[1];
+  if (root !== undefined) o.root = root;
+  return o;
 }
 
 /** True when `o` lets a dependant with `cond` go ahead. */
@@ -24,10 +30,17 @@ export function satisfies(o: FinalOutcome, cond: AfterCondition): boolean {
   return cond === 'ended' || o.success;
 }
 
-/** The `skipped` reason naming the dependency that failed and how. */
+/** Reads the root back out of a skip reason (both forms below). */
+const ROOT_OF = /^dependency (\S+) (?:was skipped \((\S+) did not succeed|did not succeed)/;
+
+/**
+ * The `skipped` reason: names the dependency that failed and how; for a chain, the dependency that
+ * was skipped and the one whose failure started it.
+ */
 export function skipReason(depId: string, o: FinalOutcome): string {
+  if (o.status === 'skipped') return `dependency ${depId} was skipped (${o.root ?? 'its dependency'} did not succeed); this never ran`;
   const how = o.status === 'exited' ? (o.exit_code === 0 ? 'exited 0 with a failure verdict' : `exited ${o.exit_code}`) : o.status;
-  return `dependency ${depId} did not succeed (${how}); after_condition is success, so this never ran`;
+  return `dependency ${depId} did not succeed (${how}); this never ran`;
 }
 
 /** "waiting for a, b, c and 4 more" for a record's pending dependencies. */
