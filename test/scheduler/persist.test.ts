@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startTestDaemon } from '../helpers/daemon.js';
-import { waitFor } from '../helpers/wait.js';
 import { fx } from '../processes/util.js';
 
 test('SIGKILL while a chain is queued: after restart the groups, holds and chain are intact and it completes in order, each run once', async () => {

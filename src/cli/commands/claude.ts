@@ -3,6 +3,7 @@ import { PERMISSION_MODES } from '../../protocol/claude-options.js';
 import { failureText } from '../claude-format.js';
 import { spawnParams } from '../claude-flags.js';
 import { printJson, type Output } from '../output.js';
+import { SCHEDULE_HELP, SCHEDULE_OPTIONS } from '../schedule-flags.js';
 import type { Verb } from '../verb.js';
 
 /** `claude "PROMPT"`: a claude run through the daemon, from a shell. */
@@ -30,6 +31,7 @@ export const verb: Verb = {
     '  --mcp-config C            MCP servers: a JSON file (relative paths are from here) or JSON text (repeatable)',
     '  --json-schema JSON        JSON Schema the final answer must follow (structured output)',
     '  --wait                    wait for the end and print the result text (the reason on stderr if it failed)',
+    ...SCHEDULE_HELP,
   ],
   options: {
     model: { type: 'string' },
@@ -51,6 +53,7 @@ export const verb: Verb = {
     'mcp-config': { type: 'string', multiple: true },
     'json-schema': { type: 'string' },
     wait: { type: 'boolean' },
+    ...SCHEDULE_OPTIONS,
   },
   positionals: true,
   async run(ctx) {

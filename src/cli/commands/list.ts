@@ -4,7 +4,7 @@ import { totalText } from '../claude-format.js';
 import { processTable } from '../process-format.js';
 import { UsageError, type Verb } from '../verb.js';
 
-const STATUSES = ['queued', 'running', 'exited', 'killed', 'failed', 'lost'];
+const STATUSES = ['queued', 'running', 'exited', 'killed', 'failed', 'lost', 'skipped'];
 
 /** `list`: every process at a glance. */
 export const verb: Verb = {

@@ -2,11 +2,12 @@ import path from 'node:path';
 import type { ParamsIn } from '../../protocol/commands.js';
 import { printJson } from '../output.js';
 import { commandText, numberFlag } from '../process-format.js';
+import { SCHEDULE_HELP, SCHEDULE_OPTIONS, scheduleParams } from '../schedule-flags.js';
 import { UsageError, type Verb } from '../verb.js';
 
 /** `spawn`: runs a command under the daemon; it keeps running when this CLI (or the daemon) exits. */
 export const verb: Verb = {
-  usage: 'spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] [--descendants-grace S | --keep-descendants] -- CMD [ARGS...]',
+  usage: 'spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] [--descendants-grace S | --keep-descendants] [--group G] [--priority N] [--after ID]... [--after-condition C] [--start-after S | --start-at TIME] -- CMD [ARGS...]',
   description: 'Starts CMD (no shell) under the daemon, in the current directory unless --cwd, and prints its id. Output goes to files in the state directory; read it with `logs`. With --max-running reached it is queued.',
   help: [
     '  --            ends the options: everything after it is the command (--socket goes before the verb or before --)',
@@ -18,6 +19,7 @@ export const verb: Verb = {
     '  --stdin TEXT  write TEXT to its stdin, then close it (default: /dev/null)',
     '  --descendants-grace S  processes CMD leaves behind get SIGTERM S seconds after it ends (default 5)',
     '  --keep-descendants     keep them instead (kill and rm still end them)',
+    ...SCHEDULE_HELP,
   ],
   positionals: true,
   options: {
@@ -29,10 +31,11 @@ export const verb: Verb = {
     stdin: { type: 'string' },
     'descendants-grace': { type: 'string' },
     'keep-descendants': { type: 'boolean' },
+    ...SCHEDULE_OPTIONS,
   },
   async run(ctx) {
     if (ctx.positionals.length === 0) throw new UsageError('give the command to run after --, e.g. `spawn -- sleep 10`');
-    const params: ParamsIn<'spawn_process'> = { cmd: ctx.positionals, cwd: path.resolve(typeof ctx.values['cwd'] === 'string' ? ctx.values['cwd'] : '.') };
+    const params: ParamsIn<'spawn_process'> = { cmd: ctx.positionals, cwd: path.resolve(typeof ctx.values['cwd'] === 'string' ? ctx.values['cwd'] : '.'), ...scheduleParams(ctx.values) };
     if (typeof ctx.values['id'] === 'string') params.process_id = ctx.values['id'];
     if (typeof ctx.values['name'] === 'string') params.name = ctx.values['name'];
     if (typeof ctx.values['stdin'] === 'string') params.stdin = ctx.values['stdin'];
@@ -53,7 +56,7 @@ export const verb: Verb = {
     }
     const r = await (await ctx.client()).spawnProcess(params);
     if (ctx.json) printJson(ctx.out, r);
-    else ctx.out.stdout(r.status === 'queued' ? `${r.process_id} queued: ${commandText(r.cmd, 80)}\n` : `${r.process_id} running (pid ${r.pid}): ${commandText(r.cmd, 80)}\n`);
+    else ctx.out.stdout(r.status === 'skipped' ? `${r.process_id} skipped: ${r.reason ?? ''}\n` : r.status === 'queued' ? `${r.process_id} queued${r.held ? ` (${r.held})` : ''}: ${commandText(r.cmd, 80)}\n` : `${r.process_id} running (pid ${r.pid}): ${commandText(r.cmd, 80)}\n`);
     return 0;
   },
 };
