@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ParamsIn } from '../../protocol/commands.js';
+import type { ProcessRecord } from '../../protocol/schemas/processes.js';
 import { printJson } from '../output.js';
 import { commandText, numberFlag } from '../process-format.js';
 import { SCHEDULE_HELP, SCHEDULE_OPTIONS, scheduleParams } from '../schedule-flags.js';
@@ -56,7 +57,13 @@ export const verb: Verb = {
     }
     const r = await (await ctx.client()).spawnProcess(params);
     if (ctx.json) printJson(ctx.out, r);
-    else ctx.out.stdout(r.status === 'skipped' ? `${r.process_id} skipped: ${r.reason ?? ''}\n` : r.status === 'queued' ? `${r.process_id} queued${r.held ? ` (${r.held})` : ''}: ${commandText(r.cmd, 80)}\n` : `${r.process_id} running (pid ${r.pid}): ${commandText(r.cmd, 80)}\n`);
+    else ctx.out.stdout(r.status === 'skipped' ? `${r.process_id} skipped: ${r.reason ?? ''}\n` : r.status === 'queued' ? `${r.process_id} queued${heldNote(r)}: ${commandText(r.cmd, 80)}\n` : `${r.process_id} running (pid ${r.pid}): ${commandText(r.cmd, 80)}\n`);
     return 0;
   },
 };
+
+/** ` (held reason)` for a record the scheduler holds for its own reasons (not only --max-running). */
+function heldNote(r: ProcessRecord): string {
+  const scheduled = r.after !== undefined || r.start_at !== undefined || (r.group ?? 'default') !== 'default';
+  return scheduled && r.held ? ` (${r.held})` : '';
+}
