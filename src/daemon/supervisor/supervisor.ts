@@ -127,13 +127,17 @@ export class ProcessSupervisor extends Lifecycle {
   list(status?: ProcessStatus): ListProcessesResult {
     const all: ProcessRecord[] = [];
     const totals: Record<string, number> = { queued: 0, running: 0, exited: 0, killed: 0, failed: 0, lost: 0 };
+    const shown: ProcessRecord[] = [];
     for (const e of this.entries.values()) {
-      const r = this.view(e);
+      const r = e.record;
       all.push(r);
       totals[r.status] = (totals[r.status] ?? 0) + 1;
+      // Live figures (sizes, held reason) only for the records served: a filtered list of a
+      // 10,000-record queue must not build 10,000 held reasons.
+      if (status === undefined || r.status === status) shown.push(this.view(e));
     }
     for (const c of this.totalsContributors) c(all, totals);
-    return { processes: status === undefined ? all : all.filter((r) => r.status === status), totals };
+    return { processes: shown, totals };
   }
 
   /**
