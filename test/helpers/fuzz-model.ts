@@ -41,15 +41,30 @@ const SIGNALS = new Set(
 const signal: Check = (v) => typeof v === 'string' && SIGNALS.has(v.toUpperCase().startsWith('SIG') ? v.toUpperCase() : `SIG${v.toUpperCase()}`);
 const uuid: Check = (v) => typeof v === 'string' && /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(v);
 
+/** A group name: the process-id rule. */
+const groupName = processId;
+const intIn = (lo: number, hi: number): Check => (v) => Number.isSafeInteger(v) && (v as number) >= lo && (v as number) <= hi;
+/** The scheduling parameters of both spawn commands (docs/protocol.md, Scheduling). */
+const SCHEDULING: Record<string, Check> = {
+  group: groupName,
+  priority: intIn(-1_000_000, 1_000_000),
+  after: (v) => Array.isArray(v) && v.length <= 1000 && v.every((x) => typeof x === 'string' && chars(x) >= 1 && chars(x) <= 64),
+  after_condition: oneOf('success', 'ended'),
+  start_after_s: (v) => num(v) && v >= 0 && v <= 366 * 86400,
+  start_at: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v)),
+};
+const oneStartTime = (p: Record<string, unknown>): boolean => !(Object.hasOwn(p, 'start_after_s') && Object.hasOwn(p, 'start_at'));
+
 /** Every command, its parameters and their checks; `required` lists the ones that must be present. */
 const COMMANDS: Record<string, { fields: Record<string, Check>; required?: string[]; rule?: (p: Record<string, unknown>) => boolean }> = {
   ping: { fields: { stats: bool, gc: bool } },
   shutdown: { fields: { kill_processes: bool } },
   spawn_process: {
-    fields: { cmd: listOf(str, 1), process_id: processId, cwd: nonEmpty, env: recordOf(str), stdin: str, timeout_s: positive, name: (v) => typeof v === 'string' && chars(v) <= 200 },
+    fields: { cmd: listOf(str, 1), process_id: processId, cwd: nonEmpty, env: recordOf(str), stdin: str, timeout_s: positive, name: (v) => typeof v === 'string' && chars(v) <= 200, ...SCHEDULING },
     required: ['cmd'],
+    rule: oneStartTime,
   },
-  list_processes: { fields: { status: oneOf('queued', 'running', 'exited', 'killed', 'failed', 'lost') } },
+  list_processes: { fields: { status: oneOf('queued', 'running', 'exited', 'killed', 'failed', 'lost', 'skipped') } },
   process_info: { fields: { process_id: processId }, required: ['process_id'] },
   read_output: {
     fields: {
@@ -86,9 +101,13 @@ const COMMANDS: Record<string, { fields: Record<string, Check>; required?: strin
       stall_timeout_s: positive,
       timeout_s: positive,
       extra_args: listOf(str),
+      ...SCHEDULING,
     },
     required: ['prompt'],
+    rule: oneStartTime,
   },
+  group_set: { fields: { group: groupName, parallel: intIn(0, 100_000), paused: bool }, required: ['group'] },
+  group_list: { fields: {} },
   claude_result: { fields: { process_id: nonEmpty, wait: bool, timeout_s: positive }, required: ['process_id'] },
   load_module: { fields: { module_name: str }, required: ['module_name'] },
   call_function: {
@@ -116,6 +135,8 @@ export const EXAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
   call_function: { module_name: 'm', function_name: 'f' },
   list_modules: {},
   unload_module: { module_name: 'm' },
+  group_set: { group: 'g' },
+  group_list: {},
 };
 
 /** Values at the edges of each parameter's rules, by parameter name (the generator favours them). */
@@ -149,6 +170,14 @@ export const EDGES: Readonly<Record<string, readonly unknown[]>> = {
   kwargs: [{}, [], { a: 1 }],
   cwd: ['', '/tmp'],
   stdin: ['', 5],
+  group: ['default', '', '.', 'g/1', 'x'.repeat(65), 3],
+  priority: [0, -1_000_000, 1_000_001, 1.5, '1'],
+  after: [[], ['a'], [''], 'a', ['x'.repeat(65)]],
+  after_condition: ['success', 'ended', 'failure'],
+  start_after_s: [0, -1, 366 * 86400, 366 * 86400 + 1],
+  start_at: ['2030-01-02T03:04:05Z', '2030-13-45', 'tomorrow', '1700000000', 5],
+  parallel: [0, -1, 100_000, 100_001, 2.5],
+  paused: [true, false, 'yes'],
 };
 
 /** The command names the model knows (the fuzz test checks them against the daemon's own list). */
