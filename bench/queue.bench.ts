@@ -18,7 +18,7 @@ const BIN = path.join(ROOT, 'dist', 'bin.js');
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-bench-queue-'));
 const BIG = Number(process.env['QUEUE_BENCH_N'] ?? 10_000);
 const SMALL = 10;
-const ROUNDS = 7;
+const ROUNDS = 8;
 const PER_ROUND = 40;
 
 interface Daemon {
@@ -89,8 +89,14 @@ async function main(): Promise<void> {
       for (const [name, f] of Object.entries(cases)) {
         const k = name === 'list (everything)' ? 5 : PER_ROUND;
         res[name] ??= { s: [], b: [] };
-        res[name].s.push(await timed(k, () => f(small.client)));
-        res[name].b.push(await timed(k, () => f(big.client)));
+        // Alternate which daemon goes first, so warm-up and load bursts favour neither.
+        if (r % 2 === 0) {
+          res[name].s.push(await timed(k, () => f(small.client)));
+          res[name].b.push(await timed(k, () => f(big.client)));
+        } else {
+          res[name].b.push(await timed(k, () => f(big.client)));
+          res[name].s.push(await timed(k, () => f(small.client)));
+        }
       }
     }
     console.log(`per call, median of ${ROUNDS} rounds: ${SMALL} queued vs ${BIG} queued (ratio; target <= 1.2 for spawn and a bounded list)`);
