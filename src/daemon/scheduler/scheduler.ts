@@ -12,6 +12,7 @@ import { CommandError } from '../command-error.js';
 import { finalOutcome, satisfies, skipReason, waitingFor, type FinalOutcome } from './deps.js';
 import type { GroupStore } from './groups.js';
 import { Heap } from './heap.js';
+import { StartTimes } from './start-times.js';
 
 /** What the scheduler needs of a queued record (the supervisor's Entry fits). */
 export interface Schedulable {
@@ -53,8 +54,6 @@ interface GroupState<T> {
 
 /** Removed records remembered for a later `after` (the newest this many). */
 const TOMBSTONES = 10_000;
-/** setTimeout's largest delay. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** See the file comment; one per supervisor. */
 export class Scheduler<T extends Schedulable> {
@@ -64,9 +63,7 @@ export class Scheduler<T extends Schedulable> {
   private readonly readyGroups = new Set<string>();
   /** dependency id -> queued records waiting for it. */
   private readonly dependants = new Map<string, Set<T>>();
-  private readonly timed = new Heap<T>((a, b) => this.notBefore(a) < this.notBefore(b) || (this.notBefore(a) === this.notBefore(b) && a.stored.seq < b.stored.seq));
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Infinity;
+  private readonly timed = new StartTimes<T>((due) => this.onDue(due));
   private readonly removed = new Map<string, FinalOutcome>();
   /** Records restored before the queue opened; added (and their dependencies resolved) by open(). */
   private restored: T[] | undefined = [];
@@ -155,7 +152,7 @@ export class Scheduler<T extends Schedulable> {
     if (st === undefined) return;
     const gs = this.group(st.group);
     // Out of the heaps first: their order reads the state being deleted.
-    if (st.phase === 'time' && this.timed.remove(item)) this.armTimer();
+    if (st.phase === 'time') this.timed.remove(item);
     if (st.phase === 'ready') {
       gs.ready.remove(item);
       if (gs.ready.size === 0) this.readyGroups.delete(st.group);
@@ -217,11 +214,6 @@ export class Scheduler<T extends Schedulable> {
     if (this.removed.size > TOMBSTONES) this.removed.delete(this.removed.keys().next().value!);
   }
 
-  /** A new record reuses `id`: the removed one of that name no longer answers for it. */
-  reused(id: string): void {
-    this.removed.delete(id);
-  }
-
   /** Why a queued record has not started, for people; null when it is about to. */
   held(item: T): string | null {
     const st = this.states.get(item);
@@ -256,9 +248,7 @@ export class Scheduler<T extends Schedulable> {
 
   /** Stops the start-time timer (daemon stop). */
   stop(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Infinity;
+    this.timed.stop();
   }
 
   private resolve(dep: T): boolean {
@@ -289,8 +279,7 @@ export class Scheduler<T extends Schedulable> {
     if (st.notBefore > Date.now()) {
       if (st.phase !== 'time') {
         st.phase = 'time';
-        this.timed.push(item);
-        this.armTimer();
+        this.timed.add(item, st.notBefore);
       }
       return false;
     }
@@ -302,34 +291,16 @@ export class Scheduler<T extends Schedulable> {
     return true;
   }
 
-  private armTimer(): void {
-    const top = this.timed.peek();
-    const at = top === undefined ? Infinity : this.notBefore(top);
-    if (at === this.timerAt) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = at;
-    if (at === Infinity) return;
-    this.timer = setTimeout(() => this.onTimer(), Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now()))).unref();
-  }
-
-  private onTimer(): void {
-    this.timer = undefined;
-    this.timerAt = Infinity;
+  /** Start times that have come: those records go on (to ready). */
+  private onDue(due: T[]): void {
     let woke = false;
-    const now = Date.now();
-    for (let top = this.timed.peek(); top !== undefined && this.notBefore(top) <= now; top = this.timed.peek()) {
-      const st = this.states.get(top)!;
-      this.timed.pop();
+    for (const item of due) {
+      const st = this.states.get(item);
+      if (st === undefined) continue;
       st.notBefore = 0;
-      woke = this.advance(top, st) || woke;
+      woke = this.advance(item, st) || woke;
     }
-    this.armTimer();
     if (woke) this.host.wake();
-  }
-
-  private notBefore(item: T): number {
-    return this.states.get(item)?.notBefore ?? 0;
   }
 
   private outcomeOf(id: string): FinalOutcome | undefined {
