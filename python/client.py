@@ -183,10 +183,11 @@ def _with_parent(options):
 def spawn_process(cmd, process_id=None, **options):
     """Starts ``cmd`` (a list of strings) under the daemon and returns its record.
 
-    Options: cwd, env, stdin, timeout_s, name, descendants_grace_s, keep_descendants,
-    idempotency_key (a record not yet removed that holds it is returned, ``deduplicated: True``, and
-    nothing starts) and parent (default: ``$CLAUDE_DAEMON_PROCESS_ID``, the tracked process this runs
-    in; ``parent=False`` for none).
+    Options: cwd, env, stdin, timeout_s, name, descendants_grace_s, keep_descendants; the scheduling
+    ones: group, priority, after (list of ids), after_condition ("success" or "ended"),
+    start_after_s, start_at (ISO 8601); idempotency_key (a record not yet removed that holds it is
+    returned, ``deduplicated: True``, and nothing starts) and parent (default:
+    ``$CLAUDE_DAEMON_PROCESS_ID``, the tracked process this runs in; ``parent=False`` for none).
     """
     if isinstance(cmd, str):
         cmd = [cmd]
@@ -323,8 +324,9 @@ def spawn_claude(prompt, **options):
 
     Options are the wire's: process_id, cwd, env, name, model, system_prompt, append_system_prompt,
     allowed_tools, disallowed_tools, permission_mode, max_turns, mcp_config, resume, session_id,
-    stall_timeout_s, timeout_s, extra_args, idempotency_key, parent (as :func:`spawn_process`). The
-    daemon finds claude (its ``CLAUDE_BIN``, else PATH).
+    stall_timeout_s, timeout_s, extra_args, the scheduling ones as for :func:`spawn_process`
+    (group, priority, after, after_condition, start_after_s, start_at), idempotency_key, parent (as
+    :func:`spawn_process`). The daemon finds claude (its ``CLAUDE_BIN``, else PATH).
     """
     return request("spawn_claude", prompt=prompt, **_with_parent(options))
 
@@ -379,6 +381,16 @@ def remove_process(process_id, cascade=False):
 def clean(status=None, group=None, older_than_s=None):
     """Removes ended records (all, or by statuses, group, age) and their output: ``{removed, process_ids}``."""
     return request("clean", status=list(status) if status is not None else None, group=group, older_than_s=older_than_s)
+
+
+def group_set(group, parallel=None, paused=None):
+    """Creates or changes a scheduling group: ``parallel`` (0 = unlimited) and/or ``paused``; returns its figures."""
+    return request("group_set", group=group, parallel=parallel, paused=paused)
+
+
+def group_list():
+    """Every scheduling group: parallel, paused, running, queued, waiting, held (why its queue waits)."""
+    return request("group_list")["groups"]
 
 
 def load_module(module_name):
@@ -488,7 +500,7 @@ def _claude_state(c):
 
 def _time_cell(r, now):
     if r["status"] == "queued":
-        return "queued " + _duration(now - _epoch_ms(r["created_at"]))
+        return "queued " + _duration(now - _epoch_ms(r["created_at"])) + (": " + r["held"] if r.get("held") else "")
     if r["status"] == "running" and r.get("started_at"):
         return _duration(now - _epoch_ms(r["started_at"]))
     return "-" if r.get("duration_ms") is None else _duration(r["duration_ms"])
@@ -510,6 +522,14 @@ def _record_block(r):
     lines = [("id", r["process_id"]), ("status", _status(r)), ("pid", "-" if r.get("pid") is None else str(r["pid"])), ("command", _shell_quote(r["cmd"])), ("cwd", r["cwd"])]
     if r.get("name") is not None:
         lines.append(("name", r["name"]))
+    if r.get("group") is not None and (r["group"] != "default" or r.get("priority", 0) != 0):
+        lines.append(("group", r["group"] + (" (priority %s)" % r["priority"] if r.get("priority", 0) != 0 else "")))
+    if r.get("after") is not None:
+        lines.append(("after", "%s (%s)" % (", ".join(r["after"]), r.get("after_condition", "success"))))
+    if r.get("start_at") is not None:
+        lines.append(("start at", r["start_at"]))
+    if r.get("held"):
+        lines.append(("held", r["held"]))
     lines.append(("created", r["created_at"]))
     for key, label in (("started_at", "started"), ("ended_at", "ended")):
         if r.get(key):
@@ -693,6 +713,7 @@ def v_spawn(ctx):
     params = {"cwd": os.path.abspath(o.get("cwd", ".")), "process_id": o.get("id"), "name": o.get("name")}
     params["timeout_s"] = _number(o.get("timeout"), "--timeout", positive=True)
     params.update(_lineage_flags(o))
+    params.update(_schedule_params(o))
     env = _env_pairs(o.get("env"))
     if env:
         params["env"] = env
@@ -707,14 +728,55 @@ def v_spawn(ctx):
         _json_line(r)
     elif r.get("deduplicated"):
         _out("%s already exists for that idempotency key (%s): %s\n" % (r["process_id"], _status(r), _shell_quote(r["cmd"], 80)))
+    elif r["status"] == "skipped":
+        _out("%s skipped: %s\n" % (r["process_id"], r.get("reason") or ""))
     elif r["status"] == "queued":
-        _out("%s queued: %s\n" % (r["process_id"], _shell_quote(r["cmd"], 80)))
+        why = r.get("held") if r.get("after") or r.get("start_at") or r.get("group", "default") != "default" else None
+        _out("%s queued%s: %s\n" % (r["process_id"], " (%s)" % why if why else "", _shell_quote(r["cmd"], 80)))
     else:
         _out("%s running (pid %s): %s\n" % (r["process_id"], r.get("pid"), _shell_quote(r["cmd"], 80)))
     return EXIT_OK
 
 
-_STATUSES = ("queued", "running", "exited", "killed", "failed", "lost")
+_STATUSES = ("queued", "running", "exited", "killed", "failed", "lost", "skipped")
+
+
+def _schedule_params(o):
+    """The scheduling flags of spawn and claude as wire parameters (None where not given)."""
+    p = {"group": o.get("group"), "after_condition": o.get("after-condition"), "start_at": o.get("start-at")}
+    p["priority"] = _number(o.get("priority"), "--priority", integer=True, minimum=-1000000)
+    p["start_after_s"] = _number(o.get("start-after"), "--start-after")
+    if o.get("after"):
+        p["after"] = [a for v in o["after"] for a in v.split(",") if a]
+    if p["after_condition"] not in (None, "success", "ended"):
+        raise UsageError("--after-condition is success or ended, not '%s'" % p["after_condition"])
+    return {k: v for k, v in p.items() if v is not None}
+
+
+def v_group(ctx):
+    o, pos = ctx["opts"], ctx["pos"]
+    if len(pos) > 1:
+        raise UsageError("give at most one group name")
+    name = pos[0] if pos else None
+    parallel = _number(o.get("parallel"), "--parallel", integer=True)
+    if o.get("pause") and o.get("resume"):
+        raise UsageError("give --pause or --resume, not both")
+    if parallel is not None or o.get("pause") or o.get("resume"):
+        if name is None:
+            raise UsageError("name the group to change, e.g. `group batch --parallel 2`")
+        groups = [group_set(name, parallel=parallel, paused=True if o.get("pause") else False if o.get("resume") else None)]
+    else:
+        groups = [g for g in group_list() if name is None or g["group"] == name]
+        if name is not None and not groups:
+            groups = [{"group": name, "parallel": 0, "paused": False, "running": 0, "queued": 0, "waiting": 0, "held": None}]
+    if ctx["json"]:
+        _json_line({"groups": groups} if name is None else groups[0])
+        return EXIT_OK
+    for g in groups:
+        waiting = " (%s waiting for dependencies or a start time)" % g["waiting"] if g["waiting"] else ""
+        _out("%s: %s%s; %s running, %s queued%s%s\n" % (g["group"], "unlimited" if g["parallel"] == 0 else "parallel %s" % g["parallel"], ", paused" if g["paused"] else "",
+                                                     g["running"], g["queued"], waiting, "; held: " + g["held"] if g.get("held") else ""))
+    return EXIT_OK
 
 
 def _lineage_flags(o):
@@ -879,6 +941,7 @@ def v_claude(ctx):
     for flag in ("allowed-tools", "disallowed-tools", "mcp-config"):
         if o.get(flag):
             params[flag.replace("-", "_")] = o[flag]
+    params.update(_schedule_params(o))
     env = _env_pairs(o.get("env"))
     if env:
         params["env"] = env
@@ -978,6 +1041,10 @@ def v_request(ctx):
 
 # name: (function, usage, summary, description, {option: "str" | "bool" | "list"}, extra help lines)
 _S, _B, _L = "str", "bool", "list"
+_SCHEDULE_OPTS = {"group": _S, "priority": _S, "after": _L, "after-condition": _S, "start-after": _S, "start-at": _S}
+_SCHEDULE_HELP = ["  --group G, --priority N      scheduling group (default \"default\") and priority within it (default 0)",
+                  "  --after ID (repeatable), --after-condition success|ended   start only after those have ended",
+                  "  --start-after S / --start-at TIME   do not start before S seconds from now / TIME (ISO 8601)"]
 VERBS = {
     "ping": (v_ping, "ping", "check that the daemon answers", "Checks that the daemon answers and prints its version, pid, uptime and socket.", {}, []),
     "shutdown": (v_shutdown, "shutdown [--kill-processes]", "stop the daemon (children keep running unless --kill-processes)",
@@ -986,14 +1053,14 @@ VERBS = {
               "run a command under the daemon (spawn [--id ID] [--] CMD ARGS...)",
               "Starts CMD (no shell) under the daemon, in the current directory unless --cwd, and prints its id. Options come before CMD; everything from CMD on is the command (`--` before it is optional). "
               "A `claude -p ...` command line becomes a tracked claude run (spawn_claude: the daemon's CLAUDE_BIN, live state, cost, `result ID`).",
-              {"id": _S, "cwd": _S, "timeout": _S, "name": _S, "env": _L, "stdin": _S, "idempotency-key": _S, "parent": _S},
+              dict({"id": _S, "cwd": _S, "timeout": _S, "name": _S, "env": _L, "stdin": _S, "idempotency-key": _S, "parent": _S}, **_SCHEDULE_OPTS),
               ["  --id ID       process id (1-64 of A-Z a-z 0-9 . _ -); generated if absent", "  --cwd DIR     working directory (default: the current one)",
                "  --timeout S   kill it (SIGTERM, then SIGKILL 5 s later) once it has run S seconds", "  --name NAME   a label for people",
                "  --env K=V     set an environment variable (repeatable), over the daemon's environment",
                "  --stdin TEXT  write TEXT to its stdin, then close it (default: /dev/null); for a claude run without a prompt, the prompt",
                "  --idempotency-key K  if a record not yet removed holds K, print that one (deduplicated) and start nothing",
                "  --parent ID   record ID as its parent (default: $CLAUDE_DAEMON_PROCESS_ID, set in every tracked process)",
-               "", "example: client.py spawn claude -p \"test command\"      client.py spawn --id build -- sh -c 'make'"]),
+               ] + _SCHEDULE_HELP + ["", "example: client.py spawn claude -p \"test command\"      client.py spawn --id build -- sh -c 'make'"]),
     "list": (v_list, "list [--status STATUS] [--tree] [--limit N [--cursor C]]", "list processes: id, status, pid, time, command",
              "Lists processes (id, status, pid, running time or duration, command), oldest first, with totals by status. With --tree, each process under its parent, indented. With --limit, at most N of them and, when there are more, the --cursor that lists the next ones.",
              {"status": _S, "tree": _B, "limit": _S, "cursor": _S}, ["  --tree        show lineage: children under their parent (records whose parent is not listed are roots)"]),
@@ -1019,7 +1086,7 @@ VERBS = {
                "Starts `claude -p PROMPT --output-format stream-json` under the daemon and prints its process id. With --wait, waits for the run and prints its final text; the exit code is then 0 when the run succeeded and 1 when it failed (the reason on stderr).",
                {"model": _S, "cwd": _S, "id": _S, "name": _S, "stall": _S, "timeout": _S, "wait": _B, "env": _L, "max-turns": _S, "allowed-tools": _L, "disallowed-tools": _L,
                 "permission-mode": _S, "system-prompt": _S, "append-system-prompt": _S, "resume": _S, "session-id": _S, "mcp-config": _L, "max-budget-usd": _S, "json-schema": _S,
-                "idempotency-key": _S, "parent": _S},
+                "idempotency-key": _S, "parent": _S, **_SCHEDULE_OPTS},
                ["  --model M, --cwd DIR, --id ID, --name NAME    model, working directory (default: the current one), process id, label",
                 "  --stall S / --timeout S     stop the run when its stream is silent S seconds / after S seconds",
                 "  --wait                      wait for the end and print the result text",
@@ -1027,7 +1094,11 @@ VERBS = {
                 "  --system-prompt S, --append-system-prompt S, --resume ID, --session-id UUID, --mcp-config C,",
                 "  --max-budget-usd N, --json-schema JSON      passed to claude as its flags",
                 "  --idempotency-key K, --parent ID            as for spawn",
-                "  -- ARGS...                  any other claude flags, passed through"]),
+                "  -- ARGS...                  any other claude flags, passed through"] + _SCHEDULE_HELP),
+    "group": (v_group, "group [NAME] [--parallel N] [--pause | --resume]", "show or change scheduling groups (group NAME --parallel N, --pause, --resume)",
+              "Without options, lists the scheduling groups (or shows NAME): limit, running, queued, and why queued ones wait. With options, changes NAME (created on first use); settings persist across daemon restarts.",
+              {"parallel": _S, "pause": _B, "resume": _B},
+              ["  --parallel N  at most N of the group's processes run at once (0 = unlimited)", "  --pause / --resume  start none of its queued processes / start them again"]),
     "result": (v_result, "result ID [--timeout S]", "print the final text of a claude run (waits for its end)",
                "Waits for the claude run ID to end and prints its final text. Exit code 0 when the run succeeded, 1 when it failed, 124 when --timeout passed first (the run keeps going).",
                {"timeout": _S}, []),

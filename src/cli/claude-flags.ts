@@ -9,6 +9,7 @@ import type { ParamsIn } from '../protocol/commands.js';
 import { isJsonObjectText, PERMISSION_MODES } from '../protocol/claude-options.js';
 import { numberFlag } from './process-format.js';
 import { UsageError } from './verb.js';
+import { scheduleParams } from './schedule-flags.js';
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 type Params = ParamsIn<'spawn_claude'>;
@@ -34,7 +35,7 @@ export function spawnParams(values: Values, positionals: string[]): Params {
     if (items.some((t) => t.trim() === '')) throw new UsageError(`--${name} takes a non-empty value`);
     return items;
   };
-  const p: Params = { prompt, cwd: path.resolve(str('cwd') ?? process.cwd()) };
+  const p: Params = { prompt, cwd: path.resolve(str('cwd') ?? process.cwd()), ...scheduleParams(values) };
   const set = <K extends keyof Params>(key: K, value: Params[K] | undefined): void => {
     if (value !== undefined) p[key] = value;
   };

@@ -24,7 +24,7 @@ export function statusText(r: ProcessRecord): string {
 
 /** Running: time since start; ended: how long it ran; queued: time waiting. */
 function timeText(r: ProcessRecord, now: number): string {
-  if (r.status === 'queued') return `queued ${formatDuration(now - Date.parse(r.created_at))}`;
+  if (r.status === 'queued') return `queued ${formatDuration(now - Date.parse(r.created_at))}${r.held ? `: ${r.held}` : ''}`;
   if (r.status === 'running' && r.started_at) return formatDuration(now - Date.parse(r.started_at));
   return r.duration_ms === null ? '-' : formatDuration(r.duration_ms);
 }
@@ -45,6 +45,10 @@ export function recordBlock(r: ProcessRecord): string {
     ['cwd', r.cwd],
   ];
   if (r.name !== null) lines.push(['name', r.name]);
+  if (r.group !== undefined && (r.group !== 'default' || (r.priority ?? 0) !== 0)) lines.push(['group', `${r.group}${(r.priority ?? 0) !== 0 ? ` (priority ${r.priority})` : ''}`]);
+  if (r.after !== undefined) lines.push(['after', `${r.after.join(', ')} (${r.after_condition ?? 'success'})`]);
+  if (r.start_at !== undefined) lines.push(['start at', r.start_at]);
+  if (r.held) lines.push(['held', r.held]);
   lines.push(['created', r.created_at]);
   if (r.started_at) lines.push(['started', r.started_at]);
   if (r.ended_at) lines.push(['ended', r.ended_at]);

@@ -9,6 +9,7 @@ export const PROCESS_VERBS: Record<string, VerbEntry> = {
   logs: { summary: "print a process's output (--stderr, --tail N, --follow)", load: () => import('./commands/logs.js') },
   kill: { summary: 'stop a process and its whole tree (--signal, --grace)', load: () => import('./commands/kill.js') },
   wait: { summary: "wait for a process to end; exits with the process's exit code", load: () => import('./commands/wait.js') },
+  group: { summary: 'show or change scheduling groups (group NAME --parallel N, --pause, --resume)', load: () => import('./commands/group.js') },
   rm: { summary: 'forget an ended process and delete its output', load: () => import('./commands/rm.js') },
   clean: { summary: 'remove ended records (by status, group, age)', load: () => import('./commands/clean.js') },
 };

@@ -48,4 +48,14 @@ export abstract class ProcessMethods extends CoreMethods {
   clean(params: ParamsIn<'clean'> = {}, opts?: RequestOptions): Promise<ResultOf<'clean'>> {
     return this.request('clean', params, opts);
   }
+
+  /** Creates or changes a scheduling group (`parallel`, `paused`); resolves with its figures. */
+  groupSet(params: ParamsIn<'group_set'>, opts?: RequestOptions): Promise<ResultOf<'group_set'>> {
+    return this.request('group_set', params, opts);
+  }
+
+  /** Every group: limit, pause, running and queued counts, and why its queue is held. */
+  groupList(opts?: RequestOptions): Promise<ResultOf<'group_list'>> {
+    return this.request('group_list', {}, opts);
+  }
 }

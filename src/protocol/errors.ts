@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   STORAGE_FULL: 'The state directory\'s file system is full (or over quota): what the command had to write was not written; free space and retry.',
   RESOURCE_EXHAUSTED: 'The daemon ran out of file descriptors (or the system did): the command had no effect; retry once load drops.',
   STATE_IO_FAILED: 'Reading or writing a file in the state directory failed (EIO, EROFS, EACCES...); the message names the file and the error.',
+  UNKNOWN_DEPENDENCY: 'An id in `after` names no process the daemon knows (nor one removed since it started); nothing was started or kept.',
 } as const;
 
 /** A stable wire error code; the union is derived from the registry so the two never drift. */

@@ -46,24 +46,39 @@ const LINEAGE: Record<string, Check> = {
   idempotency_key: (v) => typeof v === 'string' && chars(v) >= 1 && chars(v) <= 200,
   parent: (v) => v === null || processId(v),
 };
+/** A group name: the process-id rule. */
+const groupName = processId;
+const intIn = (lo: number, hi: number): Check => (v) => Number.isSafeInteger(v) && (v as number) >= lo && (v as number) <= hi;
+/** The scheduling parameters of both spawn commands (docs/protocol.md, Scheduling). */
+const SCHEDULING: Record<string, Check> = {
+  group: groupName,
+  priority: intIn(-1_000_000, 1_000_000),
+  after: (v) => Array.isArray(v) && v.length <= 1000 && v.every((x) => typeof x === 'string' && chars(x) >= 1 && chars(x) <= 64),
+  after_condition: oneOf('success', 'ended'),
+  start_after_s: (v) => num(v) && v >= 0 && v <= 366 * 86400,
+  start_at: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v)),
+};
+const oneStartTime = (p: Record<string, unknown>): boolean => !(Object.hasOwn(p, 'start_after_s') && Object.hasOwn(p, 'start_at'));
 
 /** Every command, its parameters and their checks; `required` lists the ones that must be present. */
 const COMMANDS: Record<string, { fields: Record<string, Check>; required?: string[]; rule?: (p: Record<string, unknown>) => boolean }> = {
   ping: { fields: { stats: bool, gc: bool } },
   shutdown: { fields: { kill_processes: bool } },
   spawn_process: {
-    fields: { cmd: listOf(str, 1), process_id: processId, cwd: nonEmpty, env: recordOf(str), stdin: str, timeout_s: positive, name: (v) => typeof v === 'string' && chars(v) <= 200, ...LINEAGE },
+    fields: { cmd: listOf(str, 1), process_id: processId, cwd: nonEmpty, env: recordOf(str), stdin: str, timeout_s: positive, name: (v) => typeof v === 'string' && chars(v) <= 200, ...SCHEDULING, ...LINEAGE },
     required: ['cmd'],
+    rule: oneStartTime,
   },
   list_processes: {
     fields: {
-      status: oneOf('queued', 'running', 'exited', 'killed', 'failed', 'lost'),
+      status: oneOf('queued', 'running', 'exited', 'killed', 'failed', 'lost', 'skipped'),
+      parent: processId,
       limit: (v) => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 100_000,
       // Opaque to clients; what the daemon hands out (and so accepts) is a number of up to 15 digits.
       cursor: (v) => typeof v === 'string' && /^[0-9]{1,15}$/.test(v),
     },
   },
-  clean: { fields: { status: listOf(oneOf('exited', 'killed', 'failed', 'lost'), 1), group: nonEmpty, older_than_s: nonNegative } },
+  clean: { fields: { status: listOf(oneOf('exited', 'killed', 'failed', 'lost', 'skipped'), 1), group: nonEmpty, older_than_s: nonNegative } },
   process_info: { fields: { process_id: processId }, required: ['process_id'] },
   read_output: {
     fields: {
@@ -101,9 +116,13 @@ const COMMANDS: Record<string, { fields: Record<string, Check>; required?: strin
       timeout_s: positive,
       extra_args: listOf(str),
       ...LINEAGE,
+      ...SCHEDULING,
     },
     required: ['prompt'],
+    rule: oneStartTime,
   },
+  group_set: { fields: { group: groupName, parallel: intIn(0, 100_000), paused: bool }, required: ['group'] },
+  group_list: { fields: {} },
   claude_result: { fields: { process_id: nonEmpty, wait: bool, timeout_s: positive }, required: ['process_id'] },
   load_module: { fields: { module_name: str }, required: ['module_name'] },
   call_function: {
@@ -132,6 +151,8 @@ export const EXAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
   call_function: { module_name: 'm', function_name: 'f' },
   list_modules: {},
   unload_module: { module_name: 'm' },
+  group_set: { group: 'g' },
+  group_list: {},
 };
 
 /** Values at the edges of each parameter's rules, by parameter name (the generator favours them). */
@@ -157,7 +178,6 @@ export const EDGES: Readonly<Record<string, readonly unknown[]>> = {
   status: ['running', 'lost', 'bogus', ['exited'], ['running'], [], ['lost', 'killed']],
   limit: [1, 0, 100_000, 100_001, 1.5, '5'],
   cursor: ['0', '123', '', 'abc', '1'.repeat(15), '1'.repeat(16), 5],
-  group: ['', 'g', 5],
   older_than_s: [0, -1, 0.5, '1'],
   session_id: ['00000000-0000-0000-0000-000000000000', 'zzzzzzzz-0000-0000-0000-000000000000', '0000'],
   max_turns: [1, 0, 1.5],
@@ -172,6 +192,14 @@ export const EDGES: Readonly<Record<string, readonly unknown[]>> = {
   idempotency_key: ['', 'k', 'é'.repeat(200), 'x'.repeat(201), 5, null],
   parent: [null, 'a', '.', 'x'.repeat(65), 5],
   cascade: [true, false, null, 'true'],
+  group: ['default', '', 'g', '.', 'g/1', 'x'.repeat(65), 3, 5],
+  priority: [0, -1_000_000, 1_000_001, 1.5, '1'],
+  after: [[], ['a'], [''], 'a', ['x'.repeat(65)]],
+  after_condition: ['success', 'ended', 'failure'],
+  start_after_s: [0, -1, 366 * 86400, 366 * 86400 + 1],
+  start_at: ['2030-01-02T03:04:05Z', '2030-13-45', 'tomorrow', '1700000000', 5],
+  parallel: [0, -1, 100_000, 100_001, 2.5],
+  paused: [true, false, 'yes'],
 };
 
 /** The command names the model knows (the fuzz test checks them against the daemon's own list). */

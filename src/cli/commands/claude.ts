@@ -4,6 +4,7 @@ import { failureText } from '../claude-format.js';
 import { spawnParams } from '../claude-flags.js';
 import { lineageFlags } from '../lineage-format.js';
 import { printJson, type Output } from '../output.js';
+import { SCHEDULE_HELP, SCHEDULE_OPTIONS } from '../schedule-flags.js';
 import type { Verb } from '../verb.js';
 
 /** `claude "PROMPT"`: a claude run through the daemon, from a shell. */
@@ -33,6 +34,7 @@ export const verb: Verb = {
     '  --wait                    wait for the end and print the result text (the reason on stderr if it failed)',
     '  --idempotency-key K       if a record not yet removed holds K, that run is the answer and nothing starts',
     '  --parent ID               record ID as its parent (default: $CLAUDE_DAEMON_PROCESS_ID, set in every tracked process)',
+    ...SCHEDULE_HELP,
   ],
   options: {
     model: { type: 'string' },
@@ -56,6 +58,7 @@ export const verb: Verb = {
     wait: { type: 'boolean' },
     'idempotency-key': { type: 'string' },
     parent: { type: 'string' },
+    ...SCHEDULE_OPTIONS,
   },
   positionals: true,
   async run(ctx) {

@@ -5,7 +5,7 @@ import { treeOrder } from '../lineage-format.js';
 import { processTable } from '../process-format.js';
 import { UsageError, type Verb } from '../verb.js';
 
-const STATUSES = ['queued', 'running', 'exited', 'killed', 'failed', 'lost'];
+const STATUSES = ['queued', 'running', 'exited', 'killed', 'failed', 'lost', 'skipped'];
 
 /** `list`: every process at a glance. */
 export const verb: Verb = {

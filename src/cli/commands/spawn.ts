@@ -1,13 +1,15 @@
 import path from 'node:path';
 import type { ParamsIn } from '../../protocol/commands.js';
+import type { ProcessRecord } from '../../protocol/schemas/processes.js';
 import { printJson } from '../output.js';
 import { lineageFlags } from '../lineage-format.js';
 import { commandText, numberFlag, statusText } from '../process-format.js';
+import { SCHEDULE_HELP, SCHEDULE_OPTIONS, scheduleParams } from '../schedule-flags.js';
 import { UsageError, type Verb } from '../verb.js';
 
 /** `spawn`: runs a command under the daemon; it keeps running when this CLI (or the daemon) exits. */
 export const verb: Verb = {
-  usage: 'spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] [--descendants-grace S | --keep-descendants] [--idempotency-key K] [--parent ID] -- CMD [ARGS...]',
+  usage: 'spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] [--descendants-grace S | --keep-descendants] [--group G] [--priority N] [--after ID]... [--after-condition C] [--start-after S | --start-at TIME] [--idempotency-key K] [--parent ID] -- CMD [ARGS...]',
   description: 'Starts CMD (no shell) under the daemon, in the current directory unless --cwd, and prints its id. Output goes to files in the state directory; read it with `logs`. With --max-running reached it is queued.',
   help: [
     '  --            ends the options: everything after it is the command (--socket goes before the verb or before --)',
@@ -21,6 +23,7 @@ export const verb: Verb = {
     '  --keep-descendants     keep them instead (kill and rm still end them)',
     '  --idempotency-key K    if a record not yet removed holds K, print that one (deduplicated) and start nothing',
     '  --parent ID            record ID as its parent (default: $CLAUDE_DAEMON_PROCESS_ID, set in every tracked process)',
+    ...SCHEDULE_HELP,
   ],
   positionals: true,
   options: {
@@ -34,10 +37,11 @@ export const verb: Verb = {
     'keep-descendants': { type: 'boolean' },
     'idempotency-key': { type: 'string' },
     parent: { type: 'string' },
+    ...SCHEDULE_OPTIONS,
   },
   async run(ctx) {
     if (ctx.positionals.length === 0) throw new UsageError('give the command to run after --, e.g. `spawn -- sleep 10`');
-    const params: ParamsIn<'spawn_process'> = { cmd: ctx.positionals, cwd: path.resolve(typeof ctx.values['cwd'] === 'string' ? ctx.values['cwd'] : '.') };
+    const params: ParamsIn<'spawn_process'> = { cmd: ctx.positionals, cwd: path.resolve(typeof ctx.values['cwd'] === 'string' ? ctx.values['cwd'] : '.'), ...scheduleParams(ctx.values) };
     if (typeof ctx.values['id'] === 'string') params.process_id = ctx.values['id'];
     if (typeof ctx.values['name'] === 'string') params.name = ctx.values['name'];
     if (typeof ctx.values['stdin'] === 'string') params.stdin = ctx.values['stdin'];
@@ -59,7 +63,14 @@ export const verb: Verb = {
     }
     const r = await (await ctx.client()).spawnProcess(params);
     if (ctx.json) printJson(ctx.out, r);
-    else ctx.out.stdout(`${r.deduplicated === true ? `${r.process_id} already exists for that idempotency key (${statusText(r)}): ${commandText(r.cmd, 80)}` : r.status === 'queued' ? `${r.process_id} queued: ${commandText(r.cmd, 80)}` : `${r.process_id} running (pid ${r.pid}): ${commandText(r.cmd, 80)}`}\n`);
+    else if (r.deduplicated === true) ctx.out.stdout(`${r.process_id} already exists for that idempotency key (${statusText(r)}): ${commandText(r.cmd, 80)}\n`);
+    else ctx.out.stdout(r.status === 'skipped' ? `${r.process_id} skipped: ${r.reason ?? ''}\n` : r.status === 'queued' ? `${r.process_id} queued${heldNote(r)}: ${commandText(r.cmd, 80)}\n` : `${r.process_id} running (pid ${r.pid}): ${commandText(r.cmd, 80)}\n`);
     return 0;
   },
 };
+
+/** ` (held reason)` for a record the scheduler holds for its own reasons (not only --max-running). */
+function heldNote(r: ProcessRecord): string {
+  const scheduled = r.after !== undefined || r.start_at !== undefined || (r.group ?? 'default') !== 'default';
+  return scheduled && r.held ? ` (${r.held})` : '';
+}

@@ -11,6 +11,7 @@ import { CommandError } from '../command-error.js';
 import { ioCommandError, isTransient } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { Logger } from '../log.js';
+import { GroupStore, Scheduler } from '../scheduler/index.js';
 import { Entry, type WatchMode } from './entry.js';
 import { leftovers, runTreeLadder, signalTree, type KillRequest } from './kill.js';
 import { launch, LaunchError, type ExitReport } from './launch.js';
@@ -36,6 +37,8 @@ export interface SupervisorOptions {
   pollMs?: number;
   /** Which ended records are kept (retention.ts); default 10,000 and 7 days. */
   retention?: Retention;
+  /** The state directory (groups.json lives there); without it group settings live in memory only. */
+  home?: string;
 }
 
 /**
@@ -51,7 +54,8 @@ export interface SupervisorEvents {
 /** State and lifecycle shared by the public supervisor; see the file comment. */
 export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected readonly entries = new Map<string, Entry>();
-  protected readonly queue: Entry[] = [];
+  /** Decides when queued records start (src/daemon/scheduler). */
+  protected readonly sched: Scheduler<Entry>;
   protected readonly watched = new Set<Entry>();
   protected running = 0;
   protected seq = 0;
@@ -80,6 +84,14 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     this.writer = new RecordWriter((e) => this.entries.get(e.id) === e, opts.log);
     this.endedIndex = new EndedIndex(opts.retention ?? { maxCount: DEFAULT_KEEP_ENDED, maxAgeMs: DEFAULT_KEEP_ENDED_FOR_S * 1000 }, (id) => this.expire(id));
     this.settler = new Settler((e) => this.settle(e));
+    const host = {
+      maxRunning: opts.maxRunning,
+      runningTotal: () => this.running,
+      lookup: (id: string) => this.entries.get(id),
+      skip: (e: Entry, reason: string) => this.finish(e, { status: 'skipped', exit_code: null, signal: null, ended_at_ms: Date.now(), reason }),
+      wake: () => this.drainQueue(),
+    };
+    this.sched = new Scheduler<Entry>(host, new GroupStore(opts.home, opts.log));
   }
 
   /** Removes a record the retention limits expired; false when it cannot go now. */
@@ -102,7 +114,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     if ((stored.record as Partial<ProcessRecord>).descendants_grace_s === undefined) stored.record.descendants_grace_s = DEFAULT_DESCENDANTS_GRACE_S;
     stored.record.descendants ??= e.ended ? 0 : null;
     if (stored.record.status === 'queued') {
-      this.queue.push(e);
+      this.sched.restore(e);
       return;
     }
     if (stored.record.status !== 'running') {
@@ -115,6 +127,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       return;
     }
     this.running++;
+    this.sched.running(e, 1);
     if (stored.record.pid === null) {
       // The daemon died mid-launch: the wrapper may have started the command all the same.
       let st = await readStarted(e.pd);
@@ -132,10 +145,10 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       } else {
         // It never ran (no wrapper, nothing recorded): back in the queue, in its original place.
         this.running--;
+        this.sched.running(e, -1);
         stored.record.status = 'queued';
         stored.record.started_at = null;
-        const at = this.queue.findIndex((q) => q.stored.seq > stored.seq);
-        this.queue.splice(at < 0 ? this.queue.length : at, 0, e);
+        this.sched.restore(e); // the scheduler orders by seq: its original place
         this.persist(e);
         return;
       }
@@ -161,6 +174,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   /** Lets queued processes start from now on (the daemon serves), and starts those that fit. */
   openQueue(): void {
     this.queueOpen = true;
+    this.sched.open();
     this.drainQueue();
   }
 
@@ -171,11 +185,13 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
    * tried again every second.
    */
   drainQueue(): void {
-    while (this.queueOpen && !this.stopping && this.running < this.opts.maxRunning && this.queue.length > 0) {
-      const e = this.queue[0]!;
+    while (this.queueOpen && !this.stopping) {
+      const e = this.sched.next();
+      if (e === undefined) return;
       const rec = e.record;
       rec.status = 'running';
       rec.started_at = new Date().toISOString();
+      delete rec.held;
       try {
         this.writer.writeOrThrow(e);
       } catch (err) {
@@ -188,7 +204,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
         }, 1000).unref();
         return;
       }
-      this.queue.shift();
+      this.sched.take(e);
       this.start(e, true).catch((err: unknown) => {
         if (!(err instanceof CommandError)) this.opts.log.error(`starting queued process ${e.record.process_id}`, err);
       });
@@ -203,6 +219,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected async start(e: Entry, fromQueue = false): Promise<void> {
     const rec = e.record;
     this.running++;
+    this.sched.running(e, 1);
     rec.status = 'running';
     rec.started_at = new Date().toISOString();
     e.stored.boot_id = currentBootId();
@@ -352,10 +369,14 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected finish(e: Entry, o: Outcome): void {
     if (e.ended) return;
     const rec = e.record;
-    if (rec.status === 'running') this.running--;
+    if (rec.status === 'running') {
+      this.running--;
+      this.sched.running(e, -1);
+    }
     if (!e.lingering) this.watched.delete(e);
     if (e.timeoutTimer) clearTimeout(e.timeoutTimer);
     rec.status = o.status;
+    delete rec.held;
     rec.exit_code = o.exit_code;
     rec.signal = o.signal;
     rec.ended_at = new Date(o.ended_at_ms).toISOString();
@@ -381,6 +402,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       this.endedIndex.add(e.id, o.ended_at_ms);
       this.settler.soon(e);
     }
+    this.sched.ended(e); // its dependants become ready, or are skipped
     this.drainQueue();
   }
 
@@ -447,9 +469,10 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   /** A queued process that could not start for want of descriptors or space: back to the queue head. */
   private requeue(e: Entry, err: Error): void {
     this.running--;
+    this.sched.running(e, -1);
     e.record.status = 'queued';
     e.record.started_at = null;
-    this.queue.unshift(e);
+    this.sched.add(e); // back in its place (priority, then arrival)
     this.persist(e);
     this.opts.log.warn(`queued process ${e.record.process_id} could not start (${err.message}); retrying in 1 s`);
     this.drainTimer ??= setTimeout(() => {
@@ -496,6 +519,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected view(e: Entry): ProcessRecord {
     const rec = e.record;
     if (e.lingering) rec.descendants = leftovers(e).length;
+    if (rec.status === 'queued') rec.held = this.sched.held(e);
     if (rec.status !== 'running' || rec.started_at === null) return rec;
     rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));

@@ -18,6 +18,7 @@ import { foreignDirReason } from '../state/files.js';
 import { killCgroup, releaseCgroup, type PidsLimit } from './pids-limit.js';
 import { readStat } from './proc.js';
 import { ProcessDir, trashDir, type StoredProcess } from './store.js';
+import { DEFAULT_GROUP, type GroupInfo, type GroupListResult } from '../../protocol/schemas/scheduling.js';
 
 export type { SupervisorEvents, SupervisorOptions } from './lifecycle.js';
 
@@ -40,6 +41,13 @@ export interface SpawnSpec {
   parent?: string | null | undefined;
   /** A spawn with a key a record already holds returns that record instead (duplicateOf). */
   idempotency_key?: string | undefined;
+  /** Scheduling (src/daemon/scheduler): group, priority, dependencies, start time. */
+  group?: string | undefined;
+  priority?: number | undefined;
+  after?: string[] | undefined;
+  after_condition?: 'success' | 'ended' | undefined;
+  start_after_s?: number | undefined;
+  start_at?: string | undefined;
 }
 
 /** Adds figures to `list_processes` totals (the claude domain sums `total_cost_usd`). */
@@ -108,6 +116,7 @@ export class ProcessSupervisor extends Lifecycle {
     if (!isSafeId(id)) throw new CommandError('INVALID_PARAMS', `process_id ${JSON.stringify(id)} must be 1-64 characters of A-Z a-z 0-9 . _ - and not "." or ".."`);
     if (this.entries.has(id)) throw new CommandError('PROCESS_EXISTS', `a process with id ${JSON.stringify(id)} already exists; choose another process_id or remove_process it first`);
     refuseForeignDir(path.join(this.opts.root, id));
+    this.sched.checkAfter(spec.after);
     const now = new Date().toISOString();
     const stored: StoredProcess = {
       version: 1,
@@ -118,6 +127,7 @@ export class ProcessSupervisor extends Lifecycle {
         descendants_grace_s: spec.keep_descendants === true ? null : spec.descendants_grace_s ?? DEFAULT_DESCENDANTS_GRACE_S, descendants: null,
         ...(spec.claude !== undefined ? { claude: spec.claude } : {}),
         parent: spec.parent ?? null, idempotency_key: spec.idempotency_key ?? null,
+        ...scheduleFields(spec),
       },
       seq: ++this.seq, env: spec.env ?? null, has_stdin: spec.stdin !== undefined,
       wrapper_pid: null, wrapper_start: null, pid_start: null,
@@ -136,7 +146,7 @@ export class ProcessSupervisor extends Lifecycle {
         throw ioCommandError(err, `cannot write the stdin of process ${id}`, 'nothing was started or kept') ?? err;
       }
     }
-    if (this.running >= this.opts.maxRunning) {
+    if (!this.sched.startsNow(e)) {
       // Acknowledged only once its record is on disk: a queued spawn the disk refuses is refused.
       try {
         fs.mkdirSync(e.pd.dir, { mode: 0o700, recursive: true });
@@ -146,8 +156,9 @@ export class ProcessSupervisor extends Lifecycle {
         fs.rmSync(e.pd.dir, { recursive: true, force: true });
         throw ioCommandError(err, `cannot write the record of queued process ${id}`, 'nothing was queued or kept') ?? err;
       }
-      this.queue.push(e);
-      return e.record;
+      this.sched.add(e); // may end it `skipped` at once (a dependency failed already)
+      this.drainQueue();
+      return this.view(e);
     }
     await this.start(e);
     return e.record;
@@ -184,7 +195,7 @@ export class ProcessSupervisor extends Lifecycle {
     let more = false;
     let last = after;
     for (const e of this.entries.values()) {
-      const r = this.view(e);
+      const r = e.record;
       all.push(r);
       totals[r.status] = (totals[r.status] ?? 0) + 1;
       if ((after >= 0 && e.seq <= after) || (status !== undefined && r.status !== status) || (parent !== undefined && r.parent !== parent)) continue;
@@ -192,7 +203,9 @@ export class ProcessSupervisor extends Lifecycle {
         more = true;
         continue;
       }
-      out.push(e.slim === undefined ? r : e.replyRecord());
+      // Live figures (sizes, held reason) only for the records served: a filtered list of a
+      // 10,000-record queue must not build 10,000 held reasons.
+      out.push(e.slim === undefined ? this.view(e) : e.replyRecord());
       last = e.seq;
     }
     for (const c of this.totalsContributors) c(all, totals);
@@ -306,7 +319,7 @@ export class ProcessSupervisor extends Lifecycle {
       return this.reply(e);
     }
     if (e.record.status === 'queued') {
-      this.queue.splice(this.queue.indexOf(e), 1);
+      this.sched.remove(e);
       this.finish(e, { status: 'killed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: req.reason ?? 'killed while queued (it never ran)' });
       return this.view(e);
     }
@@ -354,6 +367,7 @@ export class ProcessSupervisor extends Lifecycle {
     this.entries.delete(id);
     this.endedIndex.delete(id);
     this.settler.drop(e);
+    this.sched.forget(e.record); // a later `after` naming it counts its final status
     // Retries: a wrapper still retrying its exit file (disk was full) may add a file meanwhile.
     await fs.promises.rm(trash, { recursive: true, force: true, maxRetries: 5 });
     this.emit('removed', id);
@@ -370,6 +384,28 @@ export class ProcessSupervisor extends Lifecycle {
     e.unslim();
     e.record.claude = claude;
     this.persistSoon(e);
+  }
+
+  /** `group_set`: changes a group's settings (written before this returns), then starts what fits. */
+  setGroup(group: string, change: { parallel?: number | undefined; paused?: boolean | undefined }): GroupInfo {
+    const c: { parallel?: number; paused?: boolean } = {};
+    if (change.parallel !== undefined) c.parallel = change.parallel;
+    if (change.paused !== undefined) c.paused = change.paused;
+    this.sched.settings.set(group, c);
+    this.drainQueue();
+    return this.groupInfo(group);
+  }
+
+  /** `group_list`: every group's settings and figures. */
+  listGroups(): GroupListResult {
+    return { groups: this.sched.groupNames().map((g) => this.groupInfo(g)) };
+  }
+
+  private groupInfo(group: string): GroupInfo {
+    const s = this.sched.settings.get(group);
+    const f = this.sched.groupFigures(group);
+    const readyWaiting = f.queued - f.waiting > 0;
+    return { group, parallel: s.parallel, paused: s.paused, ...f, held: s.paused || readyWaiting ? this.sched.groupHeld(group) : null };
   }
 
   /** Registers a kill planner; earlier registrations are asked first. */
@@ -409,6 +445,7 @@ export class ProcessSupervisor extends Lifecycle {
    */
   async stop(opts: ShutdownOptions): Promise<void> {
     this.stopping = true;
+    this.sched.stop();
     for (const e of this.entries.values()) if (e.timeoutTimer) clearTimeout(e.timeoutTimer);
     if (opts.killProcesses) {
       const reason = 'daemon shutdown with kill_processes';
@@ -435,6 +472,19 @@ export class ProcessSupervisor extends Lifecycle {
     }
     this.endedIndex.reset(ended);
   }
+}
+
+/** The scheduler's record fields for a spawn (only those given, besides group and priority). */
+function scheduleFields(spec: SpawnSpec): Partial<ProcessRecord> {
+  const f: Partial<ProcessRecord> = { group: spec.group ?? DEFAULT_GROUP, priority: spec.priority ?? 0 };
+  if (spec.after !== undefined && spec.after.length > 0) {
+    f.after = [...new Set(spec.after)];
+    f.after_condition = spec.after_condition ?? 'success';
+  }
+  // A delay becomes an absolute time now, so a restarted daemon keeps the same start time.
+  if (spec.start_after_s !== undefined) f.start_at = new Date(Date.now() + spec.start_after_s * 1000).toISOString();
+  else if (spec.start_at !== undefined) f.start_at = new Date(Date.parse(spec.start_at)).toISOString();
+  return f;
 }
 
 /**

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { isJsonObjectText, PERMISSION_MODES } from '../claude-options.js';
 import { LINEAGE_SPAWN_FIELDS, ProcessId, type SpawnResult } from './processes.js';
+import { ONE_START_TIME, oneStartTime, SCHEDULE_FIELDS } from './scheduling.js';
 
 /** Progress of a run as read from its stream: `stalled` is sticky once the stall watchdog fired. */
 export type ClaudeRunState = 'starting' | 'working' | 'done' | 'stalled';
@@ -134,8 +135,9 @@ export const SpawnClaudeParams = z.object({
   stall_timeout_s: z.number().positive().optional(),
   timeout_s: z.number().positive().optional(),
   extra_args: z.array(z.string()).optional(),
+  ...SCHEDULE_FIELDS,
   ...LINEAGE_SPAWN_FIELDS,
-});
+}).refine(oneStartTime, ONE_START_TIME);
 
 /** `claude_result`: optionally waits for the run to end (bounded by `timeout_s`). */
 export const ClaudeResultParams = z.object({

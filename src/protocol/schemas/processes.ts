@@ -3,15 +3,19 @@
  * the CLI and the claude-run observer share, so it is defined here, once, with no I/O.
  */
 import { z } from 'zod';
+import { ONE_START_TIME, oneStartTime, SCHEDULE_FIELDS, SCHEDULE_RECORD_FIELDS, type AfterCondition } from './scheduling.js';
 
-/** Statuses in lifecycle order; `lost` means the daemon cannot know how the process ended. */
-export const PROCESS_STATUSES = ['queued', 'running', 'exited', 'killed', 'failed', 'lost'] as const;
+/**
+ * Statuses in lifecycle order; `lost` means the daemon cannot know how the process ended; `skipped`
+ * means it never ran because a dependency (`after`) did not end as required.
+ */
+export const PROCESS_STATUSES = ['queued', 'running', 'exited', 'killed', 'failed', 'lost', 'skipped'] as const;
 
 /** One of PROCESS_STATUSES. */
 export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
 
 /** Statuses from which a process never moves again. */
-export const ENDED_STATUSES: ReadonlySet<ProcessStatus> = new Set(['exited', 'killed', 'failed', 'lost']);
+export const ENDED_STATUSES: ReadonlySet<ProcessStatus> = new Set(['exited', 'killed', 'failed', 'lost', 'skipped']);
 
 /**
  * Signals a client may name (Linux numbering is the daemon's business). Accepted as `SIGTERM`,
@@ -69,11 +73,12 @@ export const SpawnProcessParams = z.object({
   descendants_grace_s: z.number().nonnegative().max(86400).optional(),
   /** Keep such descendants (no timed end; kill_process and remove_process still end them). */
   keep_descendants: z.boolean().optional(),
+  ...SCHEDULE_FIELDS,
   ...LINEAGE_SPAWN_FIELDS,
 }).refine((p) => !(p.keep_descendants === true && p.descendants_grace_s !== undefined), {
   message: 'give `keep_descendants` or `descendants_grace_s`, not both',
   path: ['descendants_grace_s'],
-});
+}).refine(oneStartTime, ONE_START_TIME);
 
 /** Most records one `list_processes` page may ask for. */
 export const MAX_LIST_LIMIT = 100_000;
@@ -91,7 +96,7 @@ export const ListProcessesParams = z.object({
 });
 
 /** Statuses `clean` may name: only ended records are ever cleaned. */
-const EndedStatus = z.enum(PROCESS_STATUSES).refine((s) => ENDED_STATUSES.has(s), 'must be an ended status (exited, killed, failed, lost): queued and running records are never cleaned');
+const EndedStatus = z.enum(PROCESS_STATUSES).refine((s) => ENDED_STATUSES.has(s), 'must be an ended status (exited, killed, failed, lost, skipped): queued and running records are never cleaned');
 
 /** `clean`: removes ended records, all or those matching every filter given. */
 export const CleanParams = z.object({
@@ -176,8 +181,17 @@ export interface ProcessRecord {
   parent?: string | null;
   /** The spawn's `idempotency_key`; null for none. Absent in old records. */
   idempotency_key?: string | null;
-  /** The scheduling group (absent means `"default"`); `clean {group}` filters on it. */
+  /** The scheduler's fields (absent on records from before it): the group ("default" when absent; `clean {group}` filters on it). */
   group?: string;
+  /** Higher starts first within the group (0 when absent). */
+  priority?: number;
+  /** Process ids this one waits for, and what they must have done (`success`: exit code 0). */
+  after?: string[];
+  after_condition?: AfterCondition;
+  /** Not started before this time (ISO 8601), from `start_at` or `start_after_s`. */
+  start_at?: string;
+  /** While queued: why it has not started (waiting for X, not before T, group full...). */
+  held?: string | null;
 }
 
 /** An ISO 8601 time as the daemon writes it (`Date.prototype.toISOString`). */
@@ -212,7 +226,7 @@ export const ProcessRecordSchema: z.ZodType<ProcessRecord> = z.looseObject({
   claude: z.record(z.string(), z.unknown()).optional(),
   parent: ProcessId.nullable().default(null),
   idempotency_key: LINEAGE_SPAWN_FIELDS.idempotency_key.unwrap().nullable().default(null),
-  group: z.string().optional(),
+  ...SCHEDULE_RECORD_FIELDS,
 });
 
 /** `spawn_process` / `spawn_claude`'s reply: the record, flagged when an idempotency key matched an existing one. */

@@ -1,0 +1,114 @@
+/**
+ * Queue scaling benchmark: what a spawn and a `list` cost with 10,000 records queued, as a ratio to
+ * the same with 10 queued, in the same run, against one daemon (the queued records sit in a paused
+ * group, so they stay queued). Measured: a spawn that queues (into the paused group), a spawn that
+ * starts at once (/bin/true in the default group), `list_processes {status: running}` and a full
+ * `list_processes`; medians of interleaved rounds, so machine load hits both sizes alike.
+ * Run: node scripts/build.mjs && node --import tsx bench/queue.bench.ts
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect, type DaemonClient } from '../src/index.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'dist', 'bin.js');
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-bench-queue-'));
+const BIG = Number(process.env['QUEUE_BENCH_N'] ?? 10_000);
+const SMALL = 10;
+const ROUNDS = 8;
+const PER_ROUND = 40;
+
+interface Daemon {
+  proc: ChildProcess;
+  client: DaemonClient;
+}
+
+async function startDaemon(name: string): Promise<Daemon> {
+  const socket = path.join(TMP, `${name}.sock`);
+  const proc = spawn(process.execPath, [BIN, 'start', '--socket', socket, '--home', path.join(TMP, name)], { stdio: 'ignore', env: { ...process.env, CLAUDE_DAEMON_QUIET: '1' } });
+  for (let i = 0; ; i++) {
+    try {
+      const client = await connect({ socketPath: socket, connectTimeoutMs: 500 });
+      await client.ping();
+      return { proc, client };
+    } catch {
+      if (i > 300) throw new Error('daemon did not start');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+async function stopDaemon(d: Daemon): Promise<void> {
+  const exited = new Promise((r) => d.proc.once('exit', r));
+  await d.client.shutdown({ kill_processes: true });
+  d.client.close();
+  await exited;
+}
+
+/** Fills `group` (paused) with `n` queued records, 200 requests in flight. */
+async function fill(c: DaemonClient, group: string, n: number): Promise<void> {
+  await c.groupSet({ group, paused: true });
+  let next = 0;
+  await Promise.all(Array.from({ length: 200 }, async () => {
+    while (next < n) {
+      next++;
+      await c.spawnProcess({ cmd: ['/bin/true'], group });
+    }
+  }));
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Mean ms of `k` sequential calls of `f`. */
+async function timed(k: number, f: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  for (let i = 0; i < k; i++) await f();
+  return (performance.now() - t) / k;
+}
+
+async function main(): Promise<void> {
+  const small = await startDaemon('small');
+  const big = await startDaemon('big');
+  try {
+    await fill(small.client, 'held', SMALL);
+    const t0 = performance.now();
+    await fill(big.client, 'held', BIG);
+    console.log(`filled ${BIG} queued records in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const cases: Record<string, (c: DaemonClient) => Promise<unknown>> = {
+      'ping (floor)': (c) => c.ping(),
+      'spawn (queues)': (c) => c.spawnProcess({ cmd: ['/bin/true'], group: 'held' }),
+      'spawn (starts)': (c) => c.spawnProcess({ cmd: ['/bin/true'] }),
+      'list {status: running}': (c) => c.listProcesses({ status: 'running' }),
+      'list (everything)': (c) => c.listProcesses(),
+    };
+    const res: Record<string, { s: number[]; b: number[] }> = {};
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [name, f] of Object.entries(cases)) {
+        const k = name === 'list (everything)' ? 5 : PER_ROUND;
+        res[name] ??= { s: [], b: [] };
+        // Alternate which daemon goes first, so warm-up and load bursts favour neither.
+        if (r % 2 === 0) {
+          res[name].s.push(await timed(k, () => f(small.client)));
+          res[name].b.push(await timed(k, () => f(big.client)));
+        } else {
+          res[name].b.push(await timed(k, () => f(big.client)));
+          res[name].s.push(await timed(k, () => f(small.client)));
+        }
+      }
+    }
+    console.log(`per call, median of ${ROUNDS} rounds: ${SMALL} queued vs ${BIG} queued (ratio; target <= 1.2 for spawn and a bounded list)`);
+    for (const [name, { s, b }] of Object.entries(res)) {
+      const ms = median(s);
+      const mb = median(b);
+      console.log(`  ${name.padEnd(24)} ${ms.toFixed(3)} ms  vs  ${mb.toFixed(3)} ms   ratio ${(mb / ms).toFixed(2)}`);
+    }
+  } finally {
+    await Promise.all([stopDaemon(small), stopDaemon(big)]);
+    fs.rmSync(TMP, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,45 @@
+import type { GroupInfo } from '../../protocol/schemas/scheduling.js';
+import { printJson } from '../output.js';
+import { numberFlag } from '../process-format.js';
+import { UsageError, type Verb } from '../verb.js';
+
+/** `group`: shows the scheduling groups, or changes one (`group_set` / `group_list`). */
+export const verb: Verb = {
+  usage: 'group [NAME] [--parallel N] [--pause | --resume] [--json]',
+  description: 'Without options, lists the scheduling groups (or shows NAME): limit, running, queued, and why queued ones wait. With options, changes NAME (created on first use); settings persist across daemon restarts.',
+  help: [
+    '  --parallel N  at most N of the group\'s processes run at once (0 = unlimited); --max-running still caps the total',
+    '  --pause       start none of its queued processes (running ones continue)',
+    '  --resume      start them again',
+  ],
+  positionals: true,
+  options: { parallel: { type: 'string' }, pause: { type: 'boolean' }, resume: { type: 'boolean' } },
+  async run(ctx) {
+    if (ctx.positionals.length > 1) throw new UsageError('give at most one group name');
+    const name = ctx.positionals[0];
+    const parallel = numberFlag(ctx.values['parallel'], '--parallel', { int: true, min: 0 });
+    const pause = ctx.values['pause'] === true;
+    const resume = ctx.values['resume'] === true;
+    if (pause && resume) throw new UsageError('give --pause or --resume, not both');
+    const client = await ctx.client();
+    let groups: GroupInfo[];
+    if (parallel !== undefined || pause || resume) {
+      if (name === undefined) throw new UsageError('name the group to change, e.g. `group batch --parallel 2`');
+      groups = [await client.groupSet({ group: name, ...(parallel !== undefined ? { parallel } : {}), ...(pause || resume ? { paused: pause } : {}) })];
+    } else {
+      groups = (await client.groupList()).groups;
+      if (name !== undefined) groups = groups.filter((g) => g.group === name);
+      if (name !== undefined && groups.length === 0) groups = [{ group: name, parallel: 0, paused: false, running: 0, queued: 0, waiting: 0, held: null }];
+    }
+    if (ctx.json) {
+      printJson(ctx.out, name === undefined ? { groups } : groups[0]);
+      return 0;
+    }
+    for (const g of groups) {
+      const limit = g.parallel === 0 ? 'unlimited' : `parallel ${g.parallel}`;
+      const waiting = g.waiting > 0 ? ` (${g.waiting} waiting for dependencies or a start time)` : '';
+      ctx.out.stdout(`${g.group}: ${limit}${g.paused ? ', paused' : ''}; ${g.running} running, ${g.queued} queued${waiting}${g.held !== null ? `; held: ${g.held}` : ''}\n`);
+    }
+    return 0;
+  },
+};
