@@ -62,6 +62,22 @@ export class DaemonLink {
     return connect({ socketPath: this.opts.socket, connectTimeoutMs: 5000 });
   }
 
+  /**
+   * Makes sure the shared connection still works before a call that must not be repeated blindly
+   * (a spawn, a kill): a connection broken while idle (the daemon restarted between two calls) is
+   * replaced first, so such a call fails with CONNECTION_LOST only when the daemon goes away during it.
+   */
+  async verified(): Promise<void> {
+    const client = await this.client();
+    try {
+      await client.ping({ timeoutMs: 10_000 });
+    } catch (err) {
+      if (!(err instanceof ClientError) || (err.kind !== 'CONNECTION_LOST' && err.kind !== 'CLOSED')) throw err;
+      this.drop(client);
+      await this.client();
+    }
+  }
+
   /** Forgets `client` if it is the current connection (it broke); the next call reconnects. */
   drop(client?: DaemonClient): void {
     if (client !== undefined && this.resolved?.client !== client) return;

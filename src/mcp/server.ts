@@ -62,6 +62,7 @@ export function createServer(opts: McpServerOptions): { server: Server; link: Da
       const ctx = { daemon: link, signal: extra.signal, setProgressSource: ticker.setSource };
       let shaped;
       try {
+        if (tool.retryable !== true) await link.verified();
         shaped = await tool.run(args, ctx);
       } catch (err) {
         // The daemon went away under a call that is safe to repeat: reconnect (a kept daemon is back

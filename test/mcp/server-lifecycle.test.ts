@@ -38,6 +38,11 @@ test('the server survives the daemon being killed and restarted under it: the ne
     await d.kill('SIGKILL');
     await d.restart();
     assert.equal((await m.ok<{ processes: unknown[] }>('list_processes')).processes.length, 1);
+    // The same before a call that is not repeated blindly (a spawn): the idle connection is checked
+    // and replaced first, so the spawn succeeds rather than failing with CONNECTION_LOST.
+    await d.kill('SIGKILL');
+    await d.restart();
+    assert.equal((await m.ok<{ process_id: string }>('spawn_process', { cmd: ['true'], process_id: 'after-restart' })).process_id, 'after-restart');
     await m.ok('kill_process', { process_id: 'survivor', grace_s: 1 });
   } finally {
     await m.close();
