@@ -4,10 +4,11 @@
  * running (started in the background, kept, and stopped again here), and a start that fails.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { connect } from '../../src/index.js';
-import { pingOnce, startTestDaemon, tempDir } from '../helpers/daemon.js';
+import { BIN, pingOnce, startTestDaemon, tempDir } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 import { startMcp } from './server-harness.js';
 
@@ -98,5 +99,29 @@ test('a daemon that cannot be started: every call is an isError result saying ho
     assert.equal(await pingOnce(socket), false);
   } finally {
     await m.close();
+  }
+});
+
+test('the server exits when its client closes stdin, even with a wait in flight', async () => {
+  const d = await startTestDaemon();
+  try {
+    const c = await d.client();
+    await c.spawnProcess({ cmd: ['sleep', '60'], process_id: 'long' });
+    const p = spawn(process.execPath, [BIN, 'mcp', '--socket', d.socket, '--no-start'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, CLAUDE_DAEMON_MCP_PROGRESS_MS: '100' } });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    const send = (m: object): boolean => p.stdin.write(JSON.stringify({ jsonrpc: '2.0', ...m }) + '\n');
+    send({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '0' } } });
+    send({ method: 'notifications/initialized' });
+    send({ id: 2, method: 'tools/call', params: { name: 'wait', arguments: { process_ids: ['long'], timeout_s: 600 }, _meta: { progressToken: 'w' } } });
+    // Progress while it waits: the wait is under way (its own connection to the daemon open).
+    await waitFor(() => (out.match(/notifications\/progress/g) ?? []).length >= 2, { what: 'progress of the wait', timeoutMs: 20_000 });
+    const exited = new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)));
+    p.stdin.end();
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 15_000))]);
+    if (code === 'still running') p.kill('SIGKILL');
+    assert.equal(code, 0, 'exited by itself, at once');
+  } finally {
+    await d.stop({ killProcesses: true });
   }
 });

@@ -132,6 +132,13 @@ test('wait sends progress notifications naming what still runs (claude turns), a
   // A timeout: what still runs is reported, and they keep running.
   const t = await m.ok<{ timed_out: boolean; still_running: string[] }>('wait', { process_ids: ['cl-slow', 'slow'], timeout_s: 0.5 });
   assert.deepEqual([t.timed_out, t.still_running], [true, ['cl-slow', 'slow']]);
+  // claude_result {wait} sends progress too, naming the run.
+  const cp: Progress[] = [];
+  const still = await m.call('claude_result', { process_id: 'cl-slow', wait: true, timeout_s: 1.5 }, (p) => cp.push(p));
+  assert.deepEqual([(still.structuredContent as { running: boolean }).running, (still.structuredContent as { timed_out?: boolean }).timed_out], [true, true]);
+  assert.match(textOf(still), /^cl-slow is still running .*call wait/);
+  assert.ok(cp.length >= 2, `progress during claude_result (${cp.length})`);
+  assert.match(cp[0]!.message ?? '', /^waiting for cl-slow: (starting|working), \d+ turns?/);
   await m.ok('kill_process', { process_id: 'cl-slow', grace_s: 1 });
   await m.ok('kill_process', { process_id: 'slow', grace_s: 1 });
   const all = await m.ok<{ ended: string[]; timed_out: boolean }>('wait', { process_ids: ['cl-slow', 'slow'] });
