@@ -57,7 +57,8 @@ test('no daemon running: the server starts one in the background (as start --det
   const home = path.join(dir, 'home');
   assert.equal(await pingOnce(socket), false);
   const started = Date.now();
-  const m = await startMcp(['--socket', socket, '--home', home]);
+  // As Claude Code starts its MCP servers: with the session's identity in the environment.
+  const m = await startMcp(['--socket', socket, '--home', home], { CLAUDECODE: '1', CLAUDE_CODE_SESSION_ID: 'parent-session', CLAUDE_PROJECT_DIR: dir, MCP_TEST_KEPT: 'kept' });
   let daemonPid: number | undefined;
   let keeperPid: number | undefined;
   try {
@@ -72,6 +73,10 @@ test('no daemon running: the server starts one in the background (as start --det
     assert.ok(keeperPid !== undefined, 'kept, as start --detach does');
     assert.match(m.log(), /no daemon answers on .*; starting one in the background/);
     assert.match(m.log(), new RegExp(`started the daemon: pid ${pong.pid}`));
+    // The daemon (which outlives this session) has the environment minus the session's identity.
+    await m.ok('spawn_process', { cmd: ['sh', '-c', 'echo "${CLAUDECODE-unset} ${CLAUDE_CODE_SESSION_ID-unset} ${CLAUDE_PROJECT_DIR-unset} ${MCP_TEST_KEPT-unset}"'], process_id: 'env' });
+    await m.ok('wait', { process_ids: ['env'] });
+    assert.equal((await m.ok<{ data: string }>('read_output', { process_id: 'env' })).data, 'unset unset unset kept\n');
     // The daemon outlives the server that started it.
     await m.close();
     assert.equal(await pingOnce(socket), true);

@@ -10,6 +10,13 @@ import { startDetached } from './start.js';
 /** Environment variable: milliseconds between progress notifications of long tool calls (tests shorten it). */
 export const PROGRESS_ENV = 'CLAUDE_DAEMON_MCP_PROGRESS_MS';
 
+/**
+ * What Claude Code sets for the MCP servers of one session (its id, project, "inside Claude Code"):
+ * a daemon started from here outlives that session and serves others, so it does not inherit them
+ * (nor pass them to every run it starts later).
+ */
+const SESSION_ENV = ['CLAUDECODE', 'CLAUDE_CODE_SESSION_ID', 'CLAUDE_CODE_CHILD_SESSION', 'CLAUDE_PROJECT_DIR', 'CLAUDE_CODE_ENTRYPOINT'] as const;
+
 /** `mcp`: the MCP server on stdin/stdout until the client closes it. */
 export const verb: Verb = {
   usage: 'mcp [--socket PATH] [--home DIR] [--no-start]',
@@ -38,7 +45,7 @@ export const verb: Verb = {
             startDaemon: async () => {
               const startArgs = ['--socket', socket, ...(home !== undefined ? ['--home', home] : [])];
               try {
-                const r = await startDetached({ socket, ...(home !== undefined ? { home } : {}) }, { startArgs, keeper: true });
+                const r = await startDetached({ socket, ...(home !== undefined ? { home } : {}) }, { startArgs, keeper: true, dropEnv: SESSION_ENV });
                 return r.ok ? { ok: true as const, pid: r.pid } : r;
               } catch (err) {
                 // E.g. the state directory cannot be made: a failed start like any other.

@@ -118,10 +118,11 @@ export type DetachedStart = { ok: true; pid: number; socket: string; home: strin
  * unless `keeper` is false or the wrapper was never compiled; then it is started directly, and
  * `ping` says `keeper: null`. If another daemon answers instead, it waits for its own child to give
  * up (it will refuse the live socket) so that no second daemon is left starting in the background
- * after we have reported failure. Prints nothing: `start --detach` and the `mcp` verb (whose stdout
+ * after we have reported failure. `dropEnv` names variables of this process the daemon must not
+ * inherit. Prints nothing: `start --detach` and the `mcp` verb (whose stdout
  * carries only protocol messages) report the outcome their own way.
  */
-export async function startDetached(opts: StartOptions, how: { startArgs: string[]; keeper: boolean }): Promise<DetachedStart> {
+export async function startDetached(opts: StartOptions, how: { startArgs: string[]; keeper: boolean; dropEnv?: readonly string[] }): Promise<DetachedStart> {
   const socket = resolveSocketPath(opts.socket, process.env);
   const live = await pingOnce(socket);
   if (live !== undefined) return { ok: false, message: `a daemon is already running on ${socket} (pid ${live.pid}); stop it with \`claude-daemon shutdown\` first.\n` };
@@ -132,7 +133,9 @@ export async function startDetached(opts: StartOptions, how: { startArgs: string
   const args = [process.argv[1] ?? '', 'start', ...how.startArgs];
   const keeperBin = how.keeper ? findKeeper() : undefined;
   const [file, argv] = keeperBin !== undefined ? [keeperBin, ['--keep', '--', process.execPath, ...args]] : [process.execPath, args];
-  const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'ignore', errFd], env: { ...process.env, CLAUDE_DAEMON_QUIET: '1' } });
+  const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_DAEMON_QUIET: '1' };
+  for (const name of how.dropEnv ?? []) delete env[name];
+  const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'ignore', errFd], env });
   fs.closeSync(errFd);
   let exited: number | null | undefined;
   child.on('exit', (code) => (exited = code));
