@@ -146,21 +146,22 @@ test('wait sends progress notifications naming what still runs (claude turns), a
 });
 
 test('bad input gets an isError result with a code and the reason, and the server keeps serving', async () => {
+  await m.ok('spawn_process', { cmd: ['true'], process_id: 'bad-in' });
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ['spawn_process', { cmd: 'echo hi' }, /^INVALID_PARAMS: .*`cmd`: invalid input: expected array/],
     ['spawn_claude', {}, /^INVALID_PARAMS: .*`prompt`/],
     ['process_info', { process_id: 'no-such' }, /^PROCESS_NOT_FOUND: /],
     ['read_output', { process_id: 'no-such' }, /^PROCESS_NOT_FOUND: /],
-    ['read_output', { process_id: 'p1', offset: 0, tail_lines: 2 }, /^INVALID_PARAMS: .*not both/],
+    ['read_output', { process_id: 'bad-in', offset: 0, tail_lines: 2 }, /^INVALID_PARAMS: .*not both/],
     ['wait', { process_ids: [] }, /^INVALID_PARAMS: .*`process_ids`: must name at least one/],
-    ['wait', { process_ids: ['p1'], timeout_s: 3600 }, /^INVALID_PARAMS: .*`timeout_s`/],
-    ['wait', { process_ids: ['p1', 'no-such'] }, /^PROCESS_NOT_FOUND: /],
-    ['kill_process', { process_id: 'p1', signal: 'SIGNOPE' }, /^INVALID_PARAMS: .*signal/],
+    ['wait', { process_ids: ['bad-in'], timeout_s: 3600 }, /^INVALID_PARAMS: .*`timeout_s`/],
+    ['wait', { process_ids: ['bad-in', 'no-such'] }, /^PROCESS_NOT_FOUND: /],
+    ['kill_process', { process_id: 'bad-in', signal: 'SIGNOPE' }, /^INVALID_PARAMS: .*signal/],
     ['remove_process', { process_id: '..' }, /^INVALID_PARAMS: /],
     ['load_module', { module_name: 'missing_module' }, /^MODULE_NOT_FOUND: /],
     ['load_module', { module_name: '../etc' }, /^INVALID_MODULE_NAME: /],
     ['call_function', { module_name: 'not_loaded', function_name: 'f' }, /^MODULE_NOT_(LOADED|FOUND): /],
-    ['claude_result', { process_id: 'p1' }, /^NOT_A_CLAUDE_RUN: /],
+    ['claude_result', { process_id: 'bad-in' }, /^NOT_A_CLAUDE_RUN: /],
     ['no_such_tool', {}, /^UNKNOWN_TOOL: .*spawn_claude/],
   ];
   for (const [tool, args, re] of cases) assert.match(await m.fails(tool, args), re, `${tool} ${JSON.stringify(args)}`);
