@@ -10,8 +10,9 @@ import { WaitOut } from './outputs.js';
 import { recordLine, waitProgress } from './summaries.js';
 import { defineTool, wire, type ToolContext, type ToolDef } from './tool.js';
 
-/** Default and longest wait, in seconds. */
+/** Default wait, in seconds: long enough for most runs, short enough to report back on the rest. */
 export const WAIT_DEFAULT_S = 300;
+/** Longest wait, in seconds (Claude Code's idle limit for a stdio tool is about 30 minutes). */
 export const WAIT_MAX_S = 1800;
 
 /** The most process ids one wait takes. */
