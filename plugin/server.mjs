@@ -40,7 +40,7 @@ function run(file, args) {
 
 const explicit = process.env.CLAUDE_DAEMON_BIN;
 const local = path.resolve(here, '..', 'dist', 'bin.js');
-if (explicit && !explicit.endsWith('.js')) {
+if (explicit && !/\.[cm]?js$/.test(explicit)) {
   run(explicit, ['mcp', ...extra]);
 } else {
   const bin = explicit || (fs.existsSync(local) ? local : undefined);
