@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ROOT } from '../helpers/daemon.js';
-import { startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
+import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
 
 const PLUGIN = path.join(ROOT, 'plugin');
 const TOOLS = ['spawn_claude', 'spawn_process', 'list_processes', 'process_info', 'read_output', 'wait', 'claude_result', 'kill_process', 'remove_process', 'load_module', 'call_function', 'list_modules', 'ping'];
@@ -68,6 +68,15 @@ before(async () => {
 });
 after(async () => {
   await mock?.close();
+});
+
+test('claude plugin validate accepts the plugin manifest and its one-plugin marketplace', () => {
+  const env = { ...process.env, ...offlineClaudeEnv(mock) };
+  for (const file of ['plugin.json', 'marketplace.json']) {
+    const r = spawnSync(env['CLAUDE_BIN']!, ['plugin', 'validate', path.join(PLUGIN, '.claude-plugin', file)], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    assert.equal(r.status, 0, `${file}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /Validation passed/);
+  }
 });
 
 /** Posts one Messages request and returns the SSE events' data objects. */

@@ -67,8 +67,8 @@ after(async () => {
 /** One stream-json line of the parent run. */
 type StreamLine = { type: string; subtype?: string; message?: { content?: Array<Record<string, unknown>> } } & Record<string, unknown>;
 
-/** Runs the parent `claude -p` to its end and parses its stream-json output. */
-function runParent(prompt: string, args: string[]): Promise<{ code: number | null; lines: StreamLine[]; stderr: string }> {
+/** Runs the real claude CLI (offline, tagged, pointed at the test daemon) to its end. */
+function runClaude(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env = {
     ...process.env,
     ...claudeEnv,
@@ -76,21 +76,28 @@ function runParent(prompt: string, args: string[]): Promise<{ code: number | nul
     CLAUDE_DAEMON_HOME: privateHome,
     MCP_CONNECTION_NONBLOCKING: '0',
     CD_MCP_TEST_TAG: TAG,
+    ...extraEnv,
   };
   return new Promise((resolve, reject) => {
-    const p = spawn(claudeEnv['CLAUDE_BIN']!, ['-p', prompt, '--output-format', 'stream-json', '--verbose', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    p.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    const p = spawn(claudeEnv['CLAUDE_BIN']!, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    p.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
     p.on('error', reject);
     p.on('close', (code) => {
       clearTimeout(timer);
-      const lines = out.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as StreamLine);
-      resolve({ code, lines, stderr: err });
+      resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs a parent `claude -p` to its end and parses its stream-json output. */
+async function runParent(prompt: string, args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; lines: StreamLine[]; stderr: string }> {
+  const r = await runClaude(['-p', prompt, '--output-format', 'stream-json', '--verbose', ...args], extraEnv);
+  const lines = r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as StreamLine);
+  return { code: r.code, lines, stderr: r.stderr };
 }
 
 /** The process id in a spawn_claude tool result (its JSON, or the text summary naming it). */
@@ -201,4 +208,23 @@ test('claude -p with --plugin-dir plugin: init lists the plugin, its skill and i
   );
   assert.ok((init?.['skills'] as string[]).includes('claude-daemon:claude-daemon'), `init skills: ${JSON.stringify(init?.['skills'])}`);
   await checkRoundTrip(run, PLUGIN_PREFIX, childPrompt);
+});
+
+test('installed the usual way (claude plugin marketplace add plugin/, claude plugin install): init lists the plugin, its skill and its connected server', { timeout: 180_000 }, async () => {
+  // A fresh claude HOME, as a user who adds the package's folder as a marketplace and installs from it.
+  const home = path.join(tempDir('cd-mcp-install-'), 'home');
+  fs.mkdirSync(home);
+  for (const args of [['plugin', 'marketplace', 'add', PLUGIN_DIR], ['plugin', 'install', 'claude-daemon@claude-daemon']]) {
+    const r = await runClaude(args, { HOME: home });
+    assert.equal(r.code, 0, `claude ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+  }
+  // No --plugin-dir: the plugin comes from the user's settings.
+  const run = await runParent('hello from an installed plugin', [], { HOME: home });
+  const init = run.lines[0];
+  checkInit(init, 'plugin:claude-daemon:claude-daemon', PLUGIN_PREFIX);
+  const plugins = init?.['plugins'] as Array<{ name: string; source: string }>;
+  assert.ok(plugins.some((p) => p.name === 'claude-daemon' && p.source === 'claude-daemon@claude-daemon'), `init plugins: ${JSON.stringify(plugins)}`);
+  assert.ok((init?.['skills'] as string[]).includes('claude-daemon:claude-daemon'));
+  assert.equal(run.lines.at(-1)?.['result'], 'MOCK REPLY: hello from an installed plugin');
+  await waitFor(() => taggedProcesses().length === 0, { what: 'the MCP server to exit with its claude', timeoutMs: 15_000 });
 });
