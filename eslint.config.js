@@ -18,5 +18,6 @@ export default tseslint.config(
   { files: ['src/protocol/**'], rules: restrict([{ group: ['node:*', '../daemon/*', '../client/*', '../cli/*', '**/daemon/**', '**/client/**', '**/cli/**'], message: 'protocol does no I/O and depends on nothing else' }]) },
   { files: ['src/client/**'], rules: restrict([{ group: ['**/daemon/**', '**/cli/**', 'zod'], message: 'client depends only on protocol (types and codes), never on zod at run time' }]) },
   { files: ['src/daemon/**'], rules: restrict([{ group: ['**/cli/**', '**/client/**'], message: 'daemon depends on protocol only' }]) },
+  { files: ['src/mcp/**'], rules: restrict([{ group: ['**/daemon/**', '**/cli/**'], message: 'the MCP server is a thin layer over the client (and protocol)' }]) },
   { files: ['src/cli/**'], rules: restrict([{ group: ['**/daemon/**'], message: 'cli talks to the daemon through the client' }]) },
 );

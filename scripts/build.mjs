@@ -51,9 +51,12 @@ try {
     platform: 'node',
     target: 'node20',
     // zod is bundled into the daemon's chunks: loaded from node_modules it is ~120 ES modules, which
-    // doubled the daemon's start-up. Everything else stays external. (The CLI's static graph never
-    // reaches zod either way; test/core/architecture.test.ts checks it.)
-    external: Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((name) => name !== 'zod'),
+    // doubled the daemon's start-up. The MCP SDK too, for the same reason: loaded from node_modules
+    // (hundreds of modules) `claude-daemon mcp` took 1-2 s to start on a busy 2-core machine, bundled
+    // ~0.2 s, well inside the ~2 s the claude CLI waits for MCP servers. Everything else stays
+    // external. (The CLI's static graph never reaches zod either way; test/core/architecture.test.ts
+    // checks it.)
+    external: Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((name) => name !== 'zod' && name !== '@modelcontextprotocol/sdk'),
     plugins: [englishOnlyZod],
     sourcemap: 'linked',
     // Whitespace and syntax only, names kept (stack traces in daemon.log stay readable): the source

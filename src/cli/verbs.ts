@@ -24,5 +24,6 @@ export const VERBS: Record<string, VerbEntry> = {
   ...PROCESS_VERBS,
   ...CLAUDE_VERBS,
   ...MODULE_VERBS,
+  mcp: { summary: 'run an MCP server on stdio whose tools are the daemon\'s commands (for Claude Code)', load: () => import('./commands/mcp.js') },
   request: { summary: 'send any command by its wire name with JSON parameters; prints the result', load: () => import('./commands/request.js') },
 };

@@ -55,12 +55,13 @@ const ALLOWED: Record<string, string[]> = {
   protocol: [],
   client: ['protocol'],
   daemon: ['protocol'],
-  cli: ['client', 'protocol'],
+  cli: ['client', 'protocol', 'mcp'],
+  mcp: ['client', 'protocol'],
   index: ['client', 'protocol'],
   bin: ['cli', 'daemon'],
 };
 
-test('imports flow cli -> client -> protocol <- daemon', () => {
+test('imports flow cli -> (mcp ->) client -> protocol <- daemon', () => {
   const problems: string[] = [];
   for (const file of walk(SRC)) {
     const from = layerOf(file);

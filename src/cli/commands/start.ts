@@ -92,27 +92,45 @@ function positiveInt(v: unknown, flag: string): number | undefined {
   return n;
 }
 
+/** `start --detach`: launches the daemon in the background and reports it on stdout. */
+async function detach(ctx: VerbContext, opts: StartOptions): Promise<number> {
+  // The same flags again, for the detached `start` (minus the ones that only mean something here).
+  const startArgs = process.argv.slice(3).filter((a) => a !== '--detach' && a !== '--json' && a !== '--no-keeper');
+  const r = await startDetached(opts, { startArgs, keeper: ctx.values['no-keeper'] !== true });
+  if (!r.ok) {
+    ctx.out.stderr(`claude-daemon start: ${r.message}`);
+    return 1;
+  }
+  if (ctx.json) printJson(ctx.out, { pid: r.pid, socket: r.socket, home: r.home, keeper: r.keeper });
+  else {
+    ctx.out.stdout(`claude-daemon started: pid ${r.pid}, socket ${r.socket}\n`);
+    ctx.out.stdout(r.keeper !== null ? `kept by keeper pid ${r.keeper}: a daemon that dies is started again; \`claude-daemon shutdown\` stops both\n` : 'no keeper: nothing restarts the daemon if it dies\n');
+  }
+  return 0;
+}
+
+/** What startDetached reports: the daemon that answers, or why none does (a message ending in a newline). */
+export type DetachedStart = { ok: true; pid: number; socket: string; home: string; keeper: number | null } | { ok: false; message: string };
+
 /**
  * Re-runs this CLI as a detached `start` and waits until that very daemon answers ping. The daemon
  * runs under a keeper (the C wrapper's `--keep` mode: it survives `pkill node` and costs ~1 MiB)
- * unless --no-keeper is given or the wrapper was never compiled; then it is started directly, and
+ * unless `keeper` is false or the wrapper was never compiled; then it is started directly, and
  * `ping` says `keeper: null`. If another daemon answers instead, it waits for its own child to give
  * up (it will refuse the live socket) so that no second daemon is left starting in the background
- * after we have reported failure.
+ * after we have reported failure. Prints nothing: `start --detach` and the `mcp` verb (whose stdout
+ * carries only protocol messages) report the outcome their own way.
  */
-async function detach(ctx: VerbContext, opts: StartOptions): Promise<number> {
+export async function startDetached(opts: StartOptions, how: { startArgs: string[]; keeper: boolean }): Promise<DetachedStart> {
   const socket = resolveSocketPath(opts.socket, process.env);
   const live = await pingOnce(socket);
-  if (live !== undefined) {
-    ctx.out.stderr(`claude-daemon start: a daemon is already running on ${socket} (pid ${live.pid}); stop it with \`claude-daemon shutdown\` first.\n`);
-    return 1;
-  }
+  if (live !== undefined) return { ok: false, message: `a daemon is already running on ${socket} (pid ${live.pid}); stop it with \`claude-daemon shutdown\` first.\n` };
   const home = path.resolve(resolveHome(opts.home, process.env, os.homedir()));
   fs.mkdirSync(home, { recursive: true, mode: 0o700 });
   const errFile = path.join(home, 'daemon.stderr');
   const errFd = fs.openSync(errFile, 'w', 0o600);
-  const args = [process.argv[1] ?? '', 'start', ...process.argv.slice(3).filter((a) => a !== '--detach' && a !== '--json' && a !== '--no-keeper')];
-  const keeperBin = ctx.values['no-keeper'] === true ? undefined : findKeeper();
+  const args = [process.argv[1] ?? '', 'start', ...how.startArgs];
+  const keeperBin = how.keeper ? findKeeper() : undefined;
   const [file, argv] = keeperBin !== undefined ? [keeperBin, ['--keep', '--', process.execPath, ...args]] : [process.execPath, args];
   const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'ignore', errFd], env: { ...process.env, CLAUDE_DAEMON_QUIET: '1' } });
   fs.closeSync(errFd);
@@ -124,28 +142,16 @@ async function detach(ctx: VerbContext, opts: StartOptions): Promise<number> {
   const ours = (r: ResultOf<'ping'>): boolean => (keeperBin !== undefined ? r.keeper?.pid === child.pid : r.pid === child.pid);
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (exited !== undefined) {
-      ctx.out.stderr(`claude-daemon start: the daemon exited (code ${exited}) before answering:\n${fs.readFileSync(errFile, 'utf8')}`);
-      return 1;
-    }
+    if (exited !== undefined) return { ok: false, message: `the daemon exited (code ${exited}) before answering:\n${fs.readFileSync(errFile, 'utf8')}` };
     const r = await pingOnce(socket);
-    if (r !== undefined && ours(r)) {
-      const keeper = r.keeper?.pid ?? null;
-      if (ctx.json) printJson(ctx.out, { pid: r.pid, socket: path.resolve(socket), home, keeper });
-      else {
-        ctx.out.stdout(`claude-daemon started: pid ${r.pid}, socket ${path.resolve(socket)}\n`);
-        ctx.out.stdout(keeper !== null ? `kept by keeper pid ${keeper}: a daemon that dies is started again; \`claude-daemon shutdown\` stops both\n` : 'no keeper: nothing restarts the daemon if it dies\n');
-      }
-      return 0;
-    }
+    if (r !== undefined && ours(r)) return { ok: true, pid: r.pid, socket: path.resolve(socket), home, keeper: r.keeper?.pid ?? null };
     // Nobody yet, or another daemon that won a race (our child will then exit and say so).
     await new Promise((r) => setTimeout(r, 25));
   }
   // Too slow: stop what we started, the keeper and the daemon it may be starting again and again.
   if (keeperBin !== undefined && child.pid !== undefined) stopKeeperAndDaemon(child.pid);
   else child.kill('SIGTERM');
-  ctx.out.stderr(`claude-daemon start: no answer on ${socket} within ${READY_TIMEOUT_MS / 1000}s (stopped it); see ${path.join(home, 'daemon.log')} and ${errFile}\n`);
-  return 1;
+  return { ok: false, message: `no answer on ${socket} within ${READY_TIMEOUT_MS / 1000}s (stopped it); see ${path.join(home, 'daemon.log')} and ${errFile}\n` };
 }
 
 /** What the daemon answering on `socket` says of itself, or undefined if none answers. */
