@@ -181,7 +181,10 @@ test('claude -p with --mcp-config: the model spawns a child run, waits, reads it
   const marker = 'MCP_RT_CONFIG';
   const childPrompt = 'child of the mcp-config parent: say something';
   mock.script(marker, parentScript(DIRECT_PREFIX, childPrompt));
-  const config = { mcpServers: { 'claude-daemon': { type: 'stdio', command: process.execPath, args: [BIN, 'mcp'] } } };
+  // The registration form the README gives (`claude-daemon mcp`, no flags); the env block repeats the
+  // inherited socket and home so that the server can never reach the default socket.
+  const env = { CLAUDE_DAEMON_SOCKET: d.socket, CLAUDE_DAEMON_HOME: privateHome };
+  const config = { mcpServers: { 'claude-daemon': { type: 'stdio', command: process.execPath, args: [BIN, 'mcp'], env } } };
   const run = await runParent(`${marker} fan this out`, [
     '--mcp-config',
     JSON.stringify(config),
