@@ -128,6 +128,29 @@ test('dist/bin.js and every chunk it statically imports never import zod', () =>
   assert.ok(lazy.length > 0, 'bin.js loads the daemon lazily');
 });
 
+test('the MCP server (and its SDK) loads only in the mcp verb: cli reaches src/mcp by import() alone', () => {
+  for (const file of walk(SRC)) {
+    const rel = path.relative(SRC, file);
+    for (const imp of importsOf(file)) {
+      if (imp.typeOnly) continue;
+      if (imp.spec.startsWith('@modelcontextprotocol/')) assert.ok(rel.startsWith(`mcp${path.sep}`), `src/${rel} imports ${imp.spec}`);
+      if (layerOf(file) !== 'mcp' && imp.spec.startsWith('.') && layerOf(path.resolve(path.dirname(file), imp.spec)) === 'mcp') {
+        assert.ok(imp.dynamic, `src/${rel} imports ${imp.spec} statically (use import() so other verbs never load the SDK)`);
+      }
+    }
+  }
+  // And in the build: the static graph of dist/bin.js holds none of the SDK's code.
+  const seen = new Set<string>();
+  const queue = [path.join(DIST, 'bin.js')];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /StdioServerTransport|ListToolsRequestSchema/, `${path.relative(ROOT, file)} contains the MCP SDK`);
+    for (const imp of importsOf(file)) if (!imp.dynamic && imp.spec.startsWith('.')) queue.push(path.resolve(path.dirname(file), imp.spec));
+  }
+});
+
 test('package.json version equals src/version.ts VERSION', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
   assert.equal(pkg.version, VERSION);

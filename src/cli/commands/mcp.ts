@@ -37,8 +37,13 @@ export const verb: Verb = {
         : {
             startDaemon: async () => {
               const startArgs = ['--socket', socket, ...(home !== undefined ? ['--home', home] : [])];
-              const r = await startDetached({ socket, ...(home !== undefined ? { home } : {}) }, { startArgs, keeper: true });
-              return r.ok ? { ok: true as const, pid: r.pid } : r;
+              try {
+                const r = await startDetached({ socket, ...(home !== undefined ? { home } : {}) }, { startArgs, keeper: true });
+                return r.ok ? { ok: true as const, pid: r.pid } : r;
+              } catch (err) {
+                // E.g. the state directory cannot be made: a failed start like any other.
+                return { ok: false as const, message: (err as Error).message };
+              }
             },
           }),
     });
