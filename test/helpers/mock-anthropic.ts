@@ -16,6 +16,8 @@
  * - `MOCK_SLOW:<ms>`: streams the default reply in 10 deltas spread over that many milliseconds.
  * - `MOCK_HANG`: starts the message, sends one delta, then never finishes (until `close()`).
  * - `MOCK_RECALL`: replies with how many user turns the conversation holds (for resume tests).
+ * - a marker registered with `mock.script(marker, steps)`: a scripted model across turns (see
+ *   `ScriptStep`); step N answers the request that carries N earlier assistant turns.
  *
  * Every request is recorded (method, path, headers, parsed body, the prompt it matched).
  */
@@ -41,7 +43,34 @@ export interface MessagesBody {
   model?: string;
   stream?: boolean;
   messages?: Array<{ role: string; content: string | ContentBlock[] }>;
+  /** The tools the CLI offers the model (built-in and MCP ones, e.g. `mcp__NAME__TOOL`). */
+  tools?: Array<{ name: string } & Record<string, unknown>>;
 }
+
+/** What a script step sees of the request it answers. */
+export interface ScriptRequest {
+  body: MessagesBody;
+  /** The prompt text the script was matched by. */
+  prompt: string;
+  /** Which step this is (0 for the first request of the conversation). */
+  step: number;
+  /** Names of the tools the request offers the model. */
+  tools: string[];
+  /** Text of every tool_result in the conversation so far, oldest first. */
+  toolResults: Array<{ text: string; isError: boolean }>;
+  /** The latest tool_result's text (undefined on the first turn). */
+  lastToolResult: string | undefined;
+}
+
+/** A content block a script step answers with. */
+export type ScriptBlock = { type: 'text'; text: string } | { type: 'tool_use'; name: string; input: object };
+
+/**
+ * One turn of a scripted model: a function of the request (so later steps can use the tool
+ * results of earlier ones) returning the assistant's content. A string is a final text reply;
+ * blocks with a `tool_use` end the turn with stop_reason `tool_use`.
+ */
+export type ScriptStep = (req: ScriptRequest) => string | ScriptBlock[];
 
 type ContentBlock = { type: string; text?: string; content?: unknown; tool_use_id?: string } & Record<string, unknown>;
 
@@ -64,6 +93,12 @@ export interface MockAnthropic {
    * `subscriptionClaudeEnv`).
    */
   setUsageLimit(limit: UsageLimit | null): void;
+  /**
+   * Scripts the model for every conversation whose prompt contains `marker`: the request with N
+   * earlier assistant turns gets `steps[N]` (past the end: a text reply saying the script ran out).
+   * Checked before the built-in markers; registering a marker again replaces its script.
+   */
+  script(marker: string, steps: ScriptStep[]): void;
 }
 
 /** A usage limit the mock enforces (see `MockAnthropic.setUsageLimit`). */
@@ -82,6 +117,7 @@ export interface UsageLimit {
 export async function startMockAnthropic(): Promise<MockAnthropic> {
   const requests: RecordedRequest[] = [];
   const scratch: string[] = [];
+  const scripts = new Map<string, ScriptStep[]>();
   let seq = 0;
   let limit: UsageLimit | null = null;
   const server = http.createServer((req, res) => {
@@ -105,6 +141,8 @@ export async function startMockAnthropic(): Promise<MockAnthropic> {
       }
       const earlier = requests.filter((r) => r.body !== undefined && r.prompt === prompt).length - 1;
       if (limit !== null && limitReply(limit, res, ++seq)) return;
+      const scripted = [...scripts].find(([marker]) => prompt.includes(marker));
+      if (scripted) return runScript(scripted[1], body ?? {}, prompt, ++seq, res);
       answer(body ?? {}, prompt, ++seq, res, earlier);
     });
   });
@@ -119,6 +157,7 @@ export async function startMockAnthropic(): Promise<MockAnthropic> {
     setUsageLimit: (l) => {
       limit = l;
     },
+    script: (marker, steps) => void scripts.set(marker, steps),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -157,10 +196,50 @@ function lastToolResult(body: MessagesBody): string | undefined {
   if (!last || last.role !== 'user' || typeof last.content === 'string') return undefined;
   const block = last.content.find((b) => b.type === 'tool_result');
   if (!block) return undefined;
-  const c = block.content;
+  return toolResultText(block.content);
+}
+
+/** Text of a tool_result block's content (a string or text blocks). */
+function toolResultText(c: unknown): string {
   if (typeof c === 'string') return c;
   if (Array.isArray(c)) return (c as ContentBlock[]).map((b) => b.text ?? '').join('');
   return '';
+}
+
+/** Answers one request of a scripted conversation with the step its turn count selects. */
+function runScript(steps: ScriptStep[], body: MessagesBody, prompt: string, seq: number, res: http.ServerResponse): void {
+  const msgs = body.messages ?? [];
+  const step = msgs.filter((m) => m.role === 'assistant').length;
+  const toolResults: ScriptRequest['toolResults'] = [];
+  for (const m of msgs) {
+    if (m.role !== 'user' || typeof m.content === 'string') continue;
+    for (const b of m.content) if (b.type === 'tool_result') toolResults.push({ text: toolResultText(b.content), isError: b['is_error'] === true });
+  }
+  const req: ScriptRequest = { body, prompt, step, tools: (body.tools ?? []).map((t) => t.name), toolResults, lastToolResult: lastToolResult(body) };
+  let reply: string | ScriptBlock[];
+  try {
+    const fn = steps[step];
+    reply = fn ? fn(req) : `MOCK SCRIPT: no step ${step} (the script has ${steps.length})`;
+  } catch (err) {
+    reply = `MOCK SCRIPT: step ${step} threw: ${String(err)}`;
+  }
+  streamBlocks(res, body.model ?? 'claude-mock', seq, typeof reply === 'string' ? [{ type: 'text', text: reply }] : reply);
+}
+
+/** Streams an assistant message of several text and tool_use blocks. */
+function streamBlocks(res: http.ServerResponse, model: string, seq: number, blocks: ScriptBlock[]): void {
+  startMessage(res, model, seq);
+  blocks.forEach((b, index) => {
+    if (b.type === 'text') {
+      sse(res, 'content_block_start', { index, content_block: { type: 'text', text: '' } });
+      sse(res, 'content_block_delta', { index, delta: { type: 'text_delta', text: b.text } });
+    } else {
+      sse(res, 'content_block_start', { index, content_block: { type: 'tool_use', id: `toolu_mock_${seq}_${index}`, name: b.name, input: {} } });
+      sse(res, 'content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(b.input) } });
+    }
+    sse(res, 'content_block_stop', { index });
+  });
+  endMessage(res, blocks.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn', 20);
 }
 
 function answer(body: MessagesBody, prompt: string, seq: number, res: http.ServerResponse, earlier: number): void {
