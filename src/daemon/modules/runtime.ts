@@ -175,7 +175,8 @@ export abstract class Runtime {
       }
       case 'error': {
         const fn = this.pending.get(msg.id)?.fn ?? '?';
-        this.settle(msg.id, undefined, new CommandError(msg.code, msg.code === 'FUNCTION_ERROR' ? `${this.name}.${fn} threw: ${msg.message}` : msg.message));
+        const text = clipMessage(msg.message);
+        this.settle(msg.id, undefined, new CommandError(msg.code, msg.code === 'FUNCTION_ERROR' ? `${this.name}.${fn} threw: ${text}` : text));
         // The runtime said it is going down (out of memory, sys.exit): no call may be routed to it
         // in the moment before its exit is seen, so it is ended (and restarted) right now.
         if (msg.code === 'MODULE_CRASHED') this.kill('MODULE_CRASHED', msg.message, false);
@@ -211,6 +212,20 @@ export abstract class Runtime {
     if (err) p.reject(err);
     else p.resolve(value);
   }
+}
+
+/** Longest error message a module's call passes on (head and tail kept), whatever it threw. */
+export const MAX_ERROR_MESSAGE_CHARS = 16 * 1024;
+
+/**
+ * Error text from a module, bounded: a chain of calls that rethrow what they caught nests every
+ * level's message and stack in the next, so unclipped a 1,000-deep chain sent ~100 MB of text.
+ */
+export function clipMessage(text: string): string {
+  if (text.length <= MAX_ERROR_MESSAGE_CHARS) return text;
+  const head = text.slice(0, (MAX_ERROR_MESSAGE_CHARS * 3) / 4);
+  const tail = text.slice(text.length - MAX_ERROR_MESSAGE_CHARS / 4);
+  return `${head}\n… ${text.length - head.length - tail.length} characters omitted …\n${tail}`;
 }
 
 /** Deepest result a module may return (Python's json reads about as deep); deeper ones are refused. */
