@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { MAX_ERROR_MESSAGE_CHARS } from '../../src/daemon/modules/runtime.js';
+import { MAX_ERROR_MESSAGE_CHARS } from '../../src/daemon/modules/reply-limits.js';
 import { MAX_CALLS_IN_FLIGHT } from '../../src/daemon/modules/slot.js';
 import type { DaemonClient } from '../../src/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
