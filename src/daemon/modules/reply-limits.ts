@@ -6,7 +6,7 @@
  */
 
 /** Longest error message a module's call passes on (head and tail kept), whatever it threw. */
-export const MAX_ERROR_MESSAGE_CHARS = 16 * 1024;
+export const MAX_ERROR_MESSAGE_CHARS = 8 * 1024;
 
 /**
  * Error text from a module, bounded: a chain of calls that rethrow what they caught nests every
