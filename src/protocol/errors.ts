@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   RESULT_NOT_SERIALIZABLE: 'The function returned a value that is not JSON.',
   CALL_TIMEOUT: 'The call did not finish within `timeout_s`; the module was restarted from its last good version.',
   MODULE_CRASHED: 'The module\'s worker or interpreter died during the call (out of memory, exit); it was restarted.',
+  MODULE_BUSY: 'The module already has the most calls in flight one module may have (1,000); retry once some finish.',
   STORAGE_FULL: 'The state directory\'s file system is full (or over quota): what the command had to write was not written; free space and retry.',
   RESOURCE_EXHAUSTED: 'The daemon ran out of file descriptors (or the system did): the command had no effect; retry once load drops.',
   STATE_IO_FAILED: 'Reading or writing a file in the state directory failed (EIO, EROFS, EACCES...); the message names the file and the error.',

@@ -7,9 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startKept } from '../helpers/kept.js';
 import { waitFor } from '../helpers/wait.js';
 import { daemonError, writeAtomic, writeInPlace } from './util.js';
 
@@ -192,5 +194,61 @@ test('the module host dies with the daemon when the daemon is SIGKILLed, even wh
     await waitFor(() => !alive(host.pid), { what: 'the host gone after the daemon was killed', timeoutMs: 10_000 });
   } finally {
     await d2.stop();
+  }
+});
+
+/** Module host processes of the daemon on `socket` (their environment names it), wherever they run. */
+function hostsOf(socket: string): number[] {
+  const pids: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (!fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('host-entry')) continue;
+      if (!fs.readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(`CLAUDE_DAEMON_SOCKET=${socket}`)) continue;
+      if (alive(Number(name))) pids.push(Number(name));
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return pids;
+}
+
+test('a daemon restarted by its keeper starts a fresh module host: the old one died with its daemon, the new one answers, none survives shutdown', async () => {
+  const k = await startKept();
+  try {
+    const mods = path.join(k.dir, 'mods');
+    fs.mkdirSync(mods, { recursive: true });
+    writeInPlace(mods, 'kept.ts', BYSTANDER);
+    const c = await k.client();
+    assert.equal(await c.callFunction('kept', 'count'), 1);
+    assert.equal(await c.callFunction('kept', 'count'), 2);
+    const first = await c.ping();
+    const oldHost = first.module_host;
+    assert.ok(oldHost && alive(oldHost.pid));
+    assert.deepEqual(hostsOf(k.socket), [oldHost.pid]);
+    c.close();
+
+    process.kill(first.pid, 'SIGKILL');
+    // Never an orphan: the host goes with its daemon (its pipe closed), it is not adopted by init.
+    await waitFor(() => !alive(oldHost.pid), { what: 'the old module host gone with its daemon', timeoutMs: 10_000 });
+    const second = await k.waitNewDaemon(first.pid);
+    assert.equal(second.keeper?.restarts, 1);
+    assert.equal(second.module_host, null, 'a fresh daemon has no host until a JavaScript module is used');
+
+    const c2 = await k.client();
+    // A fresh host, with the module loaded again from its file: its state starts over.
+    assert.equal(await c2.callFunction('kept', 'count'), 1);
+    const newHost = (await c2.ping()).module_host;
+    assert.ok(newHost && alive(newHost.pid));
+    assert.notEqual(newHost.pid, oldHost.pid);
+    assert.deepEqual(hostsOf(k.socket), [newHost.pid]);
+    assert.equal(await c2.callFunction('kept', 'nap', [10]), 'rested');
+    c2.close();
+
+    await k.cleanup(); // shutdown; waits for daemon and keeper to exit
+    await waitFor(() => hostsOf(k.socket).length === 0, { what: 'no module host after shutdown', timeoutMs: 10_000 });
+    assert.ok(!alive(newHost.pid));
+  } finally {
+    await k.cleanup();
   }
 });

@@ -106,8 +106,12 @@ export class ModuleHostProcess {
     const gone = new Promise<void>((r) => host.child.once('exit', () => r()));
     host.send({ t: 'exit' });
     const timer = setTimeout(() => host.child.kill('SIGKILL'), HOST_EXIT_WAIT_MS);
-    await gone;
+    // Bounded even if its exit is never reported: seen once, after ~20,000 connections, the host a
+    // zombie that Node had not reaped until a SIGCHLD came by, and shutdown waited on it for good.
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([gone, new Promise<void>((r) => (bound = setTimeout(r, 2 * HOST_EXIT_WAIT_MS)))]);
     clearTimeout(timer);
+    clearTimeout(bound);
   }
 
   /**

@@ -1,28 +1,25 @@
 /**
- * The module host: the daemon's entry to the agent's hot-reloaded modules. It owns one slot per
- * module name (see slot.ts for the reload semantics), starts versions in worker threads of the
- * module host process (host-process.ts: no module code runs in the daemon's process) or in python3
- * processes, and turns file-system changes into reloads of exactly the modules that depend on them.
+ * The module host: the daemon's entry to the agent's hot-reloaded modules. One shape for both
+ * languages, slot → version → runtime: a slot per module name (slot.ts: the reload semantics) holds
+ * its numbered versions (versions.ts), each built once into a snapshot (snapshots.ts) and started
+ * in a runtime (runtimes.ts: worker threads of the module host process, or python3 processes; no
+ * module code runs in the daemon's process). The watcher turns saves into reloads of exactly the
+ * modules that depend on the saved file.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import type { ParamsOut } from '../../protocol/commands.js';
 import type { ListModulesResult, ModuleInfo, UnloadModuleResult } from '../../protocol/schemas/modules.js';
 import { CommandError } from '../command-error.js';
-import { ensureStateSubdir } from '../state/home.js';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { ModuleHostProcess } from './host-process.js';
-import { JsRuntime } from './js-runtime.js';
-import { checkModuleName, moduleNameOfFile, resolveModuleFile } from './names.js';
+import { WithWarning } from '../reply-warning.js';
+import { checkModuleName, moduleNameOfFile } from './names.js';
 import { packageFiles } from './package-root.js';
-import { PyRuntime } from './py-runtime.js';
-import type { Runtime } from './runtime.js';
-import { ModuleSlot, type SlotDeps } from './slot.js';
-import { buildSnapshot, pythonSnapshot, type Snapshot } from './snapshot.js';
+import { Runtimes } from './runtimes.js';
+import { ModuleSlot } from './slot.js';
+import { Snapshots } from './snapshots.js';
 import { ModuleVersions } from './versions.js';
 import { ModuleWatcher } from './watcher.js';
-import { WithWarning } from '../reply-warning.js';
 
 /** Default deadline of one call when the request gives no `timeout_s`. */
 export const DEFAULT_CALL_TIMEOUT_S = 30;
@@ -48,120 +45,132 @@ export interface ModuleHost {
 
 /** Creates the module host for this daemon's modules directory (created when missing). */
 export async function createModuleHost(config: DaemonConfig, log: Logger): Promise<ModuleHost> {
-  const dir = config.modulesDir;
-  fs.mkdirSync(dir, { recursive: true });
-  // Only the daemon holding the state directory's lock gets here (state/lock.ts): no other's snapshots go.
-  fs.rmSync(path.join(config.home, 'module-snapshots'), { recursive: true, force: true });
-  const snapshotDir = ensureStateSubdir(config.home, 'module-snapshots');
-  const pkg = packageFiles();
-  const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_DAEMON_SOCKET: config.socketPath };
-  const directSocket = path.join(snapshotDir, 'workers.sock');
-  const host = new ModuleHostProcess({ hostEntry: pkg.hostEntry, workerEntry: pkg.workerEntry, env, memoryMb: config.moduleMemoryMb, directSocket }, log);
-  const slots = new Map<string, ModuleSlot>();
-  const versions = new ModuleVersions(config.home, log);
+  return Promise.resolve(new Modules(config, log));
+}
 
-  // The watcher (chokidar and its scan) starts with the first load: until a module is loaded there
-  // is nothing to reload, and a daemon that only supervises processes stays smaller.
-  let watcher: ModuleWatcher | undefined;
-  const ensureWatcher = (): ModuleWatcher =>
-    (watcher ??= new ModuleWatcher(
-      dir,
-      (file) => {
-        const owner = moduleNameOfFile(dir, file);
-        for (const slot of slots.values()) {
-          if (slot.name === owner || slot.snap?.inputs.includes(file)) slot.scheduleReload();
-        }
-      },
-      log,
-    ));
+/** The module host's named parts and the slots that tie them together. */
+class Modules implements ModuleHost {
+  readonly versions: ModuleVersions;
+  readonly snapshots: Snapshots;
+  readonly runtimes: Runtimes;
+  private readonly slots = new Map<string, ModuleSlot>();
+  private readonly dir: string;
+  /** Started with the first load: until then nothing can need a reload, and the daemon stays smaller. */
+  private watcherPart: ModuleWatcher | undefined;
 
-  const start = async (snap: Snapshot, slotLog: Logger): Promise<{ rt: Runtime; snap: Snapshot }> => {
-    if (snap.language === 'python') {
-      const rt = await PyRuntime.start(snap, { host: pkg.pythonHost, pythonDir: pkg.pythonDir, env, memoryMb: config.moduleMemoryMb, snapshotDir }, slotLog);
-      // The interpreter reports which local files it imported: they join the hash and the watch list.
-      const full = pythonSnapshot(snap.name, { path: snap.source, language: 'python' }, rt.files.length > 0 ? rt.files : snap.inputs, snap.code);
-      return { rt, snap: full };
+  constructor(
+    config: DaemonConfig,
+    private readonly log: Logger,
+  ) {
+    this.dir = config.modulesDir;
+    fs.mkdirSync(this.dir, { recursive: true });
+    const pkg = packageFiles();
+    this.versions = new ModuleVersions(config.home, log);
+    this.snapshots = new Snapshots(config.home, this.dir, pkg.clientEntry);
+    this.runtimes = new Runtimes(config, pkg, this.snapshots, log);
+  }
+
+  /** The watcher (chokidar and its scan), created on first use. */
+  get watcher(): ModuleWatcher {
+    return (this.watcherPart ??= new ModuleWatcher(this.dir, (file) => this.changed(file), this.log));
+  }
+
+  load(name: string): Promise<ModuleInfo> {
+    return this.loadSlot(name, true);
+  }
+
+  async call(p: ParamsOut<'call_function'>): Promise<unknown> {
+    checkModuleName(p.module_name);
+    let slot = this.slots.get(p.module_name);
+    if (!slot || slot.version === 0) {
+      await this.loadSlot(p.module_name, false);
+      slot = this.slots.get(p.module_name);
+      if (!slot) throw new CommandError('MODULE_NOT_LOADED', `module '${p.module_name}' was unloaded while it was loading`);
     }
-    const rt = await JsRuntime.start(snap, host, config.moduleMemoryMb, snapshotDir, slotLog);
-    return { rt, snap };
-  };
+    const timeoutMs = Math.round((p.timeout_s ?? DEFAULT_CALL_TIMEOUT_S) * 1000);
+    // Read before the call: while a newer file's load error stands, the serving version is older.
+    const stale = slot.lastError;
+    const servedBy = slot.version;
+    const value = await slot.call(p.function_name, p.args ?? [], p.kwargs, timeoutMs);
+    if (stale === undefined) return value;
+    return new WithWarning(value, `${p.module_name} v${servedBy} served this call; the newest save failed to load: ${stale.split('\n')[0]}`);
+  }
 
-  const slotFor = (name: string): ModuleSlot => {
-    let slot = slots.get(name);
+  hostStats(): { pid: number; rss: number } | null {
+    return this.runtimes.hostStats();
+  }
+
+  list(): ListModulesResult {
+    return {
+      module_host: this.runtimes.hostStats(),
+      modules: this.loaded()
+        .map((s) => s.entry())
+        .sort((a, b) => a.module.localeCompare(b.module)),
+    };
+  }
+
+  async unload(name: string): Promise<UnloadModuleResult> {
+    checkModuleName(name);
+    const slot = this.slots.get(name);
+    if (!slot || slot.version === 0) {
+      throw new CommandError('MODULE_NOT_LOADED', `module '${name}' is not loaded; loaded modules: ${this.loaded().map((s) => s.name).join(', ') || '(none)'}`);
+    }
+    this.slots.delete(name);
+    slot.unload();
+    return Promise.resolve({ module: name, unloaded: true, version: slot.version });
+  }
+
+  async stop(): Promise<void> {
+    await this.watcherPart?.close();
+    await Promise.all([...this.slots.values()].map((s) => s.stop()));
+    this.slots.clear();
+    await this.runtimes.stop();
+    this.snapshots.remove();
+  }
+
+  private loaded(): ModuleSlot[] {
+    return [...this.slots.values()].filter((s) => s.version > 0);
+  }
+
+  /** A saved file: reload its own module and every module built from it. */
+  private changed(file: string): void {
+    const owner = moduleNameOfFile(this.dir, file);
+    for (const slot of this.slots.values()) {
+      if (slot.name === owner || slot.snap?.inputs.includes(file)) slot.scheduleReload();
+    }
+  }
+
+  private slotFor(name: string): ModuleSlot {
+    let slot = this.slots.get(name);
     if (!slot || slot.unloaded) {
-      const slotLog = log.child(name);
-      const deps: SlotDeps = {
+      const slotLog = this.log.child(name);
+      slot = new ModuleSlot(name, {
         log: slotLog,
-        build: async (n, previous) => {
-          const file = resolveModuleFile(dir, n);
-          if (file.language === 'python') return pythonSnapshot(n, file, previous?.source === file.path ? previous.inputs : [file.path]);
-          return buildSnapshot(n, file, pkg.clientEntry, snapshotDir);
+        build: (n, previous) => this.snapshots.build(n, previous),
+        start: async (snap) => {
+          const rt = await this.runtimes.start(snap, slotLog);
+          return { rt, snap: this.snapshots.completed(snap, rt) };
         },
-        start: (snap) => start(snap, slotLog),
-        nextVersion: (n) => versions.next(n),
-      };
-      slot = new ModuleSlot(name, deps);
-      slots.set(name, slot);
+        nextVersion: (n) => this.versions.next(n),
+      });
+      this.slots.set(name, slot);
     }
     return slot;
-  };
+  }
 
-  const load = async (name: string, force: boolean): Promise<ModuleInfo> => {
+  private async loadSlot(name: string, force: boolean): Promise<ModuleInfo> {
     checkModuleName(name);
-    const slot = slotFor(name);
+    const slot = this.slotFor(name);
     try {
       const info = await slot.load(force);
-      const w = ensureWatcher();
+      const w = this.watcher;
       w.watchFiles(slot.snap?.inputs ?? []);
       await Promise.race([w.ready, new Promise((r) => setTimeout(r, WATCHER_READY_WAIT_MS).unref())]);
       return info;
     } catch (err) {
       // A module that never loaded is not listed; one that did keeps serving (and shows last_error).
-      if (slot.version === 0 && slots.get(name) === slot) slots.delete(name);
+      if (slot.version === 0 && this.slots.get(name) === slot) this.slots.delete(name);
       throw err;
     }
-  };
-
-  return {
-    load: (name) => load(name, true),
-    async call(p) {
-      checkModuleName(p.module_name);
-      let slot = slots.get(p.module_name);
-      if (!slot || slot.version === 0) {
-        await load(p.module_name, false);
-        slot = slots.get(p.module_name);
-        if (!slot) throw new CommandError('MODULE_NOT_LOADED', `module '${p.module_name}' was unloaded while it was loading`);
-      }
-      const timeoutMs = Math.round((p.timeout_s ?? DEFAULT_CALL_TIMEOUT_S) * 1000);
-      // Read before the call: while a newer file's load error stands, the serving version is older.
-      const stale = slot.lastError;
-      const servedBy = slot.version;
-      const value = await slot.call(p.function_name, p.args ?? [], p.kwargs, timeoutMs);
-      if (stale === undefined) return value;
-      return new WithWarning(value, `${p.module_name} v${servedBy} served this call; the newest save failed to load: ${stale.split('\n')[0]}`);
-    },
-    hostStats: () => host.stats() ?? null,
-    list: () => ({
-      module_host: host.stats() ?? null,
-      modules: [...slots.values()]
-        .filter((s) => s.version > 0)
-        .map((s) => s.entry())
-        .sort((a, b) => a.module.localeCompare(b.module)),
-    }),
-    async unload(name) {
-      checkModuleName(name);
-      const slot = slots.get(name);
-      if (!slot || slot.version === 0) throw new CommandError('MODULE_NOT_LOADED', `module '${name}' is not loaded; loaded modules: ${[...slots.values()].filter((s) => s.version > 0).map((s) => s.name).join(', ') || '(none)'}`);
-      slots.delete(name);
-      slot.unload();
-      return { module: name, unloaded: true, version: slot.version };
-    },
-    async stop() {
-      await watcher?.close();
-      await Promise.all([...slots.values()].map((s) => s.stop()));
-      slots.clear();
-      await host.stop();
-      fs.rmSync(snapshotDir, { recursive: true, force: true });
-    },
-  };
+  }
 }

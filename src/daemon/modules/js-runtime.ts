@@ -6,20 +6,15 @@
  * worker takes the version's timers, globals and handles with it.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CommandError } from '../command-error.js';
-import { ioCommandError } from '../io-error.js';
 import type { Logger } from '../log.js';
-import { writeNewStateFile } from '../state/files.js';
 import type { ModuleHostProcess } from './host-process.js';
 import type { HostDeath, HostWorker } from './host-worker.js';
 import type { WorkerExit } from './host-messages.js';
 import type { ToRuntime } from './messages.js';
 import { Runtime } from './runtime.js';
 import type { Snapshot } from './snapshot.js';
-
-let seq = 0;
 
 /** Runtime over a worker thread of the module host process. */
 export class JsRuntime extends Runtime {
@@ -39,16 +34,8 @@ export class JsRuntime extends Runtime {
     };
   }
 
-  /** Starts the snapshot in a (pre-booted) worker; MODULE_LOAD_FAILED if it throws while importing. */
-  static async start(snap: Snapshot, host: ModuleHostProcess, memoryMb: number, snapshotDir: string, log: Logger): Promise<JsRuntime> {
-    const file = path.join(snapshotDir, `${snap.name}-${snap.hash}-${process.pid}-${++seq}.mjs`);
-    try {
-      writeNewStateFile(file, snap.code ?? '');
-    } catch (err) {
-      // Disk full, no descriptor: nothing half-written stays, and the reply says which.
-      fs.rmSync(file, { force: true });
-      throw ioCommandError(err, `module '${snap.name}': cannot write its snapshot ${file}`, 'it was not loaded (a version already loaded keeps serving)') ?? err;
-    }
+  /** Starts the snapshot's copy `file` in a (pre-booted) worker; MODULE_LOAD_FAILED if it throws while importing. */
+  static async start(snap: Snapshot, file: string, host: ModuleHostProcess, memoryMb: number, log: Logger): Promise<JsRuntime> {
     let worker: HostWorker;
     try {
       worker = await host.openWorker(snap.name, `${snap.name}@${snap.hash}`);

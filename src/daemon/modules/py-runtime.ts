@@ -7,9 +7,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ioCommandError } from '../io-error.js';
 import type { Logger } from '../log.js';
-import { writeNewStateFile } from '../state/files.js';
 import { forEachLine } from './log-lines.js';
 import type { FromRuntime, ToRuntime } from './messages.js';
 import { Runtime } from './runtime.js';
@@ -21,11 +19,7 @@ export interface PythonSettings {
   pythonDir: string;
   env: NodeJS.ProcessEnv;
   memoryMb: number;
-  /** Where each start writes its copy of the snapshot's source (restarts never read the module file). */
-  snapshotDir: string;
 }
-
-let seq = 0;
 
 let interpreter: Promise<string> | undefined;
 
@@ -81,20 +75,13 @@ export class PyRuntime extends Runtime {
   }
 
   /**
-   * Starts python3 on the snapshot's source (a private copy of what was read when the version was
-   * built, so a restart runs the last good code, never a broken save); MODULE_LOAD_FAILED with
+   * Starts python3 on `copy`, the snapshot's source (a private copy of what was read when the version
+   * was built, so a restart runs the last good code, never a broken save); MODULE_LOAD_FAILED with
    * file:line if it fails to import. Tracebacks and __file__ still name the module's own file.
    */
-  static async start(snap: Snapshot, settings: PythonSettings, log: Logger): Promise<PyRuntime> {
+  static async start(snap: Snapshot, copy: string, settings: PythonSettings, log: Logger): Promise<PyRuntime> {
     const exe = await python(settings.env);
     const pythonPath = [settings.pythonDir, settings.env['PYTHONPATH']].filter((p) => p).join(path.delimiter);
-    const copy = path.join(settings.snapshotDir, `${snap.name}-${snap.hash}-${process.pid}-${++seq}.py`);
-    try {
-      writeNewStateFile(copy, snap.code ?? fs.readFileSync(snap.source, 'utf8'));
-    } catch (err) {
-      fs.rmSync(copy, { force: true });
-      throw ioCommandError(err, `module '${snap.name}': cannot write its snapshot ${copy}`, 'it was not loaded (a version already loaded keeps serving)') ?? err;
-    }
     const child = spawn(exe, ['-u', settings.host, snap.source, snap.name, copy], {
       cwd: path.dirname(snap.source),
       env: { ...settings.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: '1', CLAUDE_DAEMON_MODULE_MEMORY_MB: String(settings.memoryMb) },

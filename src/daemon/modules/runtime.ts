@@ -8,6 +8,7 @@ import type { ErrorCode } from '../../protocol/errors.js';
 import type { ModuleFunction, ModuleLanguage } from '../../protocol/schemas/modules.js';
 import { CommandError } from '../command-error.js';
 import type { FromRuntime, ToRuntime } from './messages.js';
+import { clipMessage, MAX_RESULT_DEPTH, nestingOver } from './reply-limits.js';
 
 /** How long a module may take to import before the load is declared failed. */
 export const LOAD_TIMEOUT_MS = 10_000;
@@ -175,7 +176,8 @@ export abstract class Runtime {
       }
       case 'error': {
         const fn = this.pending.get(msg.id)?.fn ?? '?';
-        this.settle(msg.id, undefined, new CommandError(msg.code, msg.code === 'FUNCTION_ERROR' ? `${this.name}.${fn} threw: ${msg.message}` : msg.message));
+        const text = clipMessage(msg.message);
+        this.settle(msg.id, undefined, new CommandError(msg.code, msg.code === 'FUNCTION_ERROR' ? `${this.name}.${fn} threw: ${text}` : text));
         // The runtime said it is going down (out of memory, sys.exit): no call may be routed to it
         // in the moment before its exit is seen, so it is ended (and restarted) right now.
         if (msg.code === 'MODULE_CRASHED') this.kill('MODULE_CRASHED', msg.message, false);
@@ -211,24 +213,4 @@ export abstract class Runtime {
     if (err) p.reject(err);
     else p.resolve(value);
   }
-}
-
-/** Deepest result a module may return (Python's json reads about as deep); deeper ones are refused. */
-export const MAX_RESULT_DEPTH = 1000;
-
-/** True when the JSON text nests arrays/objects deeper than `max` (strings and escapes skipped). */
-export function nestingOver(json: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < json.length; i++) {
-    const ch = json.charCodeAt(i);
-    if (inString) {
-      if (ch === 92 /* \\ */) i++;
-      else if (ch === 34 /* " */) inString = false;
-    } else if (ch === 34) inString = true;
-    else if (ch === 91 /* [ */ || ch === 123 /* { */) {
-      if (++depth > max) return true;
-    } else if (ch === 93 /* ] */ || ch === 125 /* } */) depth--;
-  }
-  return false;
 }

@@ -16,6 +16,16 @@ const CRASH_WINDOW_MS = 10_000;
 const CRASH_LIMIT = 3;
 /** Saves closer together than this are one reload. */
 const RELOAD_DEBOUNCE_MS = 20;
+/**
+ * Calls one module may have in flight (waiting for a restart, or running on any of its versions).
+ * What a call chain can hold: a function that calls itself through the client without end grew the
+ * daemon by ~8 KiB (its connection, its pending call) and the host by ~5 KiB per level, to hundreds
+ * of MiB and up to the descriptor budget; at this cap the innermost call fails MODULE_BUSY and the
+ * chain unwinds. Far above what real work needs (a call waiting on a claude run takes one).
+ */
+export const MAX_CALLS_IN_FLIGHT = 1000;
+/** MODULE_BUSY refusals are logged at most this often. */
+const BUSY_LOG_EVERY_MS = 10_000;
 
 /** What a slot needs from the host: how to build a snapshot and how to start one. */
 export interface SlotDeps {
@@ -43,6 +53,9 @@ export class ModuleSlot {
   private chain: Promise<unknown> = Promise.resolve();
   private crashes: number[] = [];
   private reloadTimer: NodeJS.Timeout | undefined;
+  /** Calls in `call()` right now, waiting or running (for the cap). */
+  private calls = 0;
+  private busyLoggedAt = 0;
 
   constructor(
     readonly name: string,
@@ -70,8 +83,25 @@ export class ModuleSlot {
     this.reloadTimer.unref();
   }
 
-  /** Runs a function on the serving version (starting it again first if it crashed). */
+  /** Runs a function on the serving version; MODULE_BUSY when the module has too many calls in flight. */
   async call(fn: string, args: unknown[], kwargs: Record<string, unknown> | undefined, timeoutMs: number): Promise<unknown> {
+    if (this.calls >= MAX_CALLS_IN_FLIGHT) {
+      if (Date.now() - this.busyLoggedAt > BUSY_LOG_EVERY_MS) {
+        this.busyLoggedAt = Date.now();
+        this.deps.log.warn(`refusing calls: ${this.calls} calls in flight, the most one module may have (MODULE_BUSY; a function calling itself through the client?)`);
+      }
+      throw new CommandError('MODULE_BUSY', `module '${this.name}' already has ${this.calls} calls in flight, the most one module may have (a function that calls itself through the client without end?); retry once some finish`);
+    }
+    this.calls++;
+    try {
+      return await this.callOnServing(fn, args, kwargs, timeoutMs);
+    } finally {
+      this.calls--;
+    }
+  }
+
+  /** Runs a function on the serving version (starting it again first if it crashed). */
+  private async callOnServing(fn: string, args: unknown[], kwargs: Record<string, unknown> | undefined, timeoutMs: number): Promise<unknown> {
     // Take the serving version and count the call on it in one synchronous step, so a swap can
     // never retire a version between choosing it and starting the call on it.
     let rt = this.serving;
