@@ -147,7 +147,7 @@ test('requests that arrive while the daemon shuts down get SHUTTING_DOWN; reques
     assert.equal(a!.code, 'SHUTTING_DOWN');
     assert.equal(b!.id, undefined);
     assert.equal(b!.code, 'SHUTTING_DOWN');
-    const nap = await waitFor(() => busy.replies.find((r) => r.id === 'nap'), { what: 'the nap to finish', timeoutMs: 15_000 });
+    const nap = await waitFor(() => busy.replies.find((r) => r.id === 'nap'), { what: 'the nap to finish', timeoutMs: 60_000 });
     assert.equal(nap.result, 'rested');
     await t.daemon.closed;
   } finally {
