@@ -9,6 +9,8 @@ import { LineSplitter } from '../protocol/framing.js';
 import { resolveSocketPath } from '../protocol/paths.js';
 import { ClientError, DaemonError } from './errors.js';
 import { ModuleMethods } from './methods-modules.js';
+import { EventStream } from './event-stream.js';
+import { isEventLine } from '../protocol/events.js';
 
 /** How to reach the daemon. */
 export interface ConnectOptions {
@@ -65,6 +67,8 @@ export class DaemonClient extends ModuleMethods {
   private readonly pending = new Map<RequestId, Pending>();
   private nextId = 1;
   private closedError: ClientError | DaemonError | undefined;
+  /** The connection's watch (one at a time: a new `watch` replaces it). */
+  private stream: EventStream | undefined;
 
   /** @internal use `connect()` */
   constructor(
@@ -106,6 +110,23 @@ export class DaemonClient extends ModuleMethods {
     });
   }
 
+  /**
+   * Watches events on this connection: an async iterator of event lines (see docs/protocol.md,
+   * "Events"), beside the connection's other requests. `stream.ready` resolves with the `watch`
+   * reply; breaking out of the loop sends `unwatch`. A second watch ends the first.
+   */
+  watch(params: ParamsIn<'watch'> = {}, opts?: RequestOptions): EventStream {
+    this.stream?.end();
+    const ready = this.request('watch', params, opts);
+    const stream: EventStream = new EventStream(ready, () => {
+      if (this.stream !== stream) return Promise.resolve();
+      this.stream = undefined;
+      return this.request('unwatch', {});
+    });
+    this.stream = stream;
+    return stream;
+  }
+
   /** Closes the connection; requests still pending reject with CLOSED. */
   close(): void {
     this.fail(new ClientError('CLOSED', 'the client was closed'));
@@ -127,6 +148,10 @@ export class DaemonClient extends ModuleMethods {
     } catch {
       return this.fail(new ClientError('BAD_REPLY', 'the daemon sent a line that is not JSON'));
     }
+    if (isEventLine(reply)) {
+      this.stream?.push(reply);
+      return;
+    }
     const id = reply.id;
     // Refused for want of descriptors (the daemon closes next): every request gets that code.
     if (id === undefined && !reply.success && reply.code === 'RESOURCE_EXHAUSTED') return this.fail(new DaemonError(reply.code, reply.error, 'connect'));
@@ -143,6 +168,9 @@ export class DaemonClient extends ModuleMethods {
 
   private fail(err: ClientError | DaemonError): void {
     if (!this.closedError) this.closedError = err;
+    // Closed by us: the stream simply ends; lost: its consumer hears why.
+    this.stream?.end(err instanceof ClientError && err.kind === 'CLOSED' ? undefined : err);
+    this.stream = undefined;
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
       if (p.timer) clearTimeout(p.timer);

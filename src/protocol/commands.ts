@@ -9,6 +9,7 @@ import { CORE_SCHEMAS, type CoreResults } from './schemas/core.js';
 import { PROCESS_SCHEMAS, type ProcessResults } from './schemas/processes.js';
 import { CLAUDE_SCHEMAS, type ClaudeResults } from './schemas/claude.js';
 import { MODULE_SCHEMAS, type ModuleResults } from './schemas/modules.js';
+import { EVENT_SCHEMAS, type EventResults } from './schemas/events.js';
 
 /** Runtime schemas by command name; the daemon validates every request against these. */
 export const COMMAND_SCHEMAS = {
@@ -16,13 +17,14 @@ export const COMMAND_SCHEMAS = {
   ...PROCESS_SCHEMAS,
   ...CLAUDE_SCHEMAS,
   ...MODULE_SCHEMAS,
+  ...EVENT_SCHEMAS,
 } as const;
 
 /** Every command name the daemon knows. */
 export type CommandName = keyof typeof COMMAND_SCHEMAS;
 
 /** Result type per command, for typed client methods. */
-export interface CommandResults extends CoreResults, ProcessResults, ClaudeResults, ModuleResults {}
+export interface CommandResults extends CoreResults, ProcessResults, ClaudeResults, ModuleResults, EventResults {}
 
 /** Parameters as a client may send them (optional fields optional, defaults not yet applied). */
 export type ParamsIn<K extends CommandName> = z.input<(typeof COMMAND_SCHEMAS)[K]>;

@@ -5,6 +5,7 @@ import { shutdown } from './shutdown.js';
 import { PROCESS_HANDLERS } from './processes/index.js';
 import { CLAUDE_HANDLERS } from './claude/index.js';
 import { MODULE_HANDLERS } from './modules/index.js';
+import { EVENT_HANDLERS } from './events/index.js';
 
 /** Every command's handler, keyed by wire name. */
 export const HANDLERS: HandlerTable = {
@@ -13,4 +14,5 @@ export const HANDLERS: HandlerTable = {
   ...PROCESS_HANDLERS,
   ...CLAUDE_HANDLERS,
   ...MODULE_HANDLERS,
+  ...EVENT_HANDLERS,
 };

@@ -18,11 +18,13 @@ import { checkModuleName, moduleNameOfFile, resolveModuleFile } from './names.js
 import { packageFiles } from './package-root.js';
 import { PyRuntime } from './py-runtime.js';
 import type { Runtime } from './runtime.js';
-import { ModuleSlot, type SlotDeps } from './slot.js';
+import { ModuleSlot, type ModuleEvent, type SlotDeps } from './slot.js';
 import { buildSnapshot, pythonSnapshot, type Snapshot } from './snapshot.js';
 import { ModuleVersions } from './versions.js';
 import { ModuleWatcher } from './watcher.js';
 import { WithWarning } from '../reply-warning.js';
+
+export type { ModuleEvent } from './slot.js';
 
 /** Default deadline of one call when the request gives no `timeout_s`. */
 export const DEFAULT_CALL_TIMEOUT_S = 30;
@@ -44,6 +46,8 @@ export interface ModuleHost {
   hostStats(): { pid: number; rss: number } | null;
   /** At daemon shutdown: dispose and terminate every module version, then end the host process. */
   stop(): Promise<void>;
+  /** Hears every new serving version and every rejected load (the event journal subscribes). */
+  onEvent(listener: (e: ModuleEvent) => void): void;
 }
 
 /** Creates the module host for this daemon's modules directory (created when missing). */
@@ -59,6 +63,7 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
   const host = new ModuleHostProcess({ hostEntry: pkg.hostEntry, workerEntry: pkg.workerEntry, env, memoryMb: config.moduleMemoryMb, directSocket }, log);
   const slots = new Map<string, ModuleSlot>();
   const versions = new ModuleVersions(config.home, log);
+  const listeners: Array<(e: ModuleEvent) => void> = [];
 
   // The watcher (chokidar and its scan) starts with the first load: until a module is loaded there
   // is nothing to reload, and a daemon that only supervises processes stays smaller.
@@ -99,6 +104,9 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
         },
         start: (snap) => start(snap, slotLog),
         nextVersion: (n) => versions.next(n),
+        notify: (e) => {
+          for (const l of listeners) l(e);
+        },
       };
       slot = new ModuleSlot(name, deps);
       slots.set(name, slot);
@@ -140,6 +148,7 @@ export async function createModuleHost(config: DaemonConfig, log: Logger): Promi
       if (stale === undefined) return value;
       return new WithWarning(value, `${p.module_name} v${servedBy} served this call; the newest save failed to load: ${stale.split('\n')[0]}`);
     },
+    onEvent: (l) => void listeners.push(l),
     hostStats: () => host.stats() ?? null,
     list: () => ({
       module_host: host.stats() ?? null,
