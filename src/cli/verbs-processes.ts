@@ -9,5 +9,6 @@ export const PROCESS_VERBS: Record<string, VerbEntry> = {
   logs: { summary: "print a process's output (--stderr, --tail N, --follow)", load: () => import('./commands/logs.js') },
   kill: { summary: 'stop a process and its whole tree (--signal, --grace)', load: () => import('./commands/kill.js') },
   wait: { summary: "wait for a process to end; exits with the process's exit code", load: () => import('./commands/wait.js') },
+  events: { summary: 'print the event journal (--since N, --type T, --process ID); --follow for live events', load: () => import('./commands/events.js') },
   rm: { summary: 'forget an ended process and delete its output', load: () => import('./commands/rm.js') },
 };

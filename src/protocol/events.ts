@@ -32,9 +32,10 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 /**
  * Per-watcher notices, never journaled and carrying `seq: null`: `replay_gap` (the journal no longer
- * holds some of the events asked for) and `overflow` (the watcher stopped reading; its watch ended).
+ * holds some of the events asked for), `caught_up` (a `since_seq` replay has reached the newest
+ * journaled event; live events follow) and `overflow` (the watcher stopped reading; its watch ended).
  */
-export type NoticeType = 'replay_gap' | 'overflow';
+export type NoticeType = 'replay_gap' | 'caught_up' | 'overflow';
 
 /** One event line as it travels (and as the journal stores it). */
 export interface EventLine {

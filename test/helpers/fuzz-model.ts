@@ -41,6 +41,12 @@ const SIGNALS = new Set(
 const signal: Check = (v) => typeof v === 'string' && SIGNALS.has(v.toUpperCase().startsWith('SIG') ? v.toUpperCase() : `SIG${v.toUpperCase()}`);
 const uuid: Check = (v) => typeof v === 'string' && /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(v);
 
+/** Event types a watch may name (docs/protocol.md, "Events"): emitted ones and reserved ones. */
+const EVENT_TYPE_NAMES = [
+  'spawned', 'started', 'output', 'killed', 'ended', 'removed', 'claude_state', 'module_loaded', 'module_failed',
+  'turn_ended', 'permission_asked', 'permission_answered', 'held', 'released',
+];
+
 /** Every command, its parameters and their checks; `required` lists the ones that must be present. */
 const COMMANDS: Record<string, { fields: Record<string, Check>; required?: string[]; rule?: (p: Record<string, unknown>) => boolean }> = {
   ping: { fields: { stats: bool, gc: bool } },
@@ -97,6 +103,14 @@ const COMMANDS: Record<string, { fields: Record<string, Check>; required?: strin
   },
   list_modules: { fields: {} },
   unload_module: { fields: { module_name: str }, required: ['module_name'] },
+  watch: {
+    fields: {
+      since_seq: natural,
+      process_ids: (v) => listOf(processId, 1)(v) && (v as unknown[]).length <= 10_000,
+      types: listOf(oneOf(...EVENT_TYPE_NAMES), 1),
+    },
+  },
+  unwatch: { fields: {} },
 };
 
 /** A minimal valid parameter set per command: the generator changes a field or two of it, so lines near every rule's edge are common. */
@@ -116,6 +130,8 @@ export const EXAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
   call_function: { module_name: 'm', function_name: 'f' },
   list_modules: {},
   unload_module: { module_name: 'm' },
+  watch: {},
+  unwatch: {},
 };
 
 /** Values at the edges of each parameter's rules, by parameter name (the generator favours them). */
@@ -149,6 +165,9 @@ export const EDGES: Readonly<Record<string, readonly unknown[]>> = {
   kwargs: [{}, [], { a: 1 }],
   cwd: ['', '/tmp'],
   stdin: ['', 5],
+  since_seq: [0, -1, 1.5, 2 ** 53 - 1, 2 ** 53, '1'],
+  process_ids: [[], ['a'], ['.'], 'a', [5]],
+  types: [[], ['ended'], ['output', 'held'], ['bogus'], 'ended'],
 };
 
 /** The command names the model knows (the fuzz test checks them against the daemon's own list). */

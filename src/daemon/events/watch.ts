@@ -94,6 +94,7 @@ export class Watch {
       if (r.lines.length === 0) {
         if (r.gap) this.cursor = r.gap.to;
         this.mode = 'live'; // Synchronously after finding nothing newer: the next flush is delivered live.
+        this.notice('caught_up', { last_seq: this.cursor });
         return;
       }
       for (const l of r.lines) {
