@@ -36,6 +36,8 @@ interface Pending {
   reject: (e: Error) => void;
   onWarning: ((warning: string) => void) | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** Runs synchronously when the reply line is read, before any later line (a watch's events). */
+  onReply?: (() => void) | undefined;
 }
 
 /** Replies can be large (output reads), so the client's line cap is far above the daemon's. */
@@ -105,7 +107,7 @@ export class DaemonClient extends ModuleMethods {
               reject(new ClientError('TIMEOUT', `${command} got no reply within ${timeoutMs} ms`));
             }, timeoutMs)
           : undefined;
-      this.pending.set(id, { command, resolve, reject, timer, onWarning: opts.onWarning });
+      this.pending.set(id, { command, resolve, reject, timer, onWarning: opts.onWarning, onReply: (opts as { onReply?: () => void }).onReply });
       this.socket.write(JSON.stringify({ ...params, command, id }) + '\n');
     });
   }
@@ -117,14 +119,22 @@ export class DaemonClient extends ModuleMethods {
    */
   watch(params: ParamsIn<'watch'> = {}, opts?: RequestOptions): EventStream {
     this.stream?.end();
-    const ready = this.request('watch', params, opts);
+    this.stream = undefined;
+    // Event lines still arriving for an earlier watch are dropped until this watch's reply is read:
+    // the daemon writes this watch's events only after it.
+    const ready = this.request('watch', params, { ...opts, onReply: () => this.watchAnswered(stream) } as RequestOptions);
     const stream: EventStream = new EventStream(ready, () => {
       if (this.stream !== stream) return Promise.resolve();
       this.stream = undefined;
       return this.request('unwatch', {});
     });
-    this.stream = stream;
     return stream;
+  }
+
+  /** A watch's reply was read: its stream takes the events from here on (or, if already given up, unwatch). */
+  private watchAnswered(stream: EventStream): void {
+    if (stream.ended) void this.request('unwatch', {}).catch(() => undefined);
+    else this.stream = stream;
   }
 
   /** Closes the connection; requests still pending reject with CLOSED. */
@@ -159,6 +169,7 @@ export class DaemonClient extends ModuleMethods {
     if (p === undefined || id === undefined) return;
     this.pending.delete(id);
     if (p.timer) clearTimeout(p.timer);
+    p.onReply?.();
     if (reply.success) {
       if (typeof reply.warning === 'string') p.onWarning?.(reply.warning);
       p.resolve(reply.result);

@@ -24,6 +24,11 @@ export class EventStream implements AsyncIterableIterator<EventLine> {
     ready.catch((err: Error) => this.end(err));
   }
 
+  /** True once the stream ended (nothing more will be yielded after the queue). */
+  get ended(): boolean {
+    return this.done;
+  }
+
   /** @internal the client hands each event line of its connection here. */
   push(ev: EventLine): void {
     if (this.done) return;

@@ -101,9 +101,9 @@ export function feedEvents(hub: EventHub, sup: Supervisor, modules: ModuleHost, 
         if (rec.claude !== undefined && typeof rec.claude['state'] === 'string' && !claudeStates.has(id)) claudeStates.set(id, rec.claude['state']);
         let s = known.get(id);
         if (s === undefined) {
-          // Unknown to the journal: new since its last event (a daemon killed before its write), or
-          // older than all it holds (then nothing is made up about it).
-          if (journalWasEmpty || Date.parse(rec.created_at) < hub.journal.lastTimeAtLoad - 1000) continue;
+          // Unknown to the journal: created after its last event (its own were lost with a daemon
+          // killed before writing them), or older than what it holds (nothing is made up about it).
+          if (journalWasEmpty || Date.parse(rec.created_at) < hub.journal.lastTimeAtLoad) continue;
           spawned(rec);
           s = 'spawned';
         }

@@ -101,7 +101,9 @@ export class Journal {
       this.write(chunk);
     }
     for (const l of lines) this.ring.push(l);
-    if (this.ring.length > RING * 2) this.ring = this.ring.slice(-RING);
+    // The ring never holds more than the files do: what the bound dropped is gone for everyone.
+    const oldest = this.segs[0]?.first ?? 0;
+    if (this.ring.length > RING * 2 || (this.ring.length > 0 && this.ring[0]!.seq < oldest)) this.ring = this.ring.slice(Math.max(firstAfter(this.ring, oldest - 1), this.ring.length - RING));
   }
 
   /** Journaled lines with seq > `after` (a batch: call again with the last one's seq until empty). */
