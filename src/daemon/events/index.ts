@@ -23,6 +23,9 @@ export const EVENT_BUDGET_ENV = 'CLAUDE_DAEMON_EVENT_BUDGET_BYTES';
 /** See EVENT_BUDGET_ENV. */
 export const JOURNAL_SEGMENT_EVENTS_ENV = 'CLAUDE_DAEMON_JOURNAL_SEGMENT_EVENTS';
 
+/** Benchmarks only (bench/events.bench.ts measures the journal's cost against it): `1` records no events. */
+export const EVENTS_OFF_ENV = 'CLAUDE_DAEMON_EVENTS_OFF';
+
 /** Default unsent bytes per watcher before it is dropped. */
 export const DEFAULT_EVENT_BUDGET_BYTES = 4 * 1024 * 1024;
 
@@ -40,7 +43,9 @@ export function createEvents(config: DaemonConfig, log: Logger, sup: Supervisor,
   const segmentEvents = intEnv(env, JOURNAL_SEGMENT_EVENTS_ENV) ?? DEFAULT_JOURNAL_LIMITS.segmentEvents;
   const journal = new Journal(config.home, log, { ...DEFAULT_JOURNAL_LIMITS, segmentEvents });
   const hub = new EventHub(journal, log, { budgetBytes: intEnv(env, EVENT_BUDGET_ENV) ?? DEFAULT_EVENT_BUDGET_BYTES, stuckMs: config.stuckClientMs });
-  const feeds = feedEvents(hub, sup, modules, log);
+  const off = env[EVENTS_OFF_ENV] === '1';
+  if (off) log.warn(`${EVENTS_OFF_ENV}=1: no events are recorded (a benchmark's floor)`);
+  const feeds = off ? { reconcile: () => undefined, stop: () => undefined } : feedEvents(hub, sup, modules, log);
   return {
     hub,
     reconcile: () => feeds.reconcile(),

@@ -77,12 +77,16 @@ export class Watch {
   /** Live delivery of one flushed batch. */
   deliver(lines: readonly JournalLine[]): void {
     if (this.mode !== 'live') return;
+    // One write per watcher per flush, however many lines match (100 watchers: 100 writes a turn).
+    let out = '';
     for (const l of lines) {
       if (l.seq <= this.cursor) continue;
       this.cursor = l.seq;
       if (!this.matches(l)) continue;
-      this.send(l);
+      out += l.text;
+      this.lastSent = l.seq;
     }
+    if (out !== '') this.sink.write(out);
     if (this.sink.unsent() > this.limits.budgetBytes) this.overflow('the client did not read its events');
   }
 
