@@ -168,7 +168,7 @@ export class Connection {
     };
     let after: Array<() => void> | undefined;
     const afterReply = (fn: () => void): void => void (after ??= []).push(fn);
-    const { id, reply } = dispatchLine(line, { services: this.services, signal: this.abort.signal, replyTurn, resultSlot, events: this.events(), afterReply });
+    const { id, reply } = dispatchLine(line, { services: this.services, signal: this.abort.signal, replyTurn, resultSlot, events: this.events, afterReply });
     this.track(reply);
     this.send(reply, id, id === undefined, () => {
       for (const fn of after?.splice(0) ?? []) fn();
@@ -180,7 +180,7 @@ export class Connection {
   }
 
   /** The subscriber, made on first use (a connection that never watches costs nothing). */
-  private events(): Subscriber {
+  private readonly events = (): Subscriber => {
     if (this.subscriber !== undefined) return this.subscriber;
     const socket = this.socket;
     const writer = this.writer;
@@ -205,7 +205,7 @@ export class Connection {
     };
     this.subscriber = this.services.events.subscriber(sink);
     return this.subscriber;
-  }
+  };
 
   private track(reply: Promise<WireReply> | WireReply): void {
     if (!(reply instanceof Promise)) return;

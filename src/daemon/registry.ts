@@ -24,8 +24,8 @@ export interface RequestContext {
    * claude run's full text) call it before making it. Absent outside a connection.
    */
   resultSlot?: () => Promise<void>;
-  /** The connection's event subscription (`watch`/`unwatch`). Absent outside a connection. */
-  events?: Subscriber;
+  /** The connection's event subscription (`watch`/`unwatch`), made on first use. Absent outside a connection. */
+  events?: () => Subscriber;
   /** Runs `fn` once this request's reply is written (a watch's events follow its reply). Absent outside a connection. */
   afterReply?: (fn: () => void) => void;
 }

@@ -9,5 +9,5 @@ import type { Handler } from '../../registry.js';
 export const watch: Handler<'watch'> = (params, ctx) => {
   if (ctx.events === undefined) throw new CommandError('INVALID_REQUEST', 'watch needs a connection to write events to');
   const after = ctx.afterReply ?? ((fn: () => void) => setImmediate(fn));
-  return ctx.events.watch(params, (start) => after(start));
+  return ctx.events().watch(params, (start) => after(start));
 };
