@@ -41,8 +41,9 @@ export interface ReadResult {
   gap?: { from: number; to: number };
 }
 
-/** Recent lines kept in memory, so a watcher catching up does not read files. */
+/** Recent lines kept in memory (at most twice this many, and twice RING_BYTES), so a watcher catching up does not read files. */
 const RING = 4096;
+const RING_BYTES = 4 * 1024 * 1024;
 const SEGMENT_NAME = /^(\d{16})\.jsonl$/;
 /** The prefix the hub writes on every line, in this key order. */
 const LINE = /^\{"event":true,"seq":(\d+),"time":"([^"]*)","type":"([a-z_]+)"(?:,"process_id":"([A-Za-z0-9._-]{1,64})")?,"data":\{.*\}\}$/;
@@ -68,7 +69,10 @@ export class Journal {
   private curEvents = 0;
   private curBytes = 0;
   private ring: JournalLine[] = [];
+  /** Characters held by the ring (about its bytes). */
+  private ringChars = 0;
   private writeFailedAt = 0;
+  private closed = false;
 
   constructor(
     home: string,
@@ -100,10 +104,11 @@ export class Journal {
       this.curBytes += bytes;
       this.write(chunk);
     }
-    for (const l of lines) this.ring.push(l);
-    // The ring never holds more than the files do: what the bound dropped is gone for everyone.
-    const oldest = this.segs[0]?.first ?? 0;
-    if (this.ring.length > RING * 2 || (this.ring.length > 0 && this.ring[0]!.seq < oldest)) this.ring = this.ring.slice(Math.max(firstAfter(this.ring, oldest - 1), this.ring.length - RING));
+    for (const l of lines) {
+      this.ring.push(l);
+      this.ringChars += l.text.length;
+    }
+    this.trimRing();
   }
 
   /** Journaled lines with seq > `after` (a batch: call again with the last one's seq until empty). */
@@ -122,8 +127,25 @@ export class Journal {
     return rest.length === 0 ? { lines: [], gap: { from: after + 1, to: this.lastSeq } } : withGap(after, rest);
   }
 
-  /** Closes the current segment (daemon stop). */
+  /**
+   * Keeps the ring within its bounds (cut back to RING lines and RING_BYTES once past twice either),
+   * and never holding more than the files do: what the journal's bound dropped is gone for everyone.
+   */
+  private trimRing(): void {
+    const oldest = this.segs[0]?.first ?? 0;
+    const r = this.ring;
+    if (r.length <= RING * 2 && this.ringChars <= RING_BYTES * 2 && (r.length === 0 || r[0]!.seq >= oldest)) return;
+    let from = Math.max(firstAfter(r, oldest - 1), r.length - RING);
+    let chars = 0;
+    for (let i = from; i < r.length; i++) chars += r[i]!.text.length;
+    while (chars > RING_BYTES && from < r.length - 1) chars -= r[from++]!.text.length;
+    this.ring = r.slice(from);
+    this.ringChars = chars;
+  }
+
+  /** Closes the current segment (daemon stop); later appends are kept in memory only. */
   close(): void {
+    this.closed = true;
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
   }
@@ -140,7 +162,9 @@ export class Journal {
   }
 
   private rotate(first: number): void {
-    this.close();
+    if (this.closed) return;
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
     const file = path.join(this.dir, `${String(first).padStart(16, '0')}.jsonl`);
     try {
       this.fd = openAppendStateFile(file);
@@ -195,6 +219,8 @@ export class Journal {
       for (const l of parsed.lines) this.noteLoaded(l);
       if (last) {
         this.ring = parsed.lines.slice(-RING);
+        this.ringChars = this.ring.reduce((n, l) => n + l.text.length, 0);
+        this.trimRing();
         this.curEvents = parsed.lines.length;
         this.curBytes = parsed.goodBytes;
       }
