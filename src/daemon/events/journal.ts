@@ -15,6 +15,9 @@ import { appendAll, openAppendStateFile } from '../state/append.js';
 import { readStateFile, StateFileError } from '../state/files.js';
 import { ensureStateSubdir } from '../state/home.js';
 import { quarantine } from '../state/quarantine.js';
+import { firstAfter, parseLines, SEGMENT_NAME, withGap, type JournalLine, type ReadResult } from './lines.js';
+
+export type { JournalLine, ReadResult } from './lines.js';
 
 /** How big the journal may grow; see the file comment. */
 export interface JournalLimits {
@@ -26,27 +29,9 @@ export interface JournalLimits {
 /** 8 segments of 6,250 events or 2.5 MiB: at most 50,000 events, about 20 MiB. */
 export const DEFAULT_JOURNAL_LIMITS: JournalLimits = { segmentEvents: 6_250, segmentBytes: 2.5 * 1024 * 1024, segments: 8 };
 
-/** One journaled event: its seq, type and process (for filtering without parsing) and its line. */
-export interface JournalLine {
-  seq: number;
-  type: string;
-  pid: string | undefined;
-  /** The encoded line, newline included. */
-  text: string;
-}
-
-/** Lines after a seq, and the seqs the journal no longer holds between it and them. */
-export interface ReadResult {
-  lines: JournalLine[];
-  gap?: { from: number; to: number };
-}
-
 /** Recent lines kept in memory (at most twice this many, and twice RING_BYTES), so a watcher catching up does not read files. */
 const RING = 4096;
 const RING_BYTES = 4 * 1024 * 1024;
-const SEGMENT_NAME = /^(\d{16})\.jsonl$/;
-/** The prefix the hub writes on every line, in this key order. */
-const LINE = /^\{"event":true,"seq":(\d+),"time":"([^"]*)","type":"([a-z_]+)"(?:,"process_id":"([A-Za-z0-9._-]{1,64})")?,"data":\{.*\}\}$/;
 
 interface Segment {
   first: number;
@@ -253,44 +238,4 @@ export class Journal {
     const t = Date.parse(/"time":"([^"]*)"/.exec(l.text)?.[1] ?? '');
     if (Number.isFinite(t)) this.lastTimeAtLoad = Math.max(this.lastTimeAtLoad, t);
   }
-}
-
-/**
- * Splits a segment into lines. The text after the last newline is a torn write (dropped); any
- * complete line that is not an event line of ours, or whose seq does not increase, makes it corrupt.
- */
-export function parseLines(text: string): { lines: JournalLine[]; goodBytes: number; torn: number; corrupt?: string } {
-  const lines: JournalLine[] = [];
-  const end = text.lastIndexOf('\n') + 1;
-  const torn = text.length - end;
-  let prev = 0;
-  let at = 0;
-  while (at < end) {
-    const nl = text.indexOf('\n', at);
-    const line = text.slice(at, nl);
-    at = nl + 1;
-    const m = LINE.exec(line);
-    const seq = m ? Number(m[1]) : NaN;
-    if (!m || !Number.isSafeInteger(seq) || seq <= prev) return { lines, goodBytes: Buffer.byteLength(text.slice(0, end)), torn, corrupt: `line ${lines.length + 1} is not an event line with an increasing seq` };
-    prev = seq;
-    lines.push({ seq, type: m[3]!, pid: m[4], text: `${line}\n` });
-  }
-  return { lines, goodBytes: Buffer.byteLength(text.slice(0, end)), torn };
-}
-
-/** Index of the first line with seq > `after` (lines sorted by seq). */
-function firstAfter(lines: readonly JournalLine[], after: number): number {
-  let lo = 0;
-  let hi = lines.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (lines[mid]!.seq <= after) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function withGap(after: number, lines: JournalLine[]): ReadResult {
-  const first = lines[0]?.seq;
-  return first !== undefined && first > after + 1 ? { lines, gap: { from: after + 1, to: first - 1 } } : { lines };
 }
