@@ -77,7 +77,12 @@ export class EventHub {
       lines.push({ seq, type: p.type, pid: p.processId, text });
     }
     // Journaled first: an event a watcher saw is in the journal, whatever happens to the daemon next.
-    this.journal.append(lines);
+    try {
+      this.journal.append(lines);
+    } catch (err) {
+      // Runs in a timer: nothing may throw out of here. The events are still delivered (and ringed).
+      this.log.error('appending to the event journal', err);
+    }
     for (const w of this.watches) w.deliver(lines);
   }
 

@@ -75,9 +75,15 @@ export class Journal {
 
   /** Appends a batch (seqs already assigned, increasing) in one write, rotating segments as needed. */
   append(lines: readonly JournalLine[]): void {
+    for (const l of lines) {
+      this.ring.push(l);
+      this.ringChars += l.text.length;
+    }
+    this.trimRing();
     let i = 0;
     while (i < lines.length) {
       if (this.fd === undefined || this.curEvents >= this.limits.segmentEvents || this.curBytes >= this.limits.segmentBytes) this.rotate(lines[i]!.seq);
+      if (this.fd === undefined) return; // No segment could be opened (logged) or the journal is closed: memory only.
       let chunk = '';
       let bytes = 0;
       while (i < lines.length && this.curEvents < this.limits.segmentEvents && this.curBytes + bytes < this.limits.segmentBytes) {
@@ -89,11 +95,6 @@ export class Journal {
       this.curBytes += bytes;
       this.write(chunk);
     }
-    for (const l of lines) {
-      this.ring.push(l);
-      this.ringChars += l.text.length;
-    }
-    this.trimRing();
   }
 
   /** Journaled lines with seq > `after` (a batch: call again with the last one's seq until empty). */
