@@ -117,3 +117,29 @@ test('a torn last line is dropped and a corrupt segment quarantined; the daemon 
     await d.stop();
   }
 });
+
+test('a journal segment planted as a symlink is never followed: quarantined, and the daemon starts', async () => {
+  const d = await startTestDaemon();
+  try {
+    const c = await d.client();
+    await c.spawnProcess({ cmd: ['true'], process_id: 'sym-1' });
+    await waitFor(async () => (await c.ping()).events!.last_seq === 3, { what: '3 journaled events' });
+    await d.kill('SIGKILL');
+    const dir = path.join(d.home, 'events');
+    const [name] = segments(d.home);
+    const victim = path.join(d.dir, 'victim.txt');
+    fs.writeFileSync(victim, 'not yours\n');
+    fs.rmSync(path.join(dir, name!));
+    fs.symlinkSync(victim, path.join(dir, name!));
+    await d.restart();
+    const c2 = await d.client();
+    await c2.spawnProcess({ cmd: ['true'], process_id: 'sym-2' });
+    await waitFor(async () => (await c2.processInfo('sym-2')).status === 'exited');
+    assert.equal(fs.readFileSync(victim, 'utf8'), 'not yours\n', 'the symlink target is untouched');
+    assert.ok(fs.readdirSync(path.join(d.home, 'corrupt')).some((n) => n.startsWith(name!)));
+    assert.match(d.log(), /symbolic link/);
+    assert.ok((await c2.ping()).events!.last_seq > 3, 'seqs continue past the quarantined segment');
+  } finally {
+    await d.stop();
+  }
+});
