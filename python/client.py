@@ -150,6 +150,54 @@ def request(command, timeout=None, **params):
     return reply.get("result")
 
 
+def watch(since_seq=None, process_ids=None, types=None, socket_path_=None):
+    """Yields the daemon's event lines (dicts with ``event``, ``seq``, ``time``, ``type``, ``data``).
+
+    Keeps one connection open: first the events journaled after ``since_seq`` (then a ``caught_up``
+    notice), then live ones, until the caller stops iterating (the connection is closed) or the
+    daemon drops the watch (an ``overflow`` notice, the last item). ``types`` absent: every type
+    but ``output``. Raises DaemonError if the daemon refuses the watch, ClientError if the connection
+    is lost. Resume after a loss with ``since_seq`` = the last ``seq`` seen.
+    """
+    params = {"command": "watch", "id": "watch"}
+    if since_seq is not None:
+        params["since_seq"] = since_seq
+    if process_ids is not None:
+        params["process_ids"] = list(process_ids)
+    if types is not None:
+        params["types"] = list(types)
+    path = socket_path(socket_path_)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        try:
+            sock.connect(path)
+        except (FileNotFoundError, ConnectionRefusedError, PermissionError, NotADirectoryError) as e:
+            raise ClientError("NO_DAEMON", "no claude-daemon is running on %s (%s); start one with `npx claude-daemon start`" % (path, e.strerror or e)) from e
+        sock.sendall((json.dumps(params) + "\n").encode("utf-8"))
+        buf = b""
+        while True:
+            try:
+                chunk = sock.recv(1 << 16)
+            except OSError as e:
+                raise ClientError("CONNECTION_LOST", "the connection to the daemon broke while watching (%s)" % e) from e
+            if not chunk:
+                raise ClientError("CONNECTION_LOST", "the daemon closed the connection while watching")
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                if not line.strip():
+                    continue
+                msg = json.loads(line.decode("utf-8"))
+                if isinstance(msg, dict) and msg.get("event") is True:
+                    yield msg
+                    if msg.get("type") == "overflow":
+                        return
+                elif isinstance(msg, dict) and msg.get("id") == "watch" and not msg.get("success"):
+                    raise DaemonError(msg.get("code", "UNKNOWN"), msg.get("error", "unknown error"), "watch")
+    finally:
+        sock.close()
+
+
 def ping():
     """The daemon's identity: version, pid, uptime, socket, state and modules directories."""
     return request("ping")
@@ -897,6 +945,39 @@ def v_wait(ctx):
     return _mirrored_exit(r)
 
 
+def _event_text(ev):
+    d = ev.get("data") or {}
+    t = ev.get("type")
+    if t == "ended":
+        how = "exited %s" % d.get("exit_code") if d.get("status") == "exited" else ("killed %s" % (d.get("signal") or "(never ran)") if d.get("status") == "killed" else str(d.get("status")))
+        what = how + (" (%s ms)" % d["duration_ms"] if isinstance(d.get("duration_ms"), (int, float)) else "")
+    elif t == "spawned":
+        what = " ".join(d.get("cmd") or [])[:80]
+    elif t == "started":
+        what = "pid %s%s" % (d.get("pid"), " (re-adopted)" if d.get("adopted") else "")
+    elif t == "claude_state":
+        what = "%s -> %s" % (d.get("previous") or "-", d.get("state"))
+    else:
+        what = json.dumps(d)[:100]
+    seq = "-" if ev.get("seq") is None else str(ev["seq"])
+    return ("%s  %s  %s %s %s" % (seq.rjust(6), (ev.get("time") or "")[11:23], t.ljust(13), (ev.get("process_id") or "-").ljust(12), what)).rstrip() + "\n"
+
+
+def v_events(ctx):
+    o = ctx["opts"]
+    follow = bool(o.get("follow"))
+    since = _number(o.get("since"), "--since", integer=True)
+    since = int(since) if since is not None else (None if follow else 0)
+    for ev in watch(since_seq=since, process_ids=o.get("process"), types=o.get("type")):
+        if ev.get("type") == "caught_up":
+            if not follow:
+                return EXIT_OK
+            continue
+        _json_line(ev) if ctx["json"] else _out(_event_text(ev))
+        sys.stdout.flush()
+    return EXIT_OK
+
+
 def v_rm(ctx):
     r = remove_process(_one_id(ctx["pos"]), cascade=ctx["opts"].get("cascade", False))
     _json_line(r) if ctx["json"] else _out("removed %s%s\n" % (r["process_id"], " and " + ", ".join(r["cascade"]) if r.get("cascade") else ""))
@@ -1075,6 +1156,10 @@ VERBS = {
     "wait": (v_wait, "wait ID [--timeout S]", "wait for a process to end; exits with the process's exit code",
              "Waits for the process to end and exits with its exit code: the child's own code, 128+N if signal N killed it, 127 if it could not start, 1 if its outcome was lost, 124 if --timeout passed first.",
              {"timeout": _S}, []),
+    "events": (v_events, "events [--follow] [--since N] [--type T]... [--process ID]...", "print the event journal (--since N, --type T, --process ID); --follow for live events",
+               "Prints the events the daemon journaled after seq --since N (default 0: all it holds), then exits; --follow keeps printing new events until interrupted (without --since: only new ones).",
+               {"follow": _B, "since": _S, "type": _L, "process": _L},
+               ["  --type T      only events of type T (repeatable); default: every type but output", "  --process ID  only events about process ID (repeatable)"]),
     "rm": (v_rm, "rm ID [--cascade]", "forget an ended process and delete its output",
            "Forgets an ended process and deletes its output files. A running one is refused: kill or wait for it first; so is one with running or queued descendants, unless --cascade.",
            {"cascade": _B}, ["  --cascade     also end (kill) and forget every descendant, deepest first, and the process itself if it still runs"]),

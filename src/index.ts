@@ -9,3 +9,5 @@ export { ERROR_CODES, type ErrorCode } from './protocol/errors.js';
 export { DEFAULT_SOCKET_PATH, resolveSocketPath } from './protocol/paths.js';
 export type { CommandName, CommandResults, ParamsIn, ParamsOut, ResultOf } from './protocol/commands.js';
 export type { WireReply, WireRequest, RequestId } from './protocol/envelope.js';
+export { EventStream } from './client/event-stream.js';
+export { EVENT_TYPES, EMITTED_EVENT_TYPES, RESERVED_EVENT_TYPES, isEventLine, type EventLine, type EventType } from './protocol/events.js';

@@ -10,6 +10,7 @@ export const PROCESS_VERBS: Record<string, VerbEntry> = {
   kill: { summary: 'stop a process and its whole tree (--signal, --grace)', load: () => import('./commands/kill.js') },
   wait: { summary: "wait for a process to end; exits with the process's exit code", load: () => import('./commands/wait.js') },
   group: { summary: 'show or change scheduling groups (group NAME --parallel N, --pause, --resume)', load: () => import('./commands/group.js') },
+  events: { summary: 'print the event journal (--since N, --type T, --process ID); --follow for live events', load: () => import('./commands/events.js') },
   rm: { summary: 'forget an ended process and delete its output', load: () => import('./commands/rm.js') },
   clean: { summary: 'remove ended records (by status, group, age)', load: () => import('./commands/clean.js') },
 };

@@ -9,6 +9,8 @@ import { LineSplitter } from '../protocol/framing.js';
 import { resolveSocketPath } from '../protocol/paths.js';
 import { ClientError, DaemonError } from './errors.js';
 import { ModuleMethods } from './methods-modules.js';
+import { EventStream } from './event-stream.js';
+import { isEventLine } from '../protocol/events.js';
 
 /** How to reach the daemon. */
 export interface ConnectOptions {
@@ -34,6 +36,8 @@ interface Pending {
   reject: (e: Error) => void;
   onWarning: ((warning: string) => void) | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** Runs synchronously when the reply line is read, before any later line (a watch's events). */
+  onReply?: (() => void) | undefined;
 }
 
 /** Replies can be large (output reads), so the client's line cap is far above the daemon's. */
@@ -65,6 +69,8 @@ export class DaemonClient extends ModuleMethods {
   private readonly pending = new Map<RequestId, Pending>();
   private nextId = 1;
   private closedError: ClientError | DaemonError | undefined;
+  /** The connection's watch (one at a time: a new `watch` replaces it). */
+  private stream: EventStream | undefined;
 
   /** @internal use `connect()` */
   constructor(
@@ -101,9 +107,34 @@ export class DaemonClient extends ModuleMethods {
               reject(new ClientError('TIMEOUT', `${command} got no reply within ${timeoutMs} ms`));
             }, timeoutMs)
           : undefined;
-      this.pending.set(id, { command, resolve, reject, timer, onWarning: opts.onWarning });
+      this.pending.set(id, { command, resolve, reject, timer, onWarning: opts.onWarning, onReply: (opts as { onReply?: () => void }).onReply });
       this.socket.write(JSON.stringify({ ...params, command, id }) + '\n');
     });
+  }
+
+  /**
+   * Watches events on this connection: an async iterator of event lines (see docs/protocol.md,
+   * "Events"), beside the connection's other requests. `stream.ready` resolves with the `watch`
+   * reply; breaking out of the loop sends `unwatch`. A second watch ends the first.
+   */
+  watch(params: ParamsIn<'watch'> = {}, opts?: RequestOptions): EventStream {
+    this.stream?.end();
+    this.stream = undefined;
+    // Event lines still arriving for an earlier watch are dropped until this watch's reply is read:
+    // the daemon writes this watch's events only after it.
+    const ready = this.request('watch', params, { ...opts, onReply: () => this.watchAnswered(stream) } as RequestOptions);
+    const stream: EventStream = new EventStream(ready, () => {
+      if (this.stream !== stream) return Promise.resolve();
+      this.stream = undefined;
+      return this.request('unwatch', {});
+    });
+    return stream;
+  }
+
+  /** A watch's reply was read: its stream takes the events from here on (or, if already given up, unwatch). */
+  private watchAnswered(stream: EventStream): void {
+    if (stream.ended) void this.request('unwatch', {}).catch(() => undefined);
+    else this.stream = stream;
   }
 
   /** Closes the connection; requests still pending reject with CLOSED. */
@@ -127,6 +158,10 @@ export class DaemonClient extends ModuleMethods {
     } catch {
       return this.fail(new ClientError('BAD_REPLY', 'the daemon sent a line that is not JSON'));
     }
+    if (isEventLine(reply)) {
+      this.stream?.push(reply);
+      return;
+    }
     const id = reply.id;
     // Refused for want of descriptors (the daemon closes next): every request gets that code.
     if (id === undefined && !reply.success && reply.code === 'RESOURCE_EXHAUSTED') return this.fail(new DaemonError(reply.code, reply.error, 'connect'));
@@ -134,6 +169,7 @@ export class DaemonClient extends ModuleMethods {
     if (p === undefined || id === undefined) return;
     this.pending.delete(id);
     if (p.timer) clearTimeout(p.timer);
+    p.onReply?.();
     if (reply.success) {
       if (typeof reply.warning === 'string') p.onWarning?.(reply.warning);
       p.resolve(reply.result);
@@ -143,6 +179,9 @@ export class DaemonClient extends ModuleMethods {
 
   private fail(err: ClientError | DaemonError): void {
     if (!this.closedError) this.closedError = err;
+    // Closed by us: the stream simply ends; lost: its consumer hears why.
+    this.stream?.end(err instanceof ClientError && err.kind === 'CLOSED' ? undefined : err);
+    this.stream = undefined;
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
       if (p.timer) clearTimeout(p.timer);

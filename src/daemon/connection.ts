@@ -10,6 +10,7 @@ import type { RequestId, WireReply } from '../protocol/envelope.js';
 import { LineSplitter, type FrameEvent } from '../protocol/framing.js';
 import { dispatchLine, errorReply } from './dispatch.js';
 import { ReplyWriter } from './reply-writer.js';
+import type { EventSink, Subscriber } from './events/index.js';
 import type { Services } from './services.js';
 
 /**
@@ -44,6 +45,8 @@ export class Connection {
   private unwritten = 0;
   private idleResolvers: Array<() => void> = [];
   private readonly writer: ReplyWriter;
+  /** The connection's event subscription, made on its first `watch`. */
+  private subscriber: Subscriber | undefined;
 
   constructor(
     private readonly socket: net.Socket,
@@ -163,15 +166,46 @@ export class Connection {
       await this.writer.acquireSlot();
       slot = true;
     };
-    const { id, reply } = dispatchLine(line, { services: this.services, signal: this.abort.signal, replyTurn, resultSlot });
+    let after: Array<() => void> | undefined;
+    const afterReply = (fn: () => void): void => void (after ??= []).push(fn);
+    const { id, reply } = dispatchLine(line, { services: this.services, signal: this.abort.signal, replyTurn, resultSlot, events: this.events, afterReply });
     this.track(reply);
     this.send(reply, id, id === undefined, () => {
+      for (const fn of after?.splice(0) ?? []) fn();
       if (holds) this.writer.release();
       holds = false;
       if (slot) this.writer.releaseSlot();
       slot = false;
     });
   }
+
+  /** The subscriber, made on first use (a connection that never watches costs nothing). */
+  private readonly events = (): Subscriber => {
+    if (this.subscriber !== undefined) return this.subscriber;
+    const socket = this.socket;
+    const writer = this.writer;
+    const sink: EventSink = {
+      write: (line) => writer.writeEvent(line),
+      unsent: () => writer.unsent,
+      drained: (ms) =>
+        new Promise((resolve) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            socket.off('drain', done);
+            socket.off('close', done);
+            resolve();
+          };
+          const timer = setTimeout(done, ms);
+          socket.on('drain', done);
+          socket.on('close', done);
+        }),
+      get closed() {
+        return socket.destroyed || !socket.writable;
+      },
+    };
+    this.subscriber = this.services.events.subscriber(sink);
+    return this.subscriber;
+  };
 
   private track(reply: Promise<WireReply> | WireReply): void {
     if (!(reply instanceof Promise)) return;
@@ -263,6 +297,7 @@ export class Connection {
   private onClose(): void {
     this.closed = true;
     this.writer.close();
+    this.subscriber?.close();
     if (this.stuckTimer !== undefined) clearTimeout(this.stuckTimer);
     this.abort.abort();
   }

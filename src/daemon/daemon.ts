@@ -18,6 +18,7 @@ import { createModuleHost, type ModuleHost } from './modules/index.js';
 import { findWrapper } from './supervisor/launch.js';
 import { createSupervisor, type Supervisor } from './supervisor/index.js';
 import { createClaudeRuns } from './claude/index.js';
+import { createEvents, type Events } from './events/index.js';
 
 /** How long shutdown waits for in-flight requests before closing their connections anyway. */
 const DRAIN_MS = 5000;
@@ -58,6 +59,17 @@ export async function startDaemon(requested: DaemonConfig): Promise<RunningDaemo
 /** The serving half of startDaemon, once the lock is held and the subsystems are up. */
 async function serve(config: DaemonConfig, lock: StateLock, log: Logger, processes: Supervisor, modules: ModuleHost): Promise<RunningDaemon> {
   const claude = createClaudeRuns(processes, log.child('claude'));
+  let events: Events;
+  try {
+    events = createEvents(config, log.child('events'), processes, modules);
+  } catch (err) {
+    await Promise.allSettled([processes.stop({ killProcesses: false }), modules.stop()]);
+    log.close();
+    lock.release();
+    throw err;
+  }
+  // After the claude observer subscribed: an `ended` it re-derives carries its verdict.
+  events.reconcile();
 
   const connections = new Set<Connection>();
   const stopHooks: Array<(opts: ShutdownOptions) => Promise<void> | void> = [];
@@ -72,6 +84,7 @@ async function serve(config: DaemonConfig, lock: StateLock, log: Logger, process
     processes,
     claude,
     modules,
+    events: events.hub,
     requestShutdown: (opts) => {
       setImmediate(() => void shutdown(opts));
     },
@@ -80,6 +93,8 @@ async function serve(config: DaemonConfig, lock: StateLock, log: Logger, process
     },
   };
 
+  // Registered first, so it runs last: the ends a `kill_processes` shutdown causes are journaled.
+  services.onStop(() => events.stop());
   services.onStop((opts) => processes.stop(opts));
   services.onStop(() => modules.stop());
 

@@ -3,6 +3,7 @@
  * adding a command is a schema in src/protocol and a file in handlers/ (the compiler insists on both).
  */
 import type { CommandName, ParamsOut, ResultOf } from '../protocol/commands.js';
+import type { Subscriber } from './events/index.js';
 import type { Services } from './services.js';
 import type { StreamedResult } from './streamed-result.js';
 
@@ -23,6 +24,10 @@ export interface RequestContext {
    * claude run's full text) call it before making it. Absent outside a connection.
    */
   resultSlot?: () => Promise<void>;
+  /** The connection's event subscription (`watch`/`unwatch`), made on first use. Absent outside a connection. */
+  events?: () => Subscriber;
+  /** Runs `fn` once this request's reply is written (a watch's events follow its reply). Absent outside a connection. */
+  afterReply?: (fn: () => void) => void;
 }
 
 /**

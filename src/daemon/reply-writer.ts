@@ -129,6 +129,21 @@ export class ReplyWriter {
     return undefined;
   }
 
+  /**
+   * Writes one event line (already encoded), or queues it behind a reply being streamed so lines
+   * never interleave. Not held like replies: the events domain bounds its own unsent bytes.
+   */
+  writeEvent(line: string): void {
+    if (!this.writable()) return;
+    if (!this.streaming) {
+      this.socket.write(line);
+      return;
+    }
+    const bytes = Buffer.byteLength(line);
+    this.backlog.push({ line, bytes });
+    this.backlogBytes += bytes;
+  }
+
   /** Encodes and writes (or queues behind a stream) one whole reply, replaced by REPLY_TOO_LARGE when over the cap. */
   private writeWhole(reply: WireReply, id: RequestId | undefined): void {
     let line = encodeReply(reply, id);

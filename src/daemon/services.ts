@@ -6,6 +6,7 @@
 import type { DaemonConfig } from './config.js';
 import type { Logger } from './log.js';
 import type { ClaudeRuns } from './claude/index.js';
+import type { EventHub } from './events/index.js';
 import type { ModuleHost } from './modules/index.js';
 import type { Supervisor } from './supervisor/index.js';
 
@@ -25,6 +26,8 @@ export interface Services {
   readonly claude: ClaudeRuns;
   /** The agent's hot-reloaded modules. */
   readonly modules: ModuleHost;
+  /** The event journal and its watchers (`watch`/`unwatch`). */
+  readonly events: EventHub;
   /** Starts a graceful shutdown after the current reply has been written. */
   requestShutdown(opts: ShutdownOptions): void;
   /** Registers work to do at shutdown, after connections drain; run in reverse order of registration. */

@@ -10,6 +10,7 @@ import { PROCESS_SCHEMAS, type ProcessResults } from './schemas/processes.js';
 import { CLAUDE_SCHEMAS, type ClaudeResults } from './schemas/claude.js';
 import { MODULE_SCHEMAS, type ModuleResults } from './schemas/modules.js';
 import { GROUP_SCHEMAS, type GroupResults } from './schemas/scheduling.js';
+import { EVENT_SCHEMAS, type EventResults } from './schemas/events.js';
 
 /** Runtime schemas by command name; the daemon validates every request against these. */
 export const COMMAND_SCHEMAS = {
@@ -18,13 +19,14 @@ export const COMMAND_SCHEMAS = {
   ...CLAUDE_SCHEMAS,
   ...MODULE_SCHEMAS,
   ...GROUP_SCHEMAS,
+  ...EVENT_SCHEMAS,
 } as const;
 
 /** Every command name the daemon knows. */
 export type CommandName = keyof typeof COMMAND_SCHEMAS;
 
 /** Result type per command, for typed client methods. */
-export interface CommandResults extends CoreResults, ProcessResults, ClaudeResults, ModuleResults, GroupResults {}
+export interface CommandResults extends CoreResults, ProcessResults, ClaudeResults, ModuleResults, GroupResults, EventResults {}
 
 /** Parameters as a client may send them (optional fields optional, defaults not yet applied). */
 export type ParamsIn<K extends CommandName> = z.input<(typeof COMMAND_SCHEMAS)[K]>;

@@ -59,6 +59,11 @@ const SCHEDULING: Record<string, Check> = {
   start_at: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v)),
 };
 const oneStartTime = (p: Record<string, unknown>): boolean => !(Object.hasOwn(p, 'start_after_s') && Object.hasOwn(p, 'start_at'));
+/** Event types a watch may name (docs/protocol.md, "Events"): emitted ones and reserved ones. */
+const EVENT_TYPE_NAMES = [
+  'spawned', 'started', 'output', 'killed', 'ended', 'removed', 'claude_state', 'module_loaded', 'module_failed',
+  'turn_ended', 'permission_asked', 'permission_answered', 'held', 'released',
+];
 
 /** Every command, its parameters and their checks; `required` lists the ones that must be present. */
 const COMMANDS: Record<string, { fields: Record<string, Check>; required?: string[]; rule?: (p: Record<string, unknown>) => boolean }> = {
@@ -131,6 +136,14 @@ const COMMANDS: Record<string, { fields: Record<string, Check>; required?: strin
   },
   list_modules: { fields: {} },
   unload_module: { fields: { module_name: str }, required: ['module_name'] },
+  watch: {
+    fields: {
+      since_seq: natural,
+      process_ids: (v) => listOf(processId, 1)(v) && (v as unknown[]).length <= 10_000,
+      types: listOf(oneOf(...EVENT_TYPE_NAMES), 1),
+    },
+  },
+  unwatch: { fields: {} },
 };
 
 /** A minimal valid parameter set per command: the generator changes a field or two of it, so lines near every rule's edge are common. */
@@ -153,6 +166,8 @@ export const EXAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
   unload_module: { module_name: 'm' },
   group_set: { group: 'g' },
   group_list: {},
+  watch: {},
+  unwatch: {},
 };
 
 /** Values at the edges of each parameter's rules, by parameter name (the generator favours them). */
@@ -200,6 +215,9 @@ export const EDGES: Readonly<Record<string, readonly unknown[]>> = {
   start_at: ['2030-01-02T03:04:05Z', '2030-13-45', 'tomorrow', '1700000000', 5],
   parallel: [0, -1, 100_000, 100_001, 2.5],
   paused: [true, false, 'yes'],
+  since_seq: [0, -1, 1.5, 2 ** 53 - 1, 2 ** 53, '1'],
+  process_ids: [[], ['a'], ['.'], 'a', [5]],
+  types: [[], ['ended'], ['output', 'held'], ['bogus'], 'ended'],
 };
 
 /** The command names the model knows (the fuzz test checks them against the daemon's own list). */

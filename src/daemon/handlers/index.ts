@@ -6,6 +6,7 @@ import { PROCESS_HANDLERS } from './processes/index.js';
 import { CLAUDE_HANDLERS } from './claude/index.js';
 import { MODULE_HANDLERS } from './modules/index.js';
 import { GROUP_HANDLERS } from './groups/index.js';
+import { EVENT_HANDLERS } from './events/index.js';
 
 /** Every command's handler, keyed by wire name. */
 export const HANDLERS: HandlerTable = {
@@ -15,4 +16,5 @@ export const HANDLERS: HandlerTable = {
   ...CLAUDE_HANDLERS,
   ...MODULE_HANDLERS,
   ...GROUP_HANDLERS,
+  ...EVENT_HANDLERS,
 };

@@ -21,6 +21,7 @@ export const ping: Handler<'ping'> = (params, { services }) => {
     pids_limit: { max: services.processes.pidsLimit.max, mechanism: services.processes.pidsLimit.mechanism },
     keeper: keeperOf(services.config.keeper),
     module_host: services.modules.hostStats(),
+    events: { watchers: services.events.watchCount, last_seq: services.events.journal.lastSeq, oldest_seq: services.events.journal.oldestSeq },
   };
   if (params.gc === true) collectGarbage();
   if (params.stats !== true && params.gc !== true) return base;

@@ -16,10 +16,12 @@ import { WithWarning } from '../reply-warning.js';
 import { checkModuleName, moduleNameOfFile } from './names.js';
 import { packageFiles } from './package-root.js';
 import { Runtimes } from './runtimes.js';
-import { ModuleSlot } from './slot.js';
+import { ModuleSlot, type ModuleEvent } from './slot.js';
 import { Snapshots } from './snapshots.js';
 import { ModuleVersions } from './versions.js';
 import { ModuleWatcher } from './watcher.js';
+
+export type { ModuleEvent } from './slot.js';
 
 /** Default deadline of one call when the request gives no `timeout_s`. */
 export const DEFAULT_CALL_TIMEOUT_S = 30;
@@ -41,6 +43,8 @@ export interface ModuleHost {
   hostStats(): { pid: number; rss: number } | null;
   /** At daemon shutdown: dispose and terminate every module version, then end the host process. */
   stop(): Promise<void>;
+  /** Hears every new serving version and every rejected load (the event journal subscribes). */
+  onEvent(listener: (e: ModuleEvent) => void): void;
 }
 
 /** Creates the module host for this daemon's modules directory (created when missing). */
@@ -54,6 +58,7 @@ class Modules implements ModuleHost {
   readonly snapshots: Snapshots;
   readonly runtimes: Runtimes;
   private readonly slots = new Map<string, ModuleSlot>();
+  private readonly listeners: Array<(e: ModuleEvent) => void> = [];
   private readonly dir: string;
   /** Started with the first load: until then nothing can need a reload, and the daemon stays smaller. */
   private watcherPart: ModuleWatcher | undefined;
@@ -98,6 +103,10 @@ class Modules implements ModuleHost {
 
   hostStats(): { pid: number; rss: number } | null {
     return this.runtimes.hostStats();
+  }
+
+  onEvent(listener: (e: ModuleEvent) => void): void {
+    this.listeners.push(listener);
   }
 
   list(): ListModulesResult {
@@ -152,6 +161,9 @@ class Modules implements ModuleHost {
           return { rt, snap: this.snapshots.completed(snap, rt) };
         },
         nextVersion: (n) => this.versions.next(n),
+        notify: (e) => {
+          for (const l of this.listeners) l(e);
+        },
       });
       this.slots.set(name, slot);
     }

@@ -34,7 +34,14 @@ export interface SlotDeps {
   /** The number of the next version of this name: never one given before (versions.ts). */
   nextVersion(name: string): number;
   log: Logger;
+  /** Told of every new serving version and every rejected load (the event journal's module events). */
+  notify?: (e: ModuleEvent) => void;
 }
+
+/** A load's outcome as the event journal records it. */
+export type ModuleEvent =
+  | { type: 'module_loaded'; module: string; version: number; language: string; functions: number }
+  | { type: 'module_failed'; module: string; error: string; serving_version: number | null };
 
 /** A module name's serving version, its retiring versions and its counters. */
 export class ModuleSlot {
@@ -172,6 +179,7 @@ export class ModuleSlot {
       started = await this.deps.start(snap);
       this.deps.log.debug(`built in ${(t1 - t0).toFixed(1)} ms, started in ${(performance.now() - t1).toFixed(1)} ms`);
     } catch (err) {
+      this.deps.notify?.({ type: 'module_failed', module: this.name, error: err instanceof Error ? err.message : String(err), serving_version: this.version > 0 ? this.version : null });
       if (this.version > 0) {
         this.lastError = err instanceof Error ? err.message : String(err);
         this.deps.log.warn(`new version rejected, v${this.version} keeps serving: ${this.lastError}`);
@@ -195,6 +203,7 @@ export class ModuleSlot {
     // A module may export hundreds of functions; the log line names a few (list_modules has them all).
     const shown = names.length > 12 ? `${names.slice(0, 12).join(', ')}, … ${names.length - 12} more` : names.join(', ');
     this.deps.log.info(`v${this.version} serving (${shown})`);
+    this.deps.notify?.({ type: 'module_loaded', module: this.name, version: this.version, language: started.snap.language, functions: names.length });
     return this.info();
   }
 

@@ -43,12 +43,19 @@ export interface SupervisorOptions {
 
 /**
  * Event payloads. `spawned` fires when a command starts running, and for each process re-adopted at
- * startup (`adopted: true`); `ended` once per process with its final record; `removed` on removal.
+ * startup (`adopted: true`); `ended` once per process with its final record; `removed` on removal;
+ * `created`, `kill` and `claude` feed the event journal (src/daemon/events).
  */
 export interface SupervisorEvents {
   spawned: [record: ProcessRecord, info: { adopted: boolean; stdoutPath: string; stderrPath: string }];
   ended: [record: ProcessRecord];
   removed: [processId: string];
+  /** A record was accepted by `spawn` (before it starts or queues); the event journal's `spawned`. */
+  created: [record: ProcessRecord];
+  /** A kill began: its reason and the signal asked for (undefined: the process's own ladder). */
+  kill: [record: ProcessRecord, req: { reason: string; signal: string | undefined }];
+  /** `updateClaude` replaced a record's `claude` object (the event journal's `claude_state`). */
+  claude: [processId: string, claude: Record<string, unknown>];
 }
 
 /** State and lifecycle shared by the public supervisor; see the file comment. */

@@ -146,6 +146,7 @@ export class ProcessSupervisor extends Lifecycle {
         throw ioCommandError(err, `cannot write the stdin of process ${id}`, 'nothing was started or kept') ?? err;
       }
     }
+    this.emit('created', e.record);
     if (!this.sched.startsNow(e)) {
       // Acknowledged only once its record is on disk: a queued spawn the disk refuses is refused.
       try {
@@ -320,6 +321,7 @@ export class ProcessSupervisor extends Lifecycle {
     }
     if (e.record.status === 'queued') {
       this.sched.remove(e);
+      this.emit('kill', e.record, { reason: req.reason ?? 'killed while queued (it never ran)', signal: req.signal });
       this.finish(e, { status: 'killed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: req.reason ?? 'killed while queued (it never ran)' });
       return this.view(e);
     }
@@ -327,6 +329,7 @@ export class ProcessSupervisor extends Lifecycle {
     for (const p of this.planners) if ((steps = p(e, req))) break;
     steps ??= defaultLadder(req);
     e.record.reason ??= req.reason ?? `kill_process (${steps[0]?.signal ?? 'SIGTERM'})`;
+    this.emit('kill', e.record, { reason: req.reason ?? e.record.reason, signal: steps[0]?.signal });
     // Persisted within 100 ms, not now: most processes end sooner, and their end writes the whole
     // record once (finish); 100 kills at once must not wait on 100 file writes before their signals.
     // A daemon crash in between loses only the reason text (the outcome is in the exit file).
@@ -384,6 +387,7 @@ export class ProcessSupervisor extends Lifecycle {
     e.unslim();
     e.record.claude = claude;
     this.persistSoon(e);
+    this.emit('claude', id, claude);
   }
 
   /** `group_set`: changes a group's settings (written before this returns), then starts what fits. */

@@ -49,6 +49,8 @@ export interface PingResult {
    * and RSS in bytes; null while none runs. `memory.rss` is the daemon's alone.
    */
   module_host?: { pid: number; rss: number } | null;
+  /** The event journal: watches open now, its newest and oldest seq (docs/protocol.md, "Events"). */
+  events?: { watchers: number; last_seq: number; oldest_seq: number };
   /** Present when the request asked for `stats` or `gc`. */
   memory?: MemoryStats;
   /** True when a full GC ran before `memory` was measured. */
