@@ -1,5 +1,12 @@
 import type { Handler } from '../../registry.js';
 
-/** `kill_process`: tree kill with escalation; replies with the record once the process ended. */
-export const killProcess: Handler<'kill_process'> = (params, { services }) =>
-  services.processes.kill(params.process_id, { signal: params.signal, grace_s: params.grace_s });
+/**
+ * `kill_process`: tree kill with escalation; replies with the record once the process ended. With
+ * `process_ids`, all of them at once (every first signal before any end is handled), replying
+ * `{processes: [...]}` once every one has ended.
+ */
+export const killProcess: Handler<'kill_process'> = (params, { services }) => {
+  const req = { signal: params.signal, grace_s: params.grace_s };
+  if (params.process_ids !== undefined) return services.processes.killMany(params.process_ids, req).then((processes) => ({ processes }));
+  return services.processes.kill(params.process_id!, req);
+};
