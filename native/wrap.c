@@ -478,7 +478,9 @@ int main(int argc, char **argv) {
   }
 
   char line[128];
-  int n = snprintf(line, sizeof line, "ok %d %llu %llu %d\n", (int)pid, starttime(pid), starttime(getpid()), (int)getpid());
+  /* Read once: the exit report names the wrapper by the same start time, without reading /proc again. */
+  unsigned long long self_start = starttime(getpid());
+  int n = snprintf(line, sizeof line, "ok %d %llu %llu %d\n", (int)pid, starttime(pid), self_start, (int)getpid());
   /* The daemon hears first (it persists the pid before acknowledging the spawn); then the same
    * line goes to DIR/started, so a daemon that died before persisting the pid can still find (and
    * re-adopt) this command on its next start. Two file creations off the spawn's critical path. */
@@ -543,7 +545,7 @@ int main(int argc, char **argv) {
   while ((left = waitpid(-1, NULL, WNOHANG)) > 0) {
   }
   char tagged_rec[240];
-  int rn = snprintf(tagged_rec, sizeof tagged_rec, "e %d %llu %.*s%s", (int)getpid(), starttime(getpid()), n - 2, rec,
+  int rn = snprintf(tagged_rec, sizeof tagged_rec, "e %d %llu %.*s%s", (int)getpid(), self_start, n - 2, rec,
                     left == 0 ? ",\"lingering\":true}\n" : "}\n");
   report(report_fd, tagged_rec, (size_t)rn);
   /* Descendants CMD left behind: kept, reaped and finally ended here (see linger). */
