@@ -1,8 +1,10 @@
 /**
  * Stopping many at once, side by side: 100 running `sleep 1000`, each stopped with SIGTERM, timed
  * two ways: until every one has ended (all 100 pids gone or zombies, watched in /proc from here), and
- * until the supervisor has confirmed it (its replies). Through claude-daemon (100 pipelined `kill_process`, signal SIGTERM,
- * each replying once its process has ended) and through supervisord (XML-RPC
+ * until the supervisor has confirmed it (its replies). Through claude-daemon, two ways: one
+ * `kill_process {process_ids: [all 100], signal: SIGTERM}` (the like of supervisord's one call; it
+ * replies once all have ended), and 100 pipelined `kill_process`, one per process, each replying once
+ * its process has ended ("claude-daemon x100"); and through supervisord (XML-RPC
  * `supervisor.stopAllProcesses(wait=true)` over its unix socket; supervisord answers a waiting call
  * from its 1 s select loop, so its confirmation is often ~1 s late while the kills themselves are fast, from a warm connection as well, so
  * neither side pays a CLI start). The floor: the same 100 `sleep`s as plain children of this Node
@@ -90,11 +92,13 @@ function allDead(pids: number[], t0: number): Promise<number> {
   });
 }
 
-async function daemonRound(c: DaemonClient): Promise<Timing> {
+async function daemonRound(c: DaemonClient, batch: boolean): Promise<Timing> {
   const recs = await Promise.all(Array.from({ length: N }, () => c.spawnProcess({ cmd: ['sleep', '1000'] })));
   if (!recs.every((r) => r.status === 'running')) throw new Error('not all running');
   const t = performance.now();
-  const killing = Promise.all(recs.map((r) => c.killProcess({ process_id: r.process_id, signal: 'SIGTERM' })));
+  const killing = batch
+    ? c.killProcess({ process_ids: recs.map((r) => r.process_id), signal: 'SIGTERM' }).then((r) => r.processes)
+    : Promise.all(recs.map((r) => c.killProcess({ process_id: r.process_id, signal: 'SIGTERM' })));
   const endedMs = await allDead(recs.map((r) => r.pid!), t);
   const ended = await killing;
   const ms = performance.now() - t;
@@ -187,17 +191,18 @@ async function main(): Promise<void> {
       }
     }
   }
-  const times: Record<'floor' | 'claude-daemon' | 'supervisord', Timing[]> = { floor: [], 'claude-daemon': [], supervisord: [] };
+  const times: Record<'floor' | 'claude-daemon' | 'claude-daemon x100' | 'supervisord', Timing[]> = { floor: [], 'claude-daemon': [], 'claude-daemon x100': [], supervisord: [] };
   try {
     // One warm-up round each, not counted.
     await floorRound();
-    await daemonRound(d.client);
+    await daemonRound(d.client, true);
+    await daemonRound(d.client, false);
     if (withSv) await supervisordRound(agent);
     for (let round = 0; round < ROUNDS; round++) {
-      const order: Array<keyof typeof times> = withSv ? ['floor', 'claude-daemon', 'supervisord'] : ['floor', 'claude-daemon'];
+      const order: Array<keyof typeof times> = ['floor', 'claude-daemon', 'claude-daemon x100', ...(withSv ? ['supervisord' as const] : [])];
       for (let i = 0; i < round % order.length; i++) order.push(order.shift()!);
       for (const who of order) {
-        const ms = who === 'floor' ? await floorRound() : who === 'claude-daemon' ? await daemonRound(d.client) : await supervisordRound(agent);
+        const ms = who === 'floor' ? await floorRound() : who === 'supervisord' ? await supervisordRound(agent) : await daemonRound(d.client, who === 'claude-daemon');
         times[who].push(ms);
       }
     }
@@ -211,14 +216,15 @@ async function main(): Promise<void> {
     agent.destroy();
   }
   const pick = (k: keyof typeof times, m: keyof Timing): number => median(times[k].map((t) => t[m]));
-  console.log(`stop ${N} x sleep with SIGTERM (median of ${ROUNDS} alternating rounds; floor: raw kill of ${N} Node children)`);
+  console.log(`stop ${N} x sleep with SIGTERM (median of ${ROUNDS} alternating rounds; floor: raw kill of ${N} Node children; claude-daemon: one kill_process with process_ids, x100: 100 pipelined kill_process)`);
   for (const m of ['ended', 'confirmed'] as const) {
     const floor = pick('floor', m);
     const cd = pick('claude-daemon', m);
-    let line = `  ${m === 'ended' ? 'all ended (seen in /proc)' : 'confirmed (replies)     '}: floor ${floor.toFixed(1)} ms, claude-daemon ${cd.toFixed(1)} ms (${(cd / floor).toFixed(1)}x)`;
+    const cd100 = pick('claude-daemon x100', m);
+    let line = `  ${m === 'ended' ? 'all ended (seen in /proc)' : 'confirmed (replies)     '}: floor ${floor.toFixed(1)} ms, claude-daemon ${cd.toFixed(1)} ms (${(cd / floor).toFixed(1)}x), x100 ${cd100.toFixed(1)} ms (${(cd100 / floor).toFixed(1)}x)`;
     if (withSv) {
       const s = pick('supervisord', m);
-      line += `, supervisord ${s.toFixed(1)} ms (${(s / floor).toFixed(1)}x); claude-daemon / supervisord ${(cd / s).toFixed(2)} (target <= 1)`;
+      line += `, supervisord ${s.toFixed(1)} ms (${(s / floor).toFixed(1)}x); claude-daemon / supervisord ${(cd / s).toFixed(2)} (target <= 1), x100 / supervisord ${(cd100 / s).toFixed(2)}`;
     }
     console.log(line);
   }

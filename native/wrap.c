@@ -219,13 +219,19 @@ static int signal_descendants(int sig) {
   return count;
 }
 
-/* Writes DIR/NAME whole and atomically (NAME.tmp, then rename); 0, or the errno of the first
- * failure, in which case nothing was renamed into place and the temporary file is gone. */
-static int write_atomic(int dfd, const char *name, const char *text, size_t len) {
+/* Opens DIR/NAME.tmp for write_prepared (created empty, or truncated); a descriptor or -1. */
+static int prepare_atomic(int dfd, const char *name) {
   char tmp[64];
   snprintf(tmp, sizeof tmp, "%s.tmp", name);
-  int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return errno;
+  return openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+/* Writes text into fd (DIR/NAME.tmp, from prepare_atomic, empty), closes it and renames it to
+ * DIR/NAME; 0, or the errno of the first failure, in which case nothing was renamed into place and
+ * the temporary file is gone. */
+static int write_prepared(int dfd, int fd, const char *name, const char *text, size_t len) {
+  char tmp[64];
+  snprintf(tmp, sizeof tmp, "%s.tmp", name);
   int e = 0;
   while (len > 0 && e == 0) {
     ssize_t n = write(fd, text, len);
@@ -240,6 +246,14 @@ static int write_atomic(int dfd, const char *name, const char *text, size_t len)
   if (e == 0 && renameat(dfd, tmp, dfd, name) < 0) e = errno;
   if (e != 0) unlinkat(dfd, tmp, 0);
   return e;
+}
+
+/* Writes DIR/NAME whole and atomically (NAME.tmp, then rename); 0, or the errno of the first
+ * failure, in which case nothing was renamed into place and the temporary file is gone. */
+static int write_atomic(int dfd, const char *name, const char *text, size_t len) {
+  int fd = prepare_atomic(dfd, name);
+  if (fd < 0) return errno;
+  return write_prepared(dfd, fd, name, text, len);
 }
 
 /* Sends one line on the daemon's report channel without ever blocking (see -r). */
@@ -464,7 +478,9 @@ int main(int argc, char **argv) {
   }
 
   char line[128];
-  int n = snprintf(line, sizeof line, "ok %d %llu %llu %d\n", (int)pid, starttime(pid), starttime(getpid()), (int)getpid());
+  /* Read once: the exit report names the wrapper by the same start time, without reading /proc again. */
+  unsigned long long self_start = starttime(getpid());
+  int n = snprintf(line, sizeof line, "ok %d %llu %llu %d\n", (int)pid, starttime(pid), self_start, (int)getpid());
   /* The daemon hears first (it persists the pid before acknowledging the spawn); then the same
    * line goes to DIR/started, so a daemon that died before persisting the pid can still find (and
    * re-adopt) this command on its next start. Two file creations off the spawn's critical path. */
@@ -472,6 +488,13 @@ int main(int argc, char **argv) {
   int tn = snprintf(tagged, sizeof tagged, "%d %s", (int)getpid(), line);
   write_all(1, tagged, (size_t)tn);
   write_atomic(dfd, "started", line, (size_t)n); /* complete or absent (disk full) */
+  /* DIR/exit.tmp is created now, while CMD runs, not when it ends: creating a file is the costly
+   * part of recording an exit (on ext4 without a journal, allocating an inode scans past every
+   * inode deleted in the last minutes; under file churn that was most of the CPU of stopping 100
+   * commands at once), and 100 wrappers doing it while the daemon is still signalling the rest
+   * slow the last ones down. At the end only a write and a rename remain. When it cannot be
+   * created (disk full, no descriptor) the exit path creates it then, as before. */
+  int exit_fd = prepare_atomic(dfd, "exit");
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull >= 0) {
     dup2(devnull, 0);
@@ -511,7 +534,10 @@ int main(int argc, char **argv) {
    * file again until it is, or until DIR is deleted (the record is gone): inside linger while
    * leftovers live (neither waits on the other), then here. */
   struct exit_retry er = {dfd, rec, (size_t)n, 0, 100, 0};
-  er.err = write_atomic(dfd, "exit", rec, (size_t)n);
+  /* The prepared file first; should that fail (the disk refused the data, or exit.tmp was
+   * deleted meanwhile), at once the whole way, whose ENOENT then means DIR itself is gone. */
+  er.err = exit_fd >= 0 ? write_prepared(dfd, exit_fd, "exit", rec, (size_t)n) : -1;
+  if (er.err != 0) er.err = write_atomic(dfd, "exit", rec, (size_t)n);
   er.next_ms = mono_ms() + 50;
   /* Descendants CMD left behind are our children by now (reparented to the subreaper as CMD
    * exited): the report says the wrapper stays for them, so the daemon watches for its exit. */
@@ -519,7 +545,7 @@ int main(int argc, char **argv) {
   while ((left = waitpid(-1, NULL, WNOHANG)) > 0) {
   }
   char tagged_rec[240];
-  int rn = snprintf(tagged_rec, sizeof tagged_rec, "e %d %llu %.*s%s", (int)getpid(), starttime(getpid()), n - 2, rec,
+  int rn = snprintf(tagged_rec, sizeof tagged_rec, "e %d %llu %.*s%s", (int)getpid(), self_start, n - 2, rec,
                     left == 0 ? ",\"lingering\":true}\n" : "}\n");
   report(report_fd, tagged_rec, (size_t)rn);
   /* Descendants CMD left behind: kept, reaped and finally ended here (see linger). */

@@ -60,6 +60,7 @@ __all__ = [
     "read_output",
     "wait_process",
     "kill_process",
+    "kill_processes",
     "remove_process",
     "clean",
     "load_module",
@@ -418,6 +419,12 @@ def kill_process(process_id, signal=None, grace_s=None, cascade=False):
     With ``cascade``, every descendant (records spawned with it as parent) is ended first, deepest first.
     """
     return request("kill_process", process_id=process_id, signal=signal, grace_s=grace_s, cascade=True if cascade else None)
+
+
+def kill_processes(process_ids, signal=None, grace_s=None):
+    """Stops many process trees at once (one ``kill_process`` with ``process_ids``: every first signal
+    goes out before any end is handled); returns their records, in the order given, once all ended."""
+    return request("kill_process", process_ids=list(process_ids), signal=signal, grace_s=grace_s)["processes"]
 
 
 def remove_process(process_id, cascade=False):
@@ -926,9 +933,20 @@ def v_logs(ctx):
 
 def v_kill(ctx):
     o = ctx["opts"]
-    r = kill_process(_one_id(ctx["pos"]), signal=_signal_name(o.get("signal")), grace_s=_number(o.get("grace"), "--grace"), cascade=o.get("cascade", False))
-    more = "" if "cascade" not in r else " (with %d descendant%s%s)" % (len(r["cascade"]), "" if len(r["cascade"]) == 1 else "s", ": " + ", ".join(r["cascade"]) if r["cascade"] else "")
-    _json_line(r) if ctx["json"] else _out("%s %s%s\n" % (r["process_id"], _status(r), more))
+    pos = ctx["pos"]
+    if not pos:
+        raise UsageError("give a process id")
+    sig, grace = _signal_name(o.get("signal")), _number(o.get("grace"), "--grace")
+    if len(pos) == 1:
+        r = kill_process(pos[0], signal=sig, grace_s=grace, cascade=o.get("cascade", False))
+        more = "" if "cascade" not in r else " (with %d descendant%s%s)" % (len(r["cascade"]), "" if len(r["cascade"]) == 1 else "s", ": " + ", ".join(r["cascade"]) if r["cascade"] else "")
+        _json_line(r) if ctx["json"] else _out("%s %s%s\n" % (r["process_id"], _status(r), more))
+        return EXIT_OK
+    if o.get("cascade"):
+        raise UsageError("--cascade takes one process id")
+    # Several at once: one kill_process with process_ids, one line each.
+    rs = kill_processes(pos, signal=sig, grace_s=grace)
+    _json_line({"processes": rs}) if ctx["json"] else _out("".join("%s %s\n" % (r["process_id"], _status(r)) for r in rs))
     return EXIT_OK
 
 
@@ -1149,7 +1167,7 @@ VERBS = {
     "logs": (v_logs, "logs ID [--stderr] [--tail N] [--follow]", "print a process's output (--stderr, --tail N, --follow)",
              "Prints a process's captured stdout (or --stderr): all of it, or the last --tail N lines. --follow keeps printing new output until the process ends. --json prints read_output replies, one per line.",
              {"stderr": _B, "tail": _S, "follow": _B}, []),
-    "kill": (v_kill, "kill ID [--signal SIG] [--grace S] [--cascade]", "stop a process and its whole tree (--signal, --grace)",
+    "kill": (v_kill, "kill ID [ID...] [--signal SIG] [--grace S] [--cascade]", "stop processes and their whole trees (--signal, --grace; several ids: at once)",
              "Sends SIG (default SIGTERM; claude runs: SIGINT, then SIGTERM) to the process, its group and every descendant, then SIGKILL to survivors after --grace seconds (default 5). Returns once it has ended.",
              {"signal": _S, "grace": _S, "cascade": _B}, ["  --signal SIG  a name (TERM, SIGKILL, int) or a number (9)", "  --grace S     seconds before SIGKILL (default 5)",
                                                    "  --cascade     first end every descendant (processes spawned with this one as parent), deepest first"]),

@@ -81,7 +81,7 @@ export function mirroredExitCode(r: ProcessRecord & { timed_out?: true }): numbe
   return 1;
 }
 
-/** The single process id positional of `info`, `logs`, `kill`, `wait`, `rm`. */
+/** The single process id positional of `info`, `logs`, `wait`, `rm`. */
 export function oneId(positionals: string[]): string {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'give a process id' : 'give exactly one process id');
   return positionals[0]!;

@@ -1,5 +1,6 @@
 /** Typed methods of the process commands. */
 import type { ParamsIn, ResultOf } from '../protocol/commands.js';
+import type { KillProcessesResult, KillResult } from '../protocol/schemas/processes.js';
 import type { RequestOptions } from './client.js';
 import { withParent } from './lineage.js';
 import { CoreMethods } from './methods.js';
@@ -29,7 +30,12 @@ export abstract class ProcessMethods extends CoreMethods {
     return this.request('read_output', params, opts);
   }
 
-  /** Tree kill with escalation; resolves with the record once the process has ended. */
+  /**
+   * Tree kill with escalation; resolves with the record once the process has ended. With
+   * `process_ids` instead of `process_id`, many at once: `{processes: [...]}` once all have ended.
+   */
+  killProcess(params: ParamsIn<'kill_process'> & { process_ids: string[] }, opts?: RequestOptions): Promise<KillProcessesResult>;
+  killProcess(params: ParamsIn<'kill_process'> & { process_id: string }, opts?: RequestOptions): Promise<KillResult>;
   killProcess(params: ParamsIn<'kill_process'>, opts?: RequestOptions): Promise<ResultOf<'kill_process'>> {
     return this.request('kill_process', params, opts);
   }

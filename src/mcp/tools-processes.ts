@@ -1,6 +1,7 @@
 /** The process tools: one wire command each, with the wire's own parameter schema. */
 import path from 'node:path';
 import { COMMAND_SCHEMAS } from '../protocol/commands.js';
+import { KillOneParams } from '../protocol/schemas/processes.js';
 import { ListOut, ReadOut, RecordOut, RemoveOut } from './outputs.js';
 import { listText, recordText } from './summaries.js';
 import { defineTool, wire, type ToolDef } from './tool.js';
@@ -90,12 +91,14 @@ const killProcess = defineTool({
   name: 'kill_process',
   description:
     'Stop a process and its whole process tree: the signal (default SIGTERM; claude runs get SIGINT first so they end cleanly), then SIGKILL after grace_s. Returns the record once it has ended. Killing an ended process is not an error.',
-  input: COMMAND_SCHEMAS.kill_process,
+  // One process, one record back (the wire's `process_ids` batch form has another reply shape).
+  input: KillOneParams(),
   output: RecordOut,
   annotations: { title: 'Stop a process', readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   fieldDocs: PROCESS_FIELD_DOCS,
   async run(params, ctx) {
     const r = await wire(ctx, 'kill_process', params);
+    if ('processes' in r) throw new Error('kill_process: expected one record');
     return { structured: { ...r }, text: recordText(r) };
   },
 });

@@ -97,7 +97,11 @@ const COMMANDS: Record<string, { fields: Record<string, Check>; required?: strin
     required: ['process_id'],
     rule: (p) => !(Object.hasOwn(p, 'offset') && Object.hasOwn(p, 'tail_lines')),
   },
-  kill_process: { fields: { process_id: processId, signal, grace_s: (v) => num(v) && v >= 0 && v <= 3600, cascade: bool }, required: ['process_id'] },
+  kill_process: {
+    fields: { process_id: processId, process_ids: (v) => listOf(processId, 1)(v) && (v as unknown[]).length <= 10_000, signal, grace_s: (v) => num(v) && v >= 0 && v <= 3600, cascade: bool },
+    // One process or a list of them: exactly one of the two; cascade only with one.
+    rule: (p) => Object.hasOwn(p, 'process_id') !== Object.hasOwn(p, 'process_ids') && !(p['cascade'] === true && Object.hasOwn(p, 'process_ids')),
+  },
   wait_process: { fields: { process_id: processId, timeout_s: nonNegative }, required: ['process_id'] },
   remove_process: { fields: { process_id: processId, cascade: bool }, required: ['process_id'] },
   spawn_claude: {
@@ -173,6 +177,7 @@ export const EXAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
 /** Values at the edges of each parameter's rules, by parameter name (the generator favours them). */
 export const EDGES: Readonly<Record<string, readonly unknown[]>> = {
   process_id: ['a', '.', '..', 'x'.repeat(64), 'x'.repeat(65), 'a/b', '', 'ok-id_1.2', 5],
+  process_ids: [['a'], ['a', 'b', 'a'], [], ['a', '..'], ['.'], 'a', [5], null],
   timeout_s: [0, -1, 0.001, 86_400, 86_401, '1'],
   grace_s: [0, 3600, 3600.5, -0.5],
   max_bytes: [3, 4, 16 * MiB, 16 * MiB + 1, 4.5],
@@ -216,7 +221,6 @@ export const EDGES: Readonly<Record<string, readonly unknown[]>> = {
   parallel: [0, -1, 100_000, 100_001, 2.5],
   paused: [true, false, 'yes'],
   since_seq: [0, -1, 1.5, 2 ** 53 - 1, 2 ** 53, '1'],
-  process_ids: [[], ['a'], ['.'], 'a', [5]],
   types: [[], ['ended'], ['output', 'held'], ['bogus'], 'ended'],
 };
 

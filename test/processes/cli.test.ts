@@ -55,6 +55,19 @@ test('wait: 128+N when signal N killed it, 124 when --timeout passes first', asy
   assert.equal((await cli(['wait', 'c4'])).code, 137);
 });
 
+test('kill ID ID...: several at once (one kill_process with process_ids), one line each', async () => {
+  for (const id of ['ck1', 'ck2']) assert.equal((await cli(['spawn', '--id', id, '--', fx('sleeper.sh')])).code, 0);
+  const k = await cli(['kill', 'ck1', 'ck2']);
+  assert.equal(k.code, 0, k.stderr);
+  assert.match(k.stdout, /^ck1 killed SIGTERM.*\nck2 killed SIGTERM/);
+  const again = await cli(['kill', 'ck2', 'ck1', '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual((JSON.parse(again.stdout) as { processes: Array<{ process_id: string }> }).processes.map((p) => p.process_id), ['ck2', 'ck1']);
+  const missing = await cli(['kill', 'ck1', 'ck-nope']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /PROCESS_NOT_FOUND/);
+});
+
 test('logs --tail N and --follow', async () => {
   await cli(['spawn', '--id', 'c5', '--', 'sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done']);
   await cli(['wait', 'c5']);

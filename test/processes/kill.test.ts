@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
+import { DaemonError } from '../../src/index.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { RawConn } from '../helpers/raw.js';
 import { waitFor } from '../helpers/wait.js';
 import { alive, fx, pidFrom, waitOutput } from './util.js';
 
@@ -90,6 +92,62 @@ test('`exit 143` and death by SIGTERM are recorded differently', async () => {
   assert.equal(b.status, 'killed');
   assert.equal(b.exit_code, null);
   assert.equal(b.signal, 'SIGTERM');
+});
+
+test('kill_process with process_ids ends every tree (setsid grandchildren too) and lists the records in the order given, each once', async () => {
+  const pidFile = path.join(d.dir, 'many-gc.pid');
+  await c.spawnProcess({ cmd: [fx('sleeper.sh')], process_id: 'many-a' });
+  await c.spawnProcess({ cmd: [fx('setsid-grandchild.sh'), pidFile, 'ignore-term'], process_id: 'many-b' });
+  await c.spawnProcess({ cmd: [fx('sleeper.sh')], process_id: 'many-c' });
+  await c.spawnProcess({ cmd: ['true'], process_id: 'many-done' });
+  await c.waitProcess({ process_id: 'many-done', timeout_s: 10 });
+  const gc = await pidFrom(pidFile);
+  for (const id of ['many-a', 'many-b', 'many-c']) await waitOutput(c, id);
+  const r = await c.killProcess({ process_ids: ['many-c', 'many-a', 'many-b', 'many-done', 'many-a'], grace_s: 0.3 });
+  assert.deepEqual(r.processes.map((p) => p.process_id), ['many-c', 'many-a', 'many-b', 'many-done']);
+  for (const p of r.processes.slice(0, 3)) {
+    assert.equal(p.status, 'killed', JSON.stringify(p));
+    assert.equal(p.signal, 'SIGTERM');
+    assert.equal(p.reason, 'kill_process (SIGTERM)');
+    assert.equal(alive(p.pid!), false);
+  }
+  assert.equal(r.processes[3]!.status, 'exited');
+  assert.equal(r.processes[3]!.reason, null);
+  // The grandchild ignores SIGTERM in a session of its own: the walk found it, SIGKILL follows.
+  await waitFor(() => !alive(gc), { what: 'TERM-ignoring grandchild to get SIGKILL', timeoutMs: 5000 });
+});
+
+test('kill_process with process_ids naming an unknown process refuses the whole request and signals nothing', async () => {
+  await c.spawnProcess({ cmd: [fx('sleeper.sh')], process_id: 'many-keep' });
+  await waitOutput(c, 'many-keep');
+  await assert.rejects(c.killProcess({ process_ids: ['many-keep', 'many-nope'] }), (e: unknown) => e instanceof DaemonError && e.code === 'PROCESS_NOT_FOUND' && e.message.includes('many-nope'));
+  const rec = await c.processInfo('many-keep');
+  assert.equal(rec.status, 'running');
+  assert.equal(rec.reason, null);
+  assert.ok(alive(rec.pid!));
+  await c.killProcess({ process_id: 'many-keep' });
+});
+
+test('kill_process takes process_id or process_ids, exactly one; bad lists give INVALID_PARAMS naming the field', async () => {
+  const raw = await RawConn.open(d.socket);
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ command: 'kill_process' }, 'process_id'],
+    [{ command: 'kill_process', process_id: 'x', process_ids: ['y'] }, 'process_id'],
+    [{ command: 'kill_process', process_ids: [] }, 'process_ids'],
+    [{ command: 'kill_process', process_ids: 'x' }, 'process_ids'],
+    [{ command: 'kill_process', process_ids: ['ok', '..'] }, 'process_ids.1'],
+    [{ command: 'kill_process', process_ids: Array.from({ length: 10_001 }, (_, i) => `p${i}`) }, 'process_ids'],
+    [{ command: 'kill_process', process_ids: ['x'], signal: 'SIGNOPE' }, 'signal'],
+  ];
+  try {
+    for (const [req, field] of cases) {
+      const r = await raw.request(req);
+      assert.equal(r.code, 'INVALID_PARAMS', `${JSON.stringify(req).slice(0, 200)} -> ${JSON.stringify(r)}`);
+      assert.ok(r.error?.includes(`\`${field}\``), `message should name ${field}: ${r.error}`);
+    }
+  } finally {
+    raw.close();
+  }
 });
 
 test('100 MB of stdout lands byte-exact in the log', async () => {

@@ -275,6 +275,15 @@ test('process verbs: spawn (-- optional), wait mirrors the exit code (124 on tim
   assert.equal((await py(['list'])).stdout, 'no processes\n');
 });
 
+test('kill ID ID... and kill_processes(ids): several at once (kill_process with process_ids)', async () => {
+  for (const id of ['py-k1', 'py-k2', 'py-k3', 'py-k4']) assert.equal((await py(['spawn', '--id', id, 'sleep', '30'])).code, 0);
+  const k = await py(['kill', 'py-k2', 'py-k1']);
+  assert.deepEqual([k.code, k.stdout], [0, 'py-k2 killed SIGTERM\npy-k1 killed SIGTERM\n']);
+  const lib = await pyLib<string[]>('import client\nprint(json.dumps([r["process_id"] + " " + r["signal"] for r in client.kill_processes(["py-k4", "py-k3"], signal="SIGKILL")]))');
+  assert.deepEqual(lib, ['py-k4 SIGKILL', 'py-k3 SIGKILL']);
+  for (const id of ['py-k1', 'py-k2', 'py-k3', 'py-k4']) assert.equal((await py(['rm', id])).code, 0);
+});
+
 test('module verbs: call arguments are JSON when they parse, else strings; --kwargs; modules; unload', async () => {
   fs.writeFileSync(path.join(d.modulesDir, 'pyecho.ts'), 'export function echo(...a: unknown[]) { return a; }\n');
   fs.writeFileSync(path.join(d.modulesDir, 'pykw.py'), 'import time\n\ndef greet(name, punct="."):\n    return "Hi " + name + punct\n\ndef slow():\n    time.sleep(30)\n');

@@ -312,6 +312,18 @@ export class ProcessSupervisor extends Lifecycle {
     return this.killEntry(this.entry(id), req);
   }
 
+  /**
+   * Ends many processes at once (`kill_process` with `process_ids`), each as kill() would. Every id
+   * is looked up first: an unknown one refuses the whole request before anything is signalled. Then
+   * each ladder starts in one synchronous loop (killEntry sends its first signal before its first
+   * await), so every first signal is out before any end is handled or any reply written. Resolves
+   * with the records in the order given, each id once.
+   */
+  killMany(ids: readonly string[], req: KillRequest = {}): Promise<ProcessRecord[]> {
+    const entries = [...new Set(ids)].map((id) => this.entry(id));
+    return Promise.all(entries.map((e) => this.killEntry(e, req)));
+  }
+
   protected async killEntry(e: Entry, req: KillRequest): Promise<ProcessRecord> {
     if (e.starting) await e.starting;
     if (e.ended) {

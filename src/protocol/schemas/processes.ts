@@ -125,14 +125,42 @@ export const ReadOutputParams = z
   })
   .refine((p) => p.offset === undefined || p.tail_lines === undefined, { message: 'give `offset` or `tail_lines`, not both', path: ['tail_lines'] });
 
-/** `kill_process`: `signal` first, SIGKILL to survivors after `grace_s`. */
-export const KillProcessParams = z.object({
-  process_id: ProcessId,
-  signal: SignalParam.optional(),
-  grace_s: z.number().nonnegative().max(3600).optional(),
-  /** Also end every descendant (by `parent`), deepest first. */
-  cascade: z.boolean().optional(),
-});
+/**
+ * `kill_process` for one process (the MCP tool's form: one record back): `signal` first, SIGKILL to
+ * survivors after `grace_s`; `cascade` also ends every descendant (by `parent`), deepest first. A
+ * function so the schema is built where it is used (the command table builds the full one).
+ */
+export function KillOneParams() {
+  return z.object({
+    process_id: ProcessId,
+    signal: SignalParam.optional(),
+    grace_s: z.number().nonnegative().max(3600).optional(),
+    cascade: z.boolean().optional(),
+  });
+}
+
+/** Most processes one `kill_process` may name in `process_ids` (a 1 MiB line holds about 15,000). */
+export const MAX_KILL_IDS = 10_000;
+
+/**
+ * `kill_process`: `signal` first, SIGKILL to survivors after `grace_s`. One process (`process_id`),
+ * or many at once (`process_ids`, replying `{processes: [...]}`): every first signal is sent before
+ * any end is handled, so stopping 100 costs one request and one reply, not 100 of each.
+ */
+export const KillProcessParams = z
+  .object({
+    ...KillOneParams().shape,
+    process_id: ProcessId.optional(),
+    process_ids: z.array(ProcessId).min(1, 'must name at least one process').max(MAX_KILL_IDS, `must name at most ${MAX_KILL_IDS} processes`).optional(),
+  })
+  .refine((p) => (p.process_id === undefined) !== (p.process_ids === undefined), {
+    message: 'give `process_id` (one process) or `process_ids` (a list), exactly one of them',
+    path: ['process_id'],
+  })
+  .refine((p) => !(p.cascade === true && p.process_ids !== undefined), {
+    message: '`cascade` goes with one `process_id`, not `process_ids`',
+    path: ['cascade'],
+  });
 
 /** `remove_process`: `cascade` removes the whole subtree (by `parent`), ending what still runs in it. */
 export const RemoveProcessParams = z.object({ process_id: ProcessId, cascade: z.boolean().optional() });
@@ -269,6 +297,11 @@ export interface RemoveProcessResult {
   cascade?: string[];
 }
 
+/** `kill_process` with `process_ids`: the records, in the order the ids were given (each once). */
+export interface KillProcessesResult {
+  processes: ProcessRecord[];
+}
+
 /** This domain's schemas, spread into the command table. */
 export const PROCESS_SCHEMAS = {
   spawn_process: SpawnProcessParams,
@@ -287,7 +320,7 @@ export interface ProcessResults {
   list_processes: ListProcessesResult;
   process_info: ProcessRecord;
   read_output: ReadOutputResult;
-  kill_process: KillResult;
+  kill_process: KillResult | KillProcessesResult;
   wait_process: WaitResult;
   remove_process: RemoveProcessResult;
   clean: CleanResult;
