@@ -10,44 +10,19 @@
  *     started with CLAUDE_DAEMON_EVENTS_OFF=1, which records no events (target ≤ 10%).
  * Run: node scripts/build.mjs && node --import tsx bench/events.bench.ts [latency] [watchers] [spawn]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connect, type DaemonClient, type EventStream } from '../src/index.js';
+import { startBenchDaemon, stopBenchDaemon, type BenchDaemon } from './daemon.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'dist', 'bin.js');
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-bench-events-'));
 
-interface Daemon {
-  proc: ChildProcess;
-  client: DaemonClient;
-  socket: string;
-}
-
-async function startDaemon(name: string, env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
-  const socket = path.join(TMP, `${name}.sock`);
-  const proc = spawn(process.execPath, [BIN, 'start', '--socket', socket, '--home', path.join(TMP, name)], { stdio: 'ignore', env: { ...process.env, CLAUDE_DAEMON_QUIET: '1', ...env } });
-  for (let i = 0; ; i++) {
-    try {
-      const client = await connect({ socketPath: socket, connectTimeoutMs: 500 });
-      await client.ping();
-      return { proc, client, socket };
-    } catch {
-      if (i > 300) throw new Error('daemon did not start');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
-async function stopDaemon(d: Daemon): Promise<void> {
-  const exited = new Promise((r) => d.proc.once('exit', r));
-  await d.client.shutdown({ kill_processes: true });
-  d.client.close();
-  await exited;
-}
+type Daemon = BenchDaemon;
+/** A bench daemon under this run's temp dir. */
+const startDaemon = (name: string, env: NodeJS.ProcessEnv = {}): Promise<Daemon> => startBenchDaemon(TMP, name, { env });
+const stopDaemon = stopBenchDaemon;
 
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 const f1 = (x: number): string => x.toFixed(1);

@@ -8,42 +8,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { connect, type DaemonClient } from '../src/index.js';
+import type { DaemonClient } from '../src/index.js';
+import { startBenchDaemon, stopBenchDaemon, type BenchDaemon } from './daemon.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'dist', 'bin.js');
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-bench-proc-'));
 const BLOCK = 250;
 const TOTAL = 1000;
 
-interface Daemon {
-  proc: ChildProcess;
-  client: DaemonClient;
-  socket: string;
-}
-
-async function startDaemon(name: string): Promise<Daemon> {
-  const socket = path.join(TMP, `${name}.sock`);
-  const proc = spawn(process.execPath, [BIN, 'start', '--socket', socket, '--home', path.join(TMP, name)], { stdio: 'ignore', env: { ...process.env, CLAUDE_DAEMON_QUIET: '1' } });
-  for (let i = 0; ; i++) {
-    try {
-      const client = await connect({ socketPath: socket, connectTimeoutMs: 500 });
-      await client.ping();
-      return { proc, client, socket };
-    } catch {
-      if (i > 300) throw new Error('daemon did not start');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
-async function stopDaemon(d: Daemon): Promise<void> {
-  const exited = new Promise((r) => d.proc.once('exit', r));
-  await d.client.shutdown({ kill_processes: true });
-  d.client.close();
-  await exited;
-}
+type Daemon = BenchDaemon;
+/** A bench daemon under this run's temp dir. */
+const startDaemon = (name: string): Promise<Daemon> => startBenchDaemon(TMP, name);
+const stopDaemon = stopBenchDaemon;
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
