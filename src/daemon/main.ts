@@ -7,6 +7,7 @@ import { resolveConfig, type DaemonOptions } from './config.js';
 import { startDaemon, type RunningDaemon } from './daemon.js';
 import { forgetKeeperEnv, KEEPER_EXIT, liveKeeper, tellKeeperServing } from './keeper.js';
 import { StartError } from './socket-file.js';
+import { holdOptimizingCompilerDuringStart } from './startup-tiering.js';
 
 export { StartError } from './socket-file.js';
 
@@ -25,6 +26,7 @@ export interface ProcessDaemon extends RunningDaemon {
  * StartError thrown while kept carries `exitCode` KEEPER_EXIT.refused: the keeper stops for good.
  */
 export async function runDaemon(opts: DaemonOptions): Promise<ProcessDaemon> {
+  const releaseTiering = holdOptimizingCompilerDuringStart();
   const config = resolveConfig(opts);
   forgetKeeperEnv(process.env);
   let daemon: RunningDaemon;
@@ -33,6 +35,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<ProcessDaemon> {
   } catch (err) {
     if (err instanceof StartError && config.keeper !== undefined) Object.assign(err, { exitCode: KEEPER_EXIT.refused });
     throw err;
+  } finally {
+    releaseTiering();
   }
   const { log } = daemon.services;
   let restart = false;
