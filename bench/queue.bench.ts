@@ -20,7 +20,7 @@ const BIN = path.join(ROOT, 'dist', 'bin.js');
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-bench-queue-'));
 const BIG = Number(process.env['QUEUE_BENCH_N'] ?? 10_000);
 const SMALL = 10;
-const ROUNDS = 8;
+const ROUNDS = 15;
 const PER_ROUND = 40;
 
 interface Daemon {

@@ -4,13 +4,14 @@
  * code makes through the package's client during that call records it: in JS (each call runs in an
  * AsyncLocalStorage context the client reads, so concurrent calls keep their own parent, across
  * awaits and through nested module calls) and in Python (the host names it on the call's thread).
- * A call from an untracked client records no parent. Real daemon, real CLIs, real module hosts.
+ * The MCP server (run by a claude run) sends it too. A call from an untracked client records no parent. Real daemon, real CLIs, real module hosts.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
 import { BIN, ROOT, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startMcp } from '../mcp/server-harness.js';
 import { writeInPlace } from '../modules/util.js';
 
 // The suite may itself run inside a tracked process: its own calls must not carry that parent.
@@ -100,4 +101,18 @@ test('lineage: a module call from an untracked client (or with parent null) reco
   const cli = await d.cli(['call', 'linjs', 'kid', 'cli-orphan']);
   assert.equal(cli.code, 0, cli.stderr);
   assert.equal(await parentOf('cli-orphan'), null);
+});
+
+test('lineage: the MCP server inside a tracked process sends it as parent for call_function and spawns', async () => {
+  const m = await startMcp(['--socket', d.socket, '--no-start'], { CLAUDE_DAEMON_PROCESS_ID: 'mod-shell' });
+  try {
+    await m.ok('call_function', { module_name: 'linjs', function_name: 'kid', args: ['mcp-kid'] });
+    await m.ok('spawn_process', { cmd: ['true'], process_id: 'mcp-spawn' });
+    await m.ok('call_function', { module_name: 'linpy', function_name: 'kid', args: ['mcp-none'], parent: null });
+  } finally {
+    await m.close();
+  }
+  assert.equal(await parentOf('mcp-kid'), 'mod-shell');
+  assert.equal(await parentOf('mcp-spawn'), 'mod-shell');
+  assert.equal(await parentOf('mcp-none'), null, 'an explicit null wins');
 });
