@@ -2,8 +2,10 @@
  * Queue scaling benchmark: what a spawn and a `list` cost with 10,000 records queued, as a ratio to
  * the same with 10 queued, in the same run, against one daemon (the queued records sit in a paused
  * group, so they stay queued). Measured: a spawn that queues (into the paused group), a spawn that
- * starts at once (/bin/true in the default group), `list_processes {status: running}` and a full
- * `list_processes`; medians of interleaved rounds, so machine load hits both sizes alike.
+ * starts at once (/bin/true in the default group), `list_processes {status: running}`, a page of 10 queued
+ * (`{status: queued, limit: 10}`: as many records returned from both), a page of 100 of everything (`{limit: 100}`;
+ * both hold over 100 records once the spawns that start have run) and a full
+ * `list_processes` (O(records returned): 10,000 records vs 10, not held to the target); medians of interleaved rounds, so machine load hits both sizes alike.
  * Run: node scripts/build.mjs && node --import tsx bench/queue.bench.ts
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,7 +20,7 @@ const BIN = path.join(ROOT, 'dist', 'bin.js');
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-bench-queue-'));
 const BIG = Number(process.env['QUEUE_BENCH_N'] ?? 10_000);
 const SMALL = 10;
-const ROUNDS = 8;
+const ROUNDS = 15;
 const PER_ROUND = 40;
 
 interface Daemon {
@@ -82,6 +84,8 @@ async function main(): Promise<void> {
       'spawn (queues)': (c) => c.spawnProcess({ cmd: ['/bin/true'], group: 'held' }),
       'spawn (starts)': (c) => c.spawnProcess({ cmd: ['/bin/true'] }),
       'list {status: running}': (c) => c.listProcesses({ status: 'running' }),
+      'list {status: queued, limit 10}': (c) => c.listProcesses({ status: 'queued', limit: 10 }),
+      'list {limit 100}': (c) => c.listProcesses({ limit: 100 }),
       'list (everything)': (c) => c.listProcesses(),
     };
     const res: Record<string, { s: number[]; b: number[] }> = {};
@@ -99,11 +103,11 @@ async function main(): Promise<void> {
         }
       }
     }
-    console.log(`per call, median of ${ROUNDS} rounds: ${SMALL} queued vs ${BIG} queued (ratio; target <= 1.2 for spawn and a bounded list)`);
+    console.log(`per call, median of ${ROUNDS} rounds: ${SMALL} queued vs ${BIG} queued (ratio; target <= 1.2 for spawn and a filtered or paged list)`);
     for (const [name, { s, b }] of Object.entries(res)) {
       const ms = median(s);
       const mb = median(b);
-      console.log(`  ${name.padEnd(24)} ${ms.toFixed(3)} ms  vs  ${mb.toFixed(3)} ms   ratio ${(mb / ms).toFixed(2)}`);
+      console.log(`  ${name.padEnd(34)} ${ms.toFixed(3)} ms  vs  ${mb.toFixed(3)} ms   ratio ${(mb / ms).toFixed(2)}`);
     }
   } finally {
     await Promise.all([stopDaemon(small), stopDaemon(big)]);

@@ -166,6 +166,8 @@ def describe(e, tb):
 
 
 def run_call(msg):
+    # Lineage: the client (python/client.py) reads the process this call is made for from its thread.
+    threading.current_thread().claude_daemon_call = {"parent": msg.get("parent")}
     call_id = msg["id"]
     fn_name = msg["fn"]
     fn = getattr(_module, fn_name, None)

@@ -31,6 +31,7 @@ Exit codes: 0 ok, 1 the daemon answered with an error (code and message on stder
 ``--json`` a failure is one line on stdout: ``{"success": false, "code": ..., "error": ...}``.
 """
 import json
+import threading
 import os
 import re
 import socket
@@ -214,8 +215,13 @@ PROCESS_ID_ENV = "CLAUDE_DAEMON_PROCESS_ID"
 
 
 def current_process_id():
-    """The id of the tracked process this code runs in (``$CLAUDE_DAEMON_PROCESS_ID``), or None."""
-    v = os.environ.get(PROCESS_ID_ENV, "")
+    """The id of the tracked process this code runs in (``$CLAUDE_DAEMON_PROCESS_ID``), or None.
+
+    Inside a module call (the module host runs each call in its own thread and names on it the process
+    the call was made for, ``call_function(parent=...)``), that process, or None for a call made for none.
+    """
+    call = getattr(threading.current_thread(), "claude_daemon_call", None)
+    v = (call.get("parent") or "") if isinstance(call, dict) else os.environ.get(PROCESS_ID_ENV, "")
     ok = 0 < len(v) <= 64 and v not in (".", "..") and all(c.isalnum() and c.isascii() or c in "._-" for c in v)
     return v if ok else None
 
@@ -453,9 +459,13 @@ def load_module(module_name):
     return request("load_module", module_name=module_name)
 
 
-def call_function(module_name, function_name, args=None, kwargs=None, timeout_s=None):
-    """Calls a module's function and returns its return value (``timeout_s`` default 30 on the daemon)."""
-    return request("call_function", module_name=module_name, function_name=function_name, args=list(args or []), kwargs=kwargs, timeout_s=timeout_s)
+def call_function(module_name, function_name, args=None, kwargs=None, timeout_s=None, parent=None):
+    """Calls a module's function and returns its return value (``timeout_s`` default 30 on the daemon).
+
+    ``parent`` as for spawn_process (default: the tracked process this runs in; ``False``: none): spawns
+    the function makes record it.
+    """
+    return request("call_function", module_name=module_name, function_name=function_name, args=list(args or []), kwargs=kwargs, timeout_s=timeout_s, **_with_parent({"parent": parent}))
 
 
 def list_modules():

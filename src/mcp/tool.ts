@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { RequestOptions } from '../client/client.js';
+import { withParent } from '../client/lineage.js';
 import type { CommandName, ResultOf } from '../protocol/index.js';
 import type { DaemonLink } from './connection.js';
 
@@ -83,11 +84,15 @@ export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output', docs: Re
   return json;
 }
 
+/** Commands that carry lineage: the server runs inside a claude run, whose id is their default `parent`. */
+const WITH_PARENT: ReadonlySet<string> = new Set(['spawn_process', 'spawn_claude', 'call_function']);
+
 /**
  * Sends a wire command with the parameters as the model gave them (the daemon applies its own
- * defaults and checks them again) and types the answer.
+ * defaults and checks them again), `parent` defaulted as the client libraries do, and types the answer.
  */
 export async function wire<K extends CommandName>(ctx: ToolContext, command: K, params: Record<string, unknown>, opts?: RequestOptions): Promise<ResultOf<K>> {
   const client = await ctx.daemon.client();
-  return (await client.request(command as string, params, opts)) as ResultOf<K>;
+  const p = WITH_PARENT.has(command) ? withParent(params as { parent?: string | null }) : params;
+  return (await client.request(command as string, p, opts)) as ResultOf<K>;
 }

@@ -10,6 +10,7 @@ export const MODULE_FIELD_DOCS: Record<string, string> = {
   args: 'positional arguments (JSON values)',
   kwargs: 'arguments by parameter name',
   timeout_s: 'fail the call (CALL_TIMEOUT) after this many seconds (default 30); the module restarts',
+  parent: 'the process the call is made for (default: the claude run this server serves); spawns the function makes record it',
 };
 
 /** The longest text of a function's result the model reads inline; the structured content has it all. */

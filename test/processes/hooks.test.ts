@@ -37,9 +37,7 @@ before(async () => {
         ]
       : undefined,
   );
-  sup.addTotals((records, totals) => {
-    totals['total_cost_usd'] = records.reduce((s, r) => s + (typeof r.claude?.['cost'] === 'number' ? r.claude['cost'] : 0), 0);
-  });
+  sup.addTotals((r) => ({ total_cost_usd: typeof r.claude?.['cost'] === 'number' ? r.claude['cost'] : 0 }));
 });
 after(async () => {
   await sup.stop({ killProcesses: true });

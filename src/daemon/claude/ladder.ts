@@ -21,17 +21,12 @@ export function claudeLadder(req: KillRequest): KillStep[] {
 }
 
 /**
- * Adds `total_cost_usd` to `list_processes` totals when at least one record is a claude run, so
- * lists of plain processes keep plain totals. Rounded to 1e-9 to hide float summing noise.
+ * A claude run's figure in `list_processes` totals (the supervisor keeps the sum up to date, to
+ * 1e-9 USD): `total_cost_usd` shows when at least one record is a claude run, so lists of plain
+ * processes keep plain totals.
  */
-export function addCostTotal(records: readonly ProcessRecord[], totals: Record<string, number>): void {
-  let cost = 0;
-  let runs = 0;
-  for (const r of records) {
-    if (r.claude === undefined) continue;
-    runs++;
-    const c = r.claude['total_cost_usd'];
-    if (typeof c === 'number') cost += c;
-  }
-  if (runs > 0) totals['total_cost_usd'] = Math.round(cost * 1e9) / 1e9;
+export function addCostTotal(rec: ProcessRecord): Record<string, number> | undefined {
+  if (rec.claude === undefined) return undefined;
+  const c = rec.claude['total_cost_usd'];
+  return { total_cost_usd: typeof c === 'number' ? c : 0 };
 }

@@ -96,7 +96,7 @@ class Modules implements ModuleHost {
     // Read before the call: while a newer file's load error stands, the serving version is older.
     const stale = slot.lastError;
     const servedBy = slot.version;
-    const value = await slot.call(p.function_name, p.args ?? [], p.kwargs, timeoutMs);
+    const value = await slot.call(p.function_name, p.args ?? [], p.kwargs, timeoutMs, p.parent ?? undefined);
     if (stale === undefined) return value;
     return new WithWarning(value, `${p.module_name} v${servedBy} served this call; the newest save failed to load: ${stale.split('\n')[0]}`);
   }

@@ -10,7 +10,8 @@ import type { ModuleFunction } from '../../protocol/schemas/modules.js';
 export type ToRuntime =
   /** `direct`: a JS worker connects there and then talks to the daemon without the host's relay. */
   | { t: 'load'; url: string; name: string; direct?: { path: string; w: number } }
-  | { t: 'call'; id: number; fn: string; args: unknown[]; kwargs?: Record<string, unknown> }
+  /** `parent`: the tracked process the call is made for (lineage; the client reads it as its default parent). */
+  | { t: 'call'; id: number; fn: string; args: unknown[]; kwargs?: Record<string, unknown>; parent?: string }
   | { t: 'dispose' };
 
 /** Runtime to daemon. */

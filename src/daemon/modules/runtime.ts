@@ -78,8 +78,11 @@ export abstract class Runtime {
     });
   }
 
-  /** Runs one function with a deadline; settles with its JSON value or a CommandError. */
-  call(fn: string, args: unknown[], kwargs: Record<string, unknown> | undefined, timeoutMs: number): Promise<unknown> {
+  /**
+   * Runs one function with a deadline; settles with its JSON value or a CommandError. `parent`: the
+   * tracked process the call is made for (lineage); spawns the function makes through the client record it.
+   */
+  call(fn: string, args: unknown[], kwargs: Record<string, unknown> | undefined, timeoutMs: number, parent?: string): Promise<unknown> {
     if (!this.usable) return Promise.reject(new CommandError('MODULE_CRASHED', this.endReason?.message ?? `module '${this.name}' is not running`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -89,7 +92,10 @@ export abstract class Runtime {
       }, timeoutMs);
       this.pending.set(id, { fn, resolve, reject, timer });
       try {
-        this.send(kwargs === undefined ? { t: 'call', id, fn, args } : { t: 'call', id, fn, args, kwargs });
+        const msg: Extract<ToRuntime, { t: 'call' }> = { t: 'call', id, fn, args };
+        if (kwargs !== undefined) msg.kwargs = kwargs;
+        if (parent !== undefined) msg.parent = parent;
+        this.send(msg);
       } catch (err) {
         // Arguments the runtime cannot be handed (nested too deep to serialize or clone): this call
         // fails alone, and its deadline goes with it (left armed, it would restart the module).

@@ -91,7 +91,7 @@ export class ModuleSlot {
   }
 
   /** Runs a function on the serving version; MODULE_BUSY when the module has too many calls in flight. */
-  async call(fn: string, args: unknown[], kwargs: Record<string, unknown> | undefined, timeoutMs: number): Promise<unknown> {
+  async call(fn: string, args: unknown[], kwargs: Record<string, unknown> | undefined, timeoutMs: number, parent?: string): Promise<unknown> {
     if (this.calls >= MAX_CALLS_IN_FLIGHT) {
       if (Date.now() - this.busyLoggedAt > BUSY_LOG_EVERY_MS) {
         this.busyLoggedAt = Date.now();
@@ -101,14 +101,14 @@ export class ModuleSlot {
     }
     this.calls++;
     try {
-      return await this.callOnServing(fn, args, kwargs, timeoutMs);
+      return await this.callOnServing(fn, args, kwargs, timeoutMs, parent);
     } finally {
       this.calls--;
     }
   }
 
   /** Runs a function on the serving version (starting it again first if it crashed). */
-  private async callOnServing(fn: string, args: unknown[], kwargs: Record<string, unknown> | undefined, timeoutMs: number): Promise<unknown> {
+  private async callOnServing(fn: string, args: unknown[], kwargs: Record<string, unknown> | undefined, timeoutMs: number, parent: string | undefined): Promise<unknown> {
     // Take the serving version and count the call on it in one synchronous step, so a swap can
     // never retire a version between choosing it and starting the call on it.
     let rt = this.serving;
@@ -123,7 +123,7 @@ export class ModuleSlot {
     }
     rt.inFlight++;
     try {
-      const value = await rt.call(fn, args, kwargs, timeoutMs);
+      const value = await rt.call(fn, args, kwargs, timeoutMs, parent);
       this.callsServed++;
       return value;
     } finally {

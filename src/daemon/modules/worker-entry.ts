@@ -4,7 +4,9 @@
  * then serves calls until the daemon terminates it. Everything the module does (timers, globals,
  * sockets) dies with this thread, which is what makes a reload a clean slate.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { parentPort } from 'node:worker_threads';
+import { CALL_CONTEXT_KEY, type CallContext } from '../../protocol/call-context.js';
 import type { FromRuntime, ToRuntime } from './messages.js';
 import { bindKwargs } from './bind-kwargs.js';
 import { describeError, firstLocation, paramNames } from './describe.js';
@@ -16,11 +18,15 @@ if (!port) throw new Error('worker-entry runs only as a worker thread of the cla
 
 let mod: Record<string, unknown> | undefined;
 
+/** Each call runs in a context naming the process it was made for (lineage; protocol/call-context.ts). */
+const calls = new AsyncLocalStorage<CallContext>();
+(globalThis as Record<symbol, unknown>)[Symbol.for(CALL_CONTEXT_KEY)] = calls;
+
 let send = (msg: FromRuntime): void => port.postMessage(msg);
 
 const onMessage = (msg: ToRuntime): void => {
   if (msg.t === 'load') void load(msg.url, msg.direct);
-  else if (msg.t === 'call') void call(msg.id, msg.fn, msg.args, msg.kwargs);
+  else if (msg.t === 'call') void calls.run({ parent: msg.parent }, () => call(msg.id, msg.fn, msg.args, msg.kwargs));
   else if (msg.t === 'dispose') void dispose();
 };
 port.on('message', onMessage);

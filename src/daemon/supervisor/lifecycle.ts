@@ -13,6 +13,7 @@ import { randomHex } from '../lazy-crypto.js';
 import type { Logger } from '../log.js';
 import { GroupStore, Scheduler } from '../scheduler/index.js';
 import { Entry, type WatchMode } from './entry.js';
+import { RecordIndex } from './record-index.js';
 import { leftovers, runTreeLadder, signalTree, type KillRequest } from './kill.js';
 import { launch, LaunchError, type ExitReport } from './launch.js';
 import { LineageIndex } from './lineage.js';
@@ -60,7 +61,8 @@ export interface SupervisorEvents {
 
 /** State and lifecycle shared by the public supervisor; see the file comment. */
 export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
-  protected readonly entries = new Map<string, Entry>();
+  /** Every record, by id, by status and in order of creation, with running totals (record-index.ts). */
+  protected readonly entries = new RecordIndex();
   /** Decides when queued records start (src/daemon/scheduler). */
   protected readonly sched: Scheduler<Entry>;
   protected readonly watched = new Set<Entry>();
@@ -153,7 +155,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
         // It never ran (no wrapper, nothing recorded): back in the queue, in its original place.
         this.running--;
         this.sched.running(e, -1);
-        stored.record.status = 'queued';
+        this.entries.setStatus(e, 'queued');
         stored.record.started_at = null;
         this.sched.restore(e); // the scheduler orders by seq: its original place
         this.persist(e);
@@ -196,13 +198,13 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       const e = this.sched.next();
       if (e === undefined) return;
       const rec = e.record;
-      rec.status = 'running';
+      this.entries.setStatus(e, 'running');
       rec.started_at = new Date().toISOString();
       delete rec.held;
       try {
         this.writer.writeOrThrow(e);
       } catch (err) {
-        rec.status = 'queued';
+        this.entries.setStatus(e, 'queued');
         rec.started_at = null;
         this.opts.log.warn(`queued process ${rec.process_id} waits: its record cannot be written (${(err as Error).message})`);
         this.drainTimer ??= setTimeout(() => {
@@ -227,7 +229,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     const rec = e.record;
     this.running++;
     this.sched.running(e, 1);
-    rec.status = 'running';
+    this.entries.setStatus(e, 'running');
     rec.started_at = new Date().toISOString();
     e.stored.boot_id = currentBootId();
     let done!: () => void;
@@ -382,7 +384,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     }
     if (!e.lingering) this.watched.delete(e);
     if (e.timeoutTimer) clearTimeout(e.timeoutTimer);
-    rec.status = o.status;
+    this.entries.setStatus(e, o.status);
     delete rec.held;
     rec.exit_code = o.exit_code;
     rec.signal = o.signal;
@@ -477,7 +479,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   private requeue(e: Entry, err: Error): void {
     this.running--;
     this.sched.running(e, -1);
-    e.record.status = 'queued';
+    this.entries.setStatus(e, 'queued');
     e.record.started_at = null;
     this.sched.add(e); // back in its place (priority, then arrival)
     this.persist(e);

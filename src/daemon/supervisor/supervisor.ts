@@ -17,6 +17,7 @@ import { DEFAULT_DESCENDANTS_GRACE_S, Lifecycle } from './lifecycle.js';
 import { foreignDirReason } from '../state/files.js';
 import { killCgroup, releaseCgroup, type PidsLimit } from './pids-limit.js';
 import { readStat } from './proc.js';
+import type { TotalsContributor } from './record-index.js';
 import { ProcessDir, trashDir, type StoredProcess } from './store.js';
 import { DEFAULT_GROUP, type GroupInfo, type GroupListResult } from '../../protocol/schemas/scheduling.js';
 
@@ -50,8 +51,7 @@ export interface SpawnSpec {
   start_at?: string | undefined;
 }
 
-/** Adds figures to `list_processes` totals (the claude domain sums `total_cost_usd`). */
-export type TotalsContributor = (records: readonly ProcessRecord[], totals: Record<string, number>) => void;
+export type { TotalsContributor } from './record-index.js';
 
 /**
  * Cuts bulky parts of a settled ended record in memory, parts that record.json holds (the claude
@@ -64,7 +64,6 @@ export type RecordSlimmer = (rec: ProcessRecord) => SlimRestorer | undefined;
 /** See the file comment; one per daemon. */
 export class ProcessSupervisor extends Lifecycle {
   private readonly planners: KillPlanner[] = [];
-  private readonly totalsContributors: TotalsContributor[] = [];
   private readonly slimmers: RecordSlimmer[] = [];
   /** Removals the retention limits started, not yet finished. */
   private readonly expiring = new Set<Promise<void>>();
@@ -188,30 +187,16 @@ export class ProcessSupervisor extends Lifecycle {
    * `next_cursor`.
    */
   list(status?: ProcessStatus, page?: { limit?: number | undefined; cursor?: string | undefined }, parent?: string): ListProcessesResult {
-    const all: ProcessRecord[] = [];
-    const out: ProcessRecord[] = [];
-    const totals: Record<string, number> = { queued: 0, running: 0, exited: 0, killed: 0, failed: 0, lost: 0 };
+    // Reads only the list of `status` (or of all records), from the cursor on, up to `limit`; the
+    // totals are kept up to date as records change (record-index.ts), so a filtered or paged list of
+    // a 10,000-record queue costs what it returns.
     const after = page?.cursor === undefined ? -1 : Number(page.cursor);
-    const limit = page?.limit ?? Infinity;
-    let more = false;
-    let last = after;
-    for (const e of this.entries.values()) {
-      const r = e.record;
-      all.push(r);
-      totals[r.status] = (totals[r.status] ?? 0) + 1;
-      if ((after >= 0 && e.seq <= after) || (status !== undefined && r.status !== status) || (parent !== undefined && r.parent !== parent)) continue;
-      if (out.length >= limit) {
-        more = true;
-        continue;
-      }
-      // Live figures (sizes, held reason) only for the records served: a filtered list of a
-      // 10,000-record queue must not build 10,000 held reasons.
-      out.push(e.slim === undefined ? this.view(e) : e.replyRecord());
-      last = e.seq;
-    }
-    for (const c of this.totalsContributors) c(all, totals);
-    const result: ListProcessesResult = { processes: out, totals };
-    if (page !== undefined) result.next_cursor = more ? String(last) : null;
+    const keep = parent === undefined ? undefined : (e: Entry): boolean => e.record.parent === parent;
+    const { entries, more } = this.entries.page(status, after, page?.limit ?? Infinity, keep);
+    // Live figures (sizes, held reason) only for the records served.
+    const out = entries.map((e) => (e.slim === undefined ? this.view(e) : e.replyRecord()));
+    const result: ListProcessesResult = { processes: out, totals: this.entries.totals() };
+    if (page !== undefined) result.next_cursor = more ? String(entries[entries.length - 1]?.seq ?? after) : null;
     return result;
   }
 
@@ -398,6 +383,7 @@ export class ProcessSupervisor extends Lifecycle {
     if (e === undefined) return;
     e.unslim();
     e.record.claude = claude;
+    this.entries.changed(e);
     this.persistSoon(e);
     this.emit('claude', id, claude);
   }
@@ -436,7 +422,7 @@ export class ProcessSupervisor extends Lifecycle {
 
   /** Registers a contributor to `list_processes` totals. */
   addTotals(contributor: TotalsContributor): void {
-    this.totalsContributors.push(contributor);
+    this.entries.addContributor(contributor);
   }
 
   /** The per-process limit on processes/threads that applies to children (reported by `ping`). */

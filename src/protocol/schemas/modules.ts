@@ -5,6 +5,7 @@
  * (a code a program can branch on) rather than a generic INVALID_PARAMS.
  */
 import { z } from 'zod';
+import { ProcessId } from './processes.js';
 
 /** Names a module is allowed to have; anything else could escape the modules directory. */
 export const MODULE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -24,6 +25,8 @@ export const CallFunctionParams = z.object({
   args: z.array(z.unknown()).optional(),
   kwargs: z.record(z.string(), z.unknown()).optional(),
   timeout_s: z.number().positive().max(MAX_CALL_TIMEOUT_S).optional(),
+  /** Lineage: the tracked process this call is made on behalf of; spawns the call makes record it. */
+  parent: ProcessId.nullable().optional(),
 });
 
 /** `list_modules` takes nothing. */
