@@ -7,12 +7,13 @@
  * Non-claude records are never held by a budget.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
 import type { ProcessRecord } from '../../src/protocol/schemas/processes.js';
 import { capBudgetArgv } from '../../src/daemon/claude/argv.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { ROOT, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -197,3 +198,32 @@ test('budget: capBudgetArgv adds --max-budget-usd after the binary, keeps a smal
   capBudgetArgv(larger, 0.5);
   assert.deepEqual(larger, ['claude', '-p', '--max-budget-usd=0.5', '--', 'x']);
 });
+
+test('budget: `group NAME --budget USD|none` (TypeScript CLI and python/client.py) sets and clears a budget; a bad amount is a usage error', async () => {
+  const set = await d.cli(['--json', 'group', 'cli-b', '--budget', '0.5']);
+  assert.equal(set.code, 0, set.stderr);
+  assert.equal((JSON.parse(set.stdout) as { budget_usd: number }).budget_usd, 0.5);
+  const shown = await d.cli(['group', 'cli-b']);
+  assert.match(shown.stdout, /^cli-b: unlimited; 0 running, 0 queued; spent \$0 of \$0\.5\n$/);
+  const cleared = await d.cli(['--json', 'group', 'cli-b', '--budget', 'none']);
+  assert.equal((JSON.parse(cleared.stdout) as { budget_usd: number | null }).budget_usd, null);
+  const bad = await d.cli(['group', 'cli-b', '--budget', '-1']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--budget/);
+  const py = await runPython(
+    'import json, sys; sys.path.insert(0, "python"); import client; a = client.group_set("py-b", budget_usd=0.25); b = client.group_set("py-b", clear_budget=True); print(json.dumps([a["budget_usd"], b["budget_usd"], b["spent_usd"]]))',
+  );
+  assert.deepEqual(JSON.parse(py), [0.25, null, 0]);
+  const pyCli = await runPython('import sys; sys.path.insert(0, "python"); import client; sys.exit(client.main(["--json", "group", "py-b", "--budget", "0.75"]))');
+  assert.equal((JSON.parse(pyCli) as { budget_usd: number }).budget_usd, 0.75);
+});
+
+/** Runs python3 -c CODE from the project root against daemon `d`; resolves with its stdout (exit 0 required). */
+function runPython(code: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('python3', ['-c', code], { cwd: ROOT, env: { ...process.env, CLAUDE_DAEMON_SOCKET: d.socket }, timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`python3 failed: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
