@@ -227,3 +227,16 @@ function runPython(code: string): Promise<string> {
     });
   });
 }
+
+test('budget: a run\'s own smaller max_budget_usd is kept; a larger one is lowered to what the budget leaves', async () => {
+  await c.groupSet({ group: 'own', budget_usd: 10 });
+  const small = await c.spawnClaude({ prompt: 'budget run probe', cwd, process_id: 'own-small', group: 'own', max_budget_usd: 0.0001 });
+  await c.waitProcess({ process_id: 'own-small', timeout_s: 120 });
+  const large = await c.spawnClaude({ prompt: 'budget run probe', cwd, process_id: 'own-large', group: 'own', max_budget_usd: 50 });
+  const done = await c.waitProcess({ process_id: 'own-large', timeout_s: 120 });
+  const s = await c.processInfo(small.process_id);
+  assert.equal(s.cmd.filter((a) => a === '--max-budget-usd').length, 1);
+  assert.equal(capOf(s), 0.0001);
+  assert.equal(large.cmd.filter((a) => a === '--max-budget-usd').length, 1);
+  assert.ok(Math.abs(capOf(done)! - (10 - costOf(s))) < EPS, `own-large cap ${capOf(done)}, expected ${10 - costOf(s)}`);
+});
