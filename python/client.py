@@ -144,7 +144,11 @@ def request(command, timeout=None, **params):
     Parameters that are None are left out, so the daemon applies its defaults.
     """
     clean = {k: v for k, v in params.items() if v is not None}
-    reply = send_command(command, timeout=timeout, **clean)
+    return _result(command, send_command(command, timeout=timeout, **clean))
+
+
+def _result(command, reply):
+    """A reply's ``result``; DaemonError on ``success: false``, ClientError on a malformed reply."""
     if not isinstance(reply, dict) or "success" not in reply:
         raise ClientError("BAD_REPLY", "the daemon's reply to %s has no success field: %r" % (command, reply))
     if not reply.get("success"):
@@ -444,9 +448,17 @@ def clean(status=None, group=None, older_than_s=None):
     return request("clean", status=list(status) if status is not None else None, group=group, older_than_s=older_than_s)
 
 
-def group_set(group, parallel=None, paused=None):
-    """Creates or changes a scheduling group: ``parallel`` (0 = unlimited) and/or ``paused``; returns its figures."""
-    return request("group_set", group=group, parallel=parallel, paused=paused)
+def group_set(group, parallel=None, paused=None, budget_usd=None, clear_budget=False):
+    """Creates or changes a scheduling group: ``parallel`` (0 = unlimited), ``paused``, and/or
+    ``budget_usd`` (dollars: its queued claude runs are held once its runs have spent it; raising it
+    releases them); ``clear_budget=True`` removes the budget. Returns its figures (``spent_usd`` too)."""
+    if clear_budget:
+        if budget_usd is not None:
+            raise ValueError("give budget_usd or clear_budget, not both")
+        # An explicit null clears it (request() leaves None out).
+        clean = {k: v for k, v in {"group": group, "parallel": parallel, "paused": paused}.items() if v is not None}
+        return _result("group_set", send_command("group_set", budget_usd=None, **clean))
+    return request("group_set", group=group, parallel=parallel, paused=paused, budget_usd=budget_usd)
 
 
 def group_list():
@@ -826,21 +838,26 @@ def v_group(ctx):
     parallel = _number(o.get("parallel"), "--parallel", integer=True)
     if o.get("pause") and o.get("resume"):
         raise UsageError("give --pause or --resume, not both")
-    if parallel is not None or o.get("pause") or o.get("resume"):
+    budget = o.get("budget")
+    clear = budget == "none"
+    budget = None if clear else _number(budget, "--budget")
+    if parallel is not None or o.get("pause") or o.get("resume") or budget is not None or clear:
         if name is None:
             raise UsageError("name the group to change, e.g. `group batch --parallel 2`")
-        groups = [group_set(name, parallel=parallel, paused=True if o.get("pause") else False if o.get("resume") else None)]
+        groups = [group_set(name, parallel=parallel, paused=True if o.get("pause") else False if o.get("resume") else None, budget_usd=budget, clear_budget=clear)]
     else:
         groups = [g for g in group_list() if name is None or g["group"] == name]
         if name is not None and not groups:
-            groups = [{"group": name, "parallel": 0, "paused": False, "running": 0, "queued": 0, "waiting": 0, "held": None}]
+            groups = [{"group": name, "parallel": 0, "paused": False, "running": 0, "queued": 0, "waiting": 0, "held": None, "budget_usd": None, "spent_usd": 0}]
     if ctx["json"]:
         _json_line({"groups": groups} if name is None else groups[0])
         return EXIT_OK
     for g in groups:
         waiting = " (%s waiting for dependencies or a start time)" % g["waiting"] if g["waiting"] else ""
-        _out("%s: %s%s; %s running, %s queued%s%s\n" % (g["group"], "unlimited" if g["parallel"] == 0 else "parallel %s" % g["parallel"], ", paused" if g["paused"] else "",
-                                                     g["running"], g["queued"], waiting, "; held: " + g["held"] if g.get("held") else ""))
+        spent = g.get("spent_usd") or 0
+        spend = "; spent $%s of $%s" % (spent, g["budget_usd"]) if g.get("budget_usd") is not None else "; spent $%s" % spent if spent > 0 else ""
+        _out("%s: %s%s; %s running, %s queued%s%s%s\n" % (g["group"], "unlimited" if g["parallel"] == 0 else "parallel %s" % g["parallel"], ", paused" if g["paused"] else "",
+                                                       g["running"], g["queued"], waiting, spend, "; held: " + g["held"] if g.get("held") else ""))
     return EXIT_OK
 
 
@@ -1208,10 +1225,11 @@ VERBS = {
                 "  --max-budget-usd N, --json-schema JSON      passed to claude as its flags",
                 "  --idempotency-key K, --parent ID            as for spawn",
                 "  -- ARGS...                  any other claude flags, passed through"] + _SCHEDULE_HELP),
-    "group": (v_group, "group [NAME] [--parallel N] [--pause | --resume]", "show or change scheduling groups (group NAME --parallel N, --pause, --resume)",
+    "group": (v_group, "group [NAME] [--parallel N] [--pause | --resume] [--budget USD|none]", "show or change scheduling groups (group NAME --parallel N, --pause, --resume, --budget USD)",
               "Without options, lists the scheduling groups (or shows NAME): limit, running, queued, and why queued ones wait. With options, changes NAME (created on first use); settings persist across daemon restarts.",
-              {"parallel": _S, "pause": _B, "resume": _B},
-              ["  --parallel N  at most N of the group's processes run at once (0 = unlimited)", "  --pause / --resume  start none of its queued processes / start them again"]),
+              {"parallel": _S, "pause": _B, "resume": _B, "budget": _S},
+              ["  --parallel N  at most N of the group's processes run at once (0 = unlimited)", "  --pause / --resume  start none of its queued processes / start them again",
+               "  --budget USD  spending budget of its claude runs (held once spent; raise it to release them); none clears it"]),
     "result": (v_result, "result ID [--timeout S]", "print the final text of a claude run (waits for its end)",
                "Waits for the claude run ID to end and prints its final text. Exit code 0 when the run succeeded, 1 when it failed, 124 when --timeout passed first (the run keeps going).",
                {"timeout": _S}, []),

@@ -16,6 +16,7 @@ export interface StartOptions {
   maxPids?: number;
   keepEnded?: number;
   keepEndedForS?: number;
+  budgetUsd?: number;
   logToStderr?: boolean;
   moduleMemoryMb?: number;
 }

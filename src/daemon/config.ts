@@ -49,6 +49,8 @@ export interface DaemonConfig {
   keepEnded: number;
   /** Ended records older than this many seconds are removed (`--keep-ended-for`); 0 = no limit. */
   keepEndedForS: number;
+  /** `--budget-usd`: the daemon-wide spending budget of claude runs (scheduler/budget.ts); null for none. */
+  budgetUsd: number | null;
   /** Log to stderr as well as the log file (foreground mode). */
   logToStderr: boolean;
   /** daemon.log is rotated once it would pass this many bytes. */
@@ -71,6 +73,7 @@ export interface DaemonOptions {
   maxPids?: number;
   keepEnded?: number;
   keepEndedForS?: number;
+  budgetUsd?: number;
   logToStderr?: boolean;
   moduleMemoryMb?: number;
 }
@@ -89,6 +92,7 @@ export function resolveConfig(opts: DaemonOptions, env: NodeJS.ProcessEnv = proc
     maxPids: opts.maxPids ?? DEFAULT_MAX_PIDS,
     keepEnded: opts.keepEnded ?? DEFAULT_KEEP_ENDED,
     keepEndedForS: opts.keepEndedForS ?? DEFAULT_KEEP_ENDED_FOR_S,
+    budgetUsd: opts.budgetUsd ?? null,
     logToStderr: opts.logToStderr ?? true,
     logMaxBytes: positiveIntEnv(env, LOG_MAX_BYTES_ENV) ?? 10 * 1024 * 1024,
     logFiles: positiveIntEnv(env, LOG_FILES_ENV) ?? 3,

@@ -130,7 +130,7 @@ const COMMANDS: Record<string, { fields: Record<string, Check>; required?: strin
     required: ['prompt'],
     rule: oneStartTime,
   },
-  group_set: { fields: { group: groupName, parallel: intIn(0, 100_000), paused: bool }, required: ['group'] },
+  group_set: { fields: { group: groupName, parallel: intIn(0, 100_000), paused: bool, budget_usd: (v) => v === null || (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1_000_000) }, required: ['group'] },
   group_list: { fields: {} },
   claude_result: { fields: { process_id: nonEmpty, wait: bool, timeout_s: positive }, required: ['process_id'] },
   load_module: { fields: { module_name: str }, required: ['module_name'] },
@@ -222,6 +222,7 @@ export const EDGES: Readonly<Record<string, readonly unknown[]>> = {
   paused: [true, false, 'yes'],
   since_seq: [0, -1, 1.5, 2 ** 53 - 1, 2 ** 53, '1'],
   types: [[], ['ended'], ['output', 'held'], ['bogus'], 'ended'],
+  budget_usd: [0, 0.5, 1_000_000, null, -0.01, 1_000_001, '1'],
 };
 
 /** The command names the model knows (the fuzz test checks them against the daemon's own list). */

@@ -37,7 +37,7 @@ test('a group runs at most `parallel` of its records; other groups fill the rest
   assert.match((await c.processInfo('b4')).held ?? '', /--max-running 4/);
   const list = await c.groupList();
   const ga = list.groups.find((x) => x.group === 'ga');
-  assert.deepEqual(ga, { group: 'ga', parallel: 1, paused: false, running: 1, queued: 2, waiting: 0, held: 'group ga is full (1 of 1 running)' });
+  assert.deepEqual(ga, { group: 'ga', parallel: 1, paused: false, running: 1, queued: 2, waiting: 0, held: 'group ga is full (1 of 1 running)', budget_usd: null, spent_usd: 0 });
   assert.equal(list.groups.find((x) => x.group === 'default')?.running, 3);
   // A slot freed in the default group goes to its next record (ga is still full).
   await c.killProcess({ process_id: 'b1' });

@@ -15,7 +15,7 @@ const READY_TIMEOUT_MS = 15_000;
 
 /** `start`: runs the daemon in this process, or with --detach in the background until it answers. */
 export const verb: Verb = {
-  usage: 'start [--socket PATH] [--home DIR] [--modules-dir DIR] [--max-running N] [--max-pids N] [--max-line-bytes N] [--keep-ended N] [--keep-ended-for DURATION] [--detach [--no-keeper]]',
+  usage: 'start [--socket PATH] [--home DIR] [--modules-dir DIR] [--max-running N] [--max-pids N] [--max-line-bytes N] [--keep-ended N] [--keep-ended-for DURATION] [--budget-usd USD] [--detach [--no-keeper]]',
   description: 'Starts the daemon. In the foreground it logs to stderr and to daemon.log in its state directory; --detach returns once the daemon answers ping and prints its pid and socket, and leaves it to a keeper that starts it again if it dies (only `shutdown` stops both).',
   help: [
     '  --socket PATH       socket path (else $CLAUDE_DAEMON_SOCKET, else /tmp/claude_daemon.sock)',
@@ -26,6 +26,8 @@ export const verb: Verb = {
     '  --max-line-bytes N  longest request line accepted (default 1048576)',
     '  --keep-ended N      keep at most N ended records, removing the oldest (default 10000; 0 = no limit)',
     '  --keep-ended-for DURATION  remove ended records older than this, e.g. 12h, 7d (default 7d; 0 = no limit)',
+    '  --budget-usd USD    spending budget of all claude runs together: once their reported cost reaches it, queued',
+    '                      claude runs stay queued, and each starts with --max-budget-usd at what is left (see `ping`)',
     '  --module-memory-mb N  memory cap of each module version in MB (default 256)',
     '  --detach            run in the background, kept by a small keeper process (claude-daemon-wrap --keep) that',
     '                      starts a new daemon within a second if it dies (SIGKILL, OOM, crash, `pkill node`);',
@@ -41,6 +43,7 @@ export const verb: Verb = {
     'keep-ended': { type: 'string' },
     'keep-ended-for': { type: 'string' },
     'module-memory-mb': { type: 'string' },
+    'budget-usd': { type: 'string' },
     detach: { type: 'boolean' },
     'no-keeper': { type: 'boolean' },
   },
@@ -98,6 +101,12 @@ function startOptions(ctx: VerbContext): StartOptions {
     const s = parseDuration(String(keepFor));
     if (s === undefined) throw new UsageError(`--keep-ended-for takes a duration such as 90s, 30m, 12h or 7d (0 = no limit), not '${String(keepFor)}'`);
     opts.keepEndedForS = s;
+  }
+  const budget = ctx.values['budget-usd'];
+  if (budget !== undefined) {
+    const n = Number(budget);
+    if (typeof budget !== 'string' || budget.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--budget-usd takes an amount in dollars such as 5 or 0.25, not '${String(budget)}'`);
+    opts.budgetUsd = n;
   }
   return opts;
 }

@@ -41,6 +41,31 @@ export function buildClaudeArgs(p: SpawnClaude): string[] {
   return args;
 }
 
+/**
+ * Caps a claude command line's `--max-budget-usd` at `left` dollars (keeps a smaller value it has):
+ * replaces the flag's value before `--`, or adds the flag after the binary. Idempotent.
+ */
+export function capBudgetArgv(cmd: string[], left: number): void {
+  const end = cmd.indexOf('--');
+  const stop = end === -1 ? cmd.length : end;
+  const amount = Math.floor(left * 1e8) / 1e8;
+  const text = amount.toFixed(8).replace(/0+$/, '').replace(/\.$/, '');
+  for (let i = 1; i < stop; i++) {
+    const a = cmd[i]!;
+    if (a === '--max-budget-usd' && i + 1 < stop) {
+      const own = Number(cmd[i + 1]);
+      if (!(Number.isFinite(own) && own <= amount)) cmd[i + 1] = text;
+      return;
+    }
+    if (a.startsWith('--max-budget-usd=')) {
+      const own = Number(a.slice('--max-budget-usd='.length));
+      if (!(Number.isFinite(own) && own <= amount)) cmd[i] = `--max-budget-usd=${text}`;
+      return;
+    }
+  }
+  cmd.splice(1, 0, '--max-budget-usd', text);
+}
+
 /** How to get the CLI, said in every CLAUDE_NOT_FOUND message. */
 const INSTALL_HINT =
   'restart the daemon with CLAUDE_BIN set (`claude-daemon shutdown`, then `CLAUDE_BIN=/path/to/claude claude-daemon start`; running processes keep running), or pass CLAUDE_BIN in the request\'s env; to install claude: `npm install -g @anthropic-ai/claude-code` (or `npm ci` in this repository)';

@@ -10,6 +10,7 @@ import type { ClaudeRunInfo } from '../../protocol/schemas/claude.js';
 import type { ProcessRecord } from '../../protocol/schemas/processes.js';
 import type { Logger } from '../log.js';
 import type { KillRequest, Supervisor } from '../supervisor/index.js';
+import { capBudgetArgv } from './argv.js';
 import { isClaudeStreamCommand } from './detect.js';
 import { explainEnd } from './failure.js';
 import { FileFollower, readFileSync } from './follow.js';
@@ -58,6 +59,13 @@ export class ClaudeRuns {
     sup.addKillPlanner((entry, req) => (req.signal === undefined && this.isClaude(entry.record) ? claudeLadder(req) : undefined));
     sup.addTotals(addCostTotal);
     sup.addSlimmer(slimClaudeResult);
+    // Budgets (scheduler/budget.ts) hold claude runs only, and each starts capped at what is left.
+    sup.budget.applies = (rec) => this.isClaude(rec);
+    sup.addStartHook((rec) => {
+      if (!this.isClaude(rec)) return;
+      const left = sup.budget.remaining(rec);
+      if (left !== null) capBudgetArgv(rec.cmd, left);
+    });
     // Records the supervisor restored (and may have started or ended) before we subscribed.
     for (const rec of sup.list().processes) {
       if (!this.isClaude(rec)) continue;

@@ -2,6 +2,7 @@ import { VERSION } from '../../version.js';
 import { liveKeeper } from '../keeper.js';
 import { collectGarbage, memoryStats } from '../memory.js';
 import type { Handler } from '../registry.js';
+import { roundUsd } from '../scheduler/index.js';
 
 /**
  * Liveness and identity in one round trip: the CLI's `ping`, `start --detach` and the stale-socket
@@ -18,6 +19,7 @@ export const ping: Handler<'ping'> = (params, { services }) => {
     modules_dir: services.config.modulesDir,
     // JSON has no Infinity: no limit is null.
     max_running: Number.isFinite(services.config.maxRunning) ? services.config.maxRunning : null,
+    budget: { budget_usd: services.processes.budget.daemonBudget, spent_usd: roundUsd(services.processes.budget.spentTotal()) },
     pids_limit: { max: services.processes.pidsLimit.max, mechanism: services.processes.pidsLimit.mechanism },
     keeper: keeperOf(services.config.keeper),
     module_host: services.modules.hostStats(),

@@ -1,5 +1,5 @@
 /**
- * The groups' settings (`parallel`, `paused`), persisted in `groups.json` in the state directory so
+ * The groups' settings (`parallel`, `paused`, `budget_usd`, and `spent_removed_usd`), persisted in `groups.json` in the state directory so
  * they survive a restart or a SIGKILL: every change is written (atomically: a new file renamed over
  * the old) before `group_set` replies. A file the daemon cannot read or trust is quarantined and
  * the defaults apply, like a broken record.
@@ -18,14 +18,27 @@ import { quarantine } from '../state/quarantine.js';
 export interface GroupSettings {
   parallel: number;
   paused: boolean;
+  /** Spending budget in dollars for the group's claude runs (budget.ts); null for none. */
+  budget_usd: number | null;
+  /** What the group's removed records had spent (budget.ts): `clean` does not reset a budget. */
+  spent_removed_usd: number;
 }
 
 /** The settings of a group never configured. */
-export const DEFAULT_SETTINGS: Readonly<GroupSettings> = { parallel: 0, paused: false };
+export const DEFAULT_SETTINGS: Readonly<GroupSettings> = { parallel: 0, paused: false, budget_usd: null, spent_removed_usd: 0 };
 
 const FileSchema = z.object({
   version: z.literal(1),
-  groups: z.record(GroupName, z.object({ parallel: z.number().int().nonnegative(), paused: z.boolean() })),
+  groups: z.record(
+    GroupName,
+    z.object({
+      parallel: z.number().int().nonnegative(),
+      paused: z.boolean(),
+      // Absent in files from before budgets.
+      budget_usd: z.number().nonnegative().nullable().default(null),
+      spent_removed_usd: z.number().nonnegative().default(0),
+    }),
+  ),
 });
 
 /** The file's name in the state directory. */

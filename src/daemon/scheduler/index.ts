@@ -4,3 +4,5 @@
  */
 export { Scheduler, type Schedulable, type SchedulerHost } from './scheduler.js';
 export { GroupStore, type GroupSettings } from './groups.js';
+export { BudgetGate, roundUsd } from './budget.js';
+export type { StartGate } from './gate.js';

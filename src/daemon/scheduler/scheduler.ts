@@ -10,6 +10,7 @@ import type { ProcessRecord } from '../../protocol/schemas/processes.js';
 import { DEFAULT_GROUP } from '../../protocol/schemas/scheduling.js';
 import { CommandError } from '../command-error.js';
 import { finalOutcome, satisfies, skipReason, waitingFor, type FinalOutcome } from './deps.js';
+import type { StartGate } from './gate.js';
 import type { GroupStore } from './groups.js';
 import { Heap } from './heap.js';
 import { StartTimes } from './start-times.js';
@@ -33,7 +34,8 @@ export interface SchedulerHost<T> {
   wake(): void;
 }
 
-type Phase = 'deps' | 'time' | 'ready';
+/** `parked`: ready, but a start gate holds it (gate.ts); out of the heap until unpark(). */
+type Phase = 'deps' | 'time' | 'ready' | 'parked';
 
 interface QState {
   group: string;
@@ -44,6 +46,8 @@ interface QState {
 
 interface GroupState<T> {
   ready: Heap<T>;
+  /** Ready records a start gate holds (gate.ts). */
+  parked: Set<T>;
   running: number;
   queued: number;
   /** Queued in the deps or time phase. */
@@ -71,11 +75,34 @@ export class Scheduler<T extends Schedulable> {
   /** Ended records whose dependants are still to be resolved (a worklist: chains never recurse deeply). */
   private readonly endings: T[] = [];
   private resolving = false;
+  private readonly gates: StartGate<T>[] = [];
 
   constructor(
     private readonly host: SchedulerHost<T>,
     readonly settings: GroupStore,
   ) {}
+
+  /** Adds a start gate (gate.ts): asked before a ready record starts. */
+  addGate(gate: StartGate<T>): void {
+    this.gates.push(gate);
+  }
+
+  /** A gate may have let go (a budget raised): parked records go back to their groups' heaps. */
+  unpark(): void {
+    let woke = false;
+    for (const [name, gs] of this.groups) {
+      if (gs.parked.size === 0) continue;
+      for (const it of gs.parked) {
+        const st = this.states.get(it);
+        if (st !== undefined) st.phase = 'ready';
+        gs.ready.push(it);
+      }
+      gs.parked.clear();
+      this.readyGroups.add(name);
+      woke = true;
+    }
+    if (woke) this.host.wake();
+  }
 
   /** Refuses an `after` naming an id the daemon does not know (UNKNOWN_DEPENDENCY). */
   checkAfter(after: readonly string[] | undefined): void {
@@ -96,7 +123,7 @@ export class Scheduler<T extends Schedulable> {
       if (o === undefined || !o.success) return false; // running, or `ended`/skip handling: the queue decides
     }
     const g = rec.group ?? DEFAULT_GROUP;
-    return this.hasRoom(g) && (this.groups.get(g)?.ready.size ?? 0) === 0;
+    return this.hasRoom(g) && (this.groups.get(g)?.ready.size ?? 0) === 0 && this.gateHeld(item) === null;
   }
 
   /** A record restored queued at daemon start: scheduled once every record is back (open). */
@@ -157,9 +184,10 @@ export class Scheduler<T extends Schedulable> {
       gs.ready.remove(item);
       if (gs.ready.size === 0) this.readyGroups.delete(st.group);
     }
+    if (st.phase === 'parked') gs.parked.delete(item);
     this.states.delete(item);
     gs.queued--;
-    if (st.phase !== 'ready') gs.waiting--;
+    if (st.phase !== 'ready' && st.phase !== 'parked') gs.waiting--;
     for (const id of st.pending) this.dependants.get(id)?.delete(item);
   }
 
@@ -169,7 +197,7 @@ export class Scheduler<T extends Schedulable> {
     let best: GroupState<T> | undefined;
     for (const name of this.readyGroups) {
       const gs = this.groups.get(name)!;
-      if (!this.hasRoom(name)) continue;
+      if (!this.hasRoom(name) || this.parkHeld(name, gs) === undefined) continue;
       if (best === undefined || gs.lastStart < best.lastStart) best = gs;
     }
     return best?.ready.peek();
@@ -220,7 +248,7 @@ export class Scheduler<T extends Schedulable> {
     if (st === undefined) return this.restored !== undefined ? 'the daemon is starting' : null;
     if (st.phase === 'deps') return waitingFor(st.pending, st.pending.size);
     if (st.phase === 'time') return `not before ${new Date(st.notBefore).toISOString()}`;
-    return this.groupHeld(st.group);
+    return this.gateHeld(item) ?? this.groupHeld(st.group);
   }
 
   /** Why a group's ready records do not start now, or null. */
@@ -234,9 +262,9 @@ export class Scheduler<T extends Schedulable> {
   }
 
   /** Figures per group: every configured group, and every group with records queued or running. */
-  groupFigures(name: string): { running: number; queued: number; waiting: number } {
+  groupFigures(name: string): { running: number; queued: number; waiting: number; parked: number } {
     const gs = this.groups.get(name);
-    return { running: gs?.running ?? 0, queued: gs?.queued ?? 0, waiting: gs?.waiting ?? 0 };
+    return { running: gs?.running ?? 0, queued: gs?.queued ?? 0, waiting: gs?.waiting ?? 0, parked: gs?.parked.size ?? 0 };
   }
 
   /** Names of the groups the daemon has seen (records or settings). */
@@ -309,6 +337,29 @@ export class Scheduler<T extends Schedulable> {
     return it.ended ? finalOutcome(it.record) : undefined;
   }
 
+  /** Why a gate holds `item`, or null. */
+  private gateHeld(item: T): string | null {
+    for (const g of this.gates) {
+      const why = g.held(item);
+      if (why !== null) return why;
+    }
+    return null;
+  }
+
+  /** The group's first ready record no gate holds; those held on the way are parked. */
+  private parkHeld(name: string, gs: GroupState<T>): T | undefined {
+    if (this.gates.length === 0) return gs.ready.peek();
+    for (let it = gs.ready.peek(); it !== undefined; it = gs.ready.peek()) {
+      if (this.gateHeld(it) === null) return it;
+      gs.ready.remove(it);
+      gs.parked.add(it);
+      const st = this.states.get(it);
+      if (st !== undefined) st.phase = 'parked';
+    }
+    this.readyGroups.delete(name);
+    return undefined;
+  }
+
   private hasRoom(name: string): boolean {
     const s = this.settings.get(name);
     return !s.paused && (s.parallel === 0 || (this.groups.get(name)?.running ?? 0) < s.parallel);
@@ -317,7 +368,7 @@ export class Scheduler<T extends Schedulable> {
   private group(name: string): GroupState<T> {
     let gs = this.groups.get(name);
     if (gs === undefined) {
-      gs = { ready: new Heap<T>(byPriority), running: 0, queued: 0, waiting: 0, lastStart: 0 };
+      gs = { ready: new Heap<T>(byPriority), parked: new Set<T>(), running: 0, queued: 0, waiting: 0, lastStart: 0 };
       this.groups.set(name, gs);
     }
     return gs;

@@ -11,7 +11,7 @@ import { CommandError } from '../command-error.js';
 import { ioCommandError, isTransient } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { Logger } from '../log.js';
-import { GroupStore, Scheduler } from '../scheduler/index.js';
+import { BudgetGate, GroupStore, Scheduler } from '../scheduler/index.js';
 import { Entry, type WatchMode } from './entry.js';
 import { RecordIndex } from './record-index.js';
 import { leftovers, runTreeLadder, signalTree, type KillRequest } from './kill.js';
@@ -40,7 +40,15 @@ export interface SupervisorOptions {
   retention?: Retention;
   /** The state directory (groups.json lives there); without it group settings live in memory only. */
   home?: string;
+  /** `start --budget-usd`: the daemon-wide spending budget for claude runs (scheduler/budget.ts). */
+  budgetUsd?: number | null;
 }
+
+/**
+ * Called with a record about to start (queued or direct), before its `running` record is written:
+ * it may change the command line (the claude domain caps `--max-budget-usd` at what the budget leaves).
+ */
+export type StartHook = (rec: ProcessRecord) => void;
 
 /**
  * Event payloads. `spawned` fires when a command starts running, and for each process re-adopted at
@@ -65,6 +73,9 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected readonly entries = new RecordIndex();
   /** Decides when queued records start (src/daemon/scheduler). */
   protected readonly sched: Scheduler<Entry>;
+  /** Spending budgets (scheduler/budget.ts): a start gate of the scheduler, fed every record's cost. */
+  readonly budget: BudgetGate;
+  protected readonly startHooks: StartHook[] = [];
   protected readonly watched = new Set<Entry>();
   protected running = 0;
   protected seq = 0;
@@ -100,7 +111,23 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       skip: (e: Entry, reason: string) => this.finish(e, { status: 'skipped', exit_code: null, signal: null, ended_at_ms: Date.now(), reason }),
       wake: () => this.drainQueue(),
     };
-    this.sched = new Scheduler<Entry>(host, new GroupStore(opts.home, opts.log));
+    const groups = new GroupStore(opts.home, opts.log);
+    this.sched = new Scheduler<Entry>(host, groups);
+    this.budget = new BudgetGate(groups, opts.budgetUsd ?? null);
+    this.sched.addGate(this.budget);
+  }
+
+  /** Runs the start hooks on `e` (they must not throw; one that does is logged and skipped). */
+  protected beforeStart(e: Entry): void {
+    if (this.startHooks.length === 0) return;
+    e.record.cmd = [...e.record.cmd]; // the hooks' changes are this record's alone
+    for (const h of this.startHooks) {
+      try {
+        h(e.record);
+      } catch (err) {
+        this.opts.log.error(`start hook for ${e.id}`, err);
+      }
+    }
   }
 
   /** Removes a record the retention limits expired; false when it cannot go now. */
@@ -122,6 +149,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     // Loaded without the schema (tests, older callers): the same defaults; null grace means kept.
     if ((stored.record as Partial<ProcessRecord>).descendants_grace_s === undefined) stored.record.descendants_grace_s = DEFAULT_DESCENDANTS_GRACE_S;
     stored.record.descendants ??= e.ended ? 0 : null;
+    this.budget.note(stored.record);
     if (stored.record.status === 'queued') {
       this.sched.restore(e);
       return;
@@ -198,6 +226,8 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       const e = this.sched.next();
       if (e === undefined) return;
       const rec = e.record;
+      const cmd = rec.cmd;
+      this.beforeStart(e);
       this.entries.setStatus(e, 'running');
       rec.started_at = new Date().toISOString();
       delete rec.held;
@@ -206,6 +236,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       } catch (err) {
         this.entries.setStatus(e, 'queued');
         rec.started_at = null;
+        rec.cmd = cmd;
         this.opts.log.warn(`queued process ${rec.process_id} waits: its record cannot be written (${(err as Error).message})`);
         this.drainTimer ??= setTimeout(() => {
           this.drainTimer = undefined;

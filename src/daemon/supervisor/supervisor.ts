@@ -12,8 +12,9 @@ import { ioCommandError } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { ShutdownOptions } from '../services.js';
 import { Entry, type SlimRestorer } from './entry.js';
+import { roundUsd } from '../scheduler/index.js';
 import { defaultLadder, runLadder, runTreeLadder, type KillPlanner, type KillRequest } from './kill.js';
-import { DEFAULT_DESCENDANTS_GRACE_S, Lifecycle } from './lifecycle.js';
+import { DEFAULT_DESCENDANTS_GRACE_S, Lifecycle, type StartHook } from './lifecycle.js';
 import { foreignDirReason } from '../state/files.js';
 import { killCgroup, releaseCgroup, type PidsLimit } from './pids-limit.js';
 import { readStat } from './proc.js';
@@ -160,6 +161,7 @@ export class ProcessSupervisor extends Lifecycle {
       this.drainQueue();
       return this.view(e);
     }
+    this.beforeStart(e);
     await this.start(e);
     return e.record;
   }
@@ -351,15 +353,24 @@ export class ProcessSupervisor extends Lifecycle {
     if (e.lingering) await runTreeLadder(e, defaultLadder({ grace_s: 2 }));
     await killCgroup(this.opts.pidsLimit, id);
     this.dropPending(e);
+    // Its spend moves to the group's persisted spent_removed_usd first: a daemon killed between the
+    // two counts it twice (never zero times); a failed removal puts it back.
+    const undoSpend = this.budget.forget(e.record);
     // Moved aside first (atomic), so a daemon killed mid-removal never leaves half a directory.
     const trash = path.join(trashDir(this.opts.root), `${id}.${randomHex(4)}`);
     try {
       await fs.promises.rename(e.pd.dir, trash);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        undoSpend();
+        throw err;
+      }
       await fs.promises.mkdir(trashDir(this.opts.root), { recursive: true, mode: 0o700 });
       await fs.promises.rename(e.pd.dir, trash).catch((err2: NodeJS.ErrnoException) => {
-        if (err2.code !== 'ENOENT') throw err2;
+        if (err2.code !== 'ENOENT') {
+          undoSpend();
+          throw err2;
+        }
       });
     }
     releaseCgroup(this.opts.pidsLimit, id);
@@ -384,16 +395,20 @@ export class ProcessSupervisor extends Lifecycle {
     e.unslim();
     e.record.claude = claude;
     this.entries.changed(e);
+    this.budget.note(e.record);
     this.persistSoon(e);
     this.emit('claude', id, claude);
   }
 
   /** `group_set`: changes a group's settings (written before this returns), then starts what fits. */
-  setGroup(group: string, change: { parallel?: number | undefined; paused?: boolean | undefined }): GroupInfo {
-    const c: { parallel?: number; paused?: boolean } = {};
+  setGroup(group: string, change: { parallel?: number | undefined; paused?: boolean | undefined; budget_usd?: number | null | undefined }): GroupInfo {
+    const c: { parallel?: number; paused?: boolean; budget_usd?: number | null } = {};
     if (change.parallel !== undefined) c.parallel = change.parallel;
     if (change.paused !== undefined) c.paused = change.paused;
+    if (change.budget_usd !== undefined) c.budget_usd = change.budget_usd;
     this.sched.settings.set(group, c);
+    // A budget raised or cleared may release runs it held (unpark wakes the queue).
+    if (change.budget_usd !== undefined) this.sched.unpark();
     this.drainQueue();
     return this.groupInfo(group);
   }
@@ -405,9 +420,15 @@ export class ProcessSupervisor extends Lifecycle {
 
   private groupInfo(group: string): GroupInfo {
     const s = this.sched.settings.get(group);
-    const f = this.sched.groupFigures(group);
+    const { parked, ...f } = this.sched.groupFigures(group);
     const readyWaiting = f.queued - f.waiting > 0;
-    return { group, parallel: s.parallel, paused: s.paused, ...f, held: s.paused || readyWaiting ? this.sched.groupHeld(group) : null };
+    const held = s.paused || readyWaiting ? (parked > 0 ? this.budget.groupHeld(group) : null) ?? this.sched.groupHeld(group) : null;
+    return { group, parallel: s.parallel, paused: s.paused, ...f, held, budget_usd: s.budget_usd, spent_usd: roundUsd(this.budget.spent(group)) };
+  }
+
+  /** Registers a start hook (lifecycle.ts StartHook); the claude domain caps `--max-budget-usd` with one. */
+  addStartHook(hook: StartHook): void {
+    this.startHooks.push(hook);
   }
 
   /** Registers a kill planner; earlier registrations are asked first. */

@@ -32,6 +32,11 @@ export interface PingResult {
   /** Processes run at once before spawns queue (`start --max-running`); null when there is no limit. */
   max_running?: number | null;
   /**
+   * The daemon-wide spending budget of claude runs (`start --budget-usd`; null for none) and what all
+   * records spent (reported `claude.total_cost_usd`, removed records' included), in dollars.
+   */
+  budget?: { budget_usd: number | null; spent_usd: number };
+  /**
    * The per-process limit on processes/threads of a child's tree (`start --max-pids`) and how it is
    * enforced: `cgroup-v1`/`cgroup-v2` (a pids cgroup per child), `rlimit` (RLIMIT_NPROC, per user),
    * or `none` (root without a writable pids cgroup).

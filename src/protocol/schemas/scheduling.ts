@@ -65,6 +65,8 @@ export const GroupSetParams = z.object({
   /** At most this many of the group's records run at once; 0 = unlimited. */
   parallel: z.number().int().nonnegative().max(100_000).optional(),
   paused: z.boolean().optional(),
+  /** Spending budget in dollars for the group's claude runs; null clears it. */
+  budget_usd: z.number().nonnegative().max(1_000_000).nullable().optional(),
 });
 
 /** `group_list`: every group (configured, or with records queued or running). */
@@ -82,6 +84,10 @@ export interface GroupInfo {
   waiting: number;
   /** Why the group's ready records do not start now (paused, full, the daemon's limit); null when none wait for that. */
   held: string | null;
+  /** The group's spending budget in dollars for its claude runs; null for none. */
+  budget_usd: number | null;
+  /** What its records spent (reported `claude.total_cost_usd`, removed records' included). */
+  spent_usd: number;
 }
 
 /** `group_list`'s reply. */
