@@ -18,6 +18,7 @@ export interface StartOptions {
   keepEndedForS?: number;
   logToStderr?: boolean;
   moduleMemoryMb?: number;
+  holdAtUtilization?: number;
 }
 
 /** The daemon entry, injected by bin.ts so the CLI never imports daemon code. */

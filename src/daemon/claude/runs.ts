@@ -13,6 +13,7 @@ import type { KillRequest, Supervisor } from '../supervisor/index.js';
 import { isClaudeStreamCommand } from './detect.js';
 import { explainEnd } from './failure.js';
 import { FileFollower, readFileSync } from './follow.js';
+import { installLimitResume } from './limit-resume.js';
 import { addCostTotal, claudeLadder } from './ladder.js';
 import { SessionLocks, sessionOfArgv } from './sessions.js';
 import { slimClaudeResult } from './slim.js';
@@ -58,6 +59,8 @@ export class ClaudeRuns {
     sup.addKillPlanner((entry, req) => (req.signal === undefined && this.isClaude(entry.record) ? claudeLadder(req) : undefined));
     sup.addTotals(addCostTotal);
     sup.addSlimmer(slimClaudeResult);
+    // Usage limits: a run stopped by the limit is queued again to continue (limit-resume.ts).
+    installLimitResume(sup, (rec) => this.isClaude(rec), log);
     // Records the supervisor restored (and may have started or ended) before we subscribed.
     for (const rec of sup.list().processes) {
       if (!this.isClaude(rec)) continue;

@@ -18,6 +18,7 @@ export const ping: Handler<'ping'> = (params, { services }) => {
     modules_dir: services.config.modulesDir,
     // JSON has no Infinity: no limit is null.
     max_running: Number.isFinite(services.config.maxRunning) ? services.config.maxRunning : null,
+    claude_hold: services.processes.usageHold.info(),
     pids_limit: { max: services.processes.pidsLimit.max, mechanism: services.processes.pidsLimit.mechanism },
     keeper: keeperOf(services.config.keeper),
     module_host: services.modules.hostStats(),

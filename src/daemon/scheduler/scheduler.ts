@@ -13,6 +13,8 @@ import { finalOutcome, satisfies, skipReason, waitingFor, type FinalOutcome } fr
 import type { GroupStore } from './groups.js';
 import { Heap } from './heap.js';
 import { StartTimes } from './start-times.js';
+import { UsageGate } from './usage-gate.js';
+import type { UsageHold } from './usage-hold.js';
 
 /** What the scheduler needs of a queued record (the supervisor's Entry fits). */
 export interface Schedulable {
@@ -33,7 +35,8 @@ export interface SchedulerHost<T> {
   wake(): void;
 }
 
-type Phase = 'deps' | 'time' | 'ready';
+/** `held`: ready but for the usage hold (usage-gate.ts). */
+type Phase = 'deps' | 'time' | 'ready' | 'held';
 
 interface QState {
   group: string;
@@ -71,11 +74,24 @@ export class Scheduler<T extends Schedulable> {
   /** Ended records whose dependants are still to be resolved (a worklist: chains never recurse deeply). */
   private readonly endings: T[] = [];
   private resolving = false;
+  /** The usage-limit hold on claude runs (usage-gate.ts), once useHold() set it. */
+  private gate: UsageGate<T> | undefined;
 
   constructor(
     private readonly host: SchedulerHost<T>,
     readonly settings: GroupStore,
   ) {}
+
+  /** Gates claude runs on the usage hold from now on; its changes re-gate the queue. */
+  useHold(hold: UsageHold): void {
+    this.gate = new UsageGate<T>(hold, byPriority);
+    hold.on('changed', () => this.regate());
+  }
+
+  /** The usage hold's state (for `ping`), if any. */
+  get usageHold(): UsageHold | undefined {
+    return this.gate?.hold;
+  }
 
   /** Refuses an `after` naming an id the daemon does not know (UNKNOWN_DEPENDENCY). */
   checkAfter(after: readonly string[] | undefined): void {
@@ -95,6 +111,7 @@ export class Scheduler<T extends Schedulable> {
       const o = this.outcomeOf(id);
       if (o === undefined || !o.success) return false; // running, or `ended`/skip handling: the queue decides
     }
+    if (this.gate?.applies(rec) === true && (this.gate.queue.size > 0 || !this.gate.admits())) return false;
     const g = rec.group ?? DEFAULT_GROUP;
     return this.hasRoom(g) && (this.groups.get(g)?.ready.size ?? 0) === 0;
   }
@@ -156,10 +173,12 @@ export class Scheduler<T extends Schedulable> {
     if (st.phase === 'ready') {
       gs.ready.remove(item);
       if (gs.ready.size === 0) this.readyGroups.delete(st.group);
+      this.gate?.ready.delete(item);
     }
+    if (st.phase === 'held') this.gate?.unpark(item);
     this.states.delete(item);
     gs.queued--;
-    if (st.phase !== 'ready') gs.waiting--;
+    if (st.phase === 'deps' || st.phase === 'time') gs.waiting--;
     for (const id of st.pending) this.dependants.get(id)?.delete(item);
   }
 
@@ -189,6 +208,8 @@ export class Scheduler<T extends Schedulable> {
   running(item: T, delta: 1 | -1): void {
     const gs = this.group(item.record.group ?? DEFAULT_GROUP);
     gs.running += delta;
+    if (delta === 1 && this.gate?.applies(item.record) === true) this.gate.running.add(item);
+    if (delta === -1) this.gate?.running.delete(item);
     if (delta === 1 && this.states.has(item)) this.remove(item);
   }
 
@@ -205,6 +226,7 @@ export class Scheduler<T extends Schedulable> {
       this.resolving = false;
     }
     if (woke) this.host.wake();
+    this.regate(); // a claude run's slot in the ramp is free
   }
 
   /** `rec` was removed: a later `after` naming it counts its final status. */
@@ -220,6 +242,7 @@ export class Scheduler<T extends Schedulable> {
     if (st === undefined) return this.restored !== undefined ? 'the daemon is starting' : null;
     if (st.phase === 'deps') return waitingFor(st.pending, st.pending.size);
     if (st.phase === 'time') return `not before ${new Date(st.notBefore).toISOString()}`;
+    if (st.phase === 'held') return this.gate?.reason() ?? null;
     return this.groupHeld(st.group);
   }
 
@@ -228,6 +251,7 @@ export class Scheduler<T extends Schedulable> {
     const s = this.settings.get(name);
     const gs = this.groups.get(name);
     if (s.paused) return `group ${name} is paused`;
+    if (this.gate !== undefined && this.gate.heldIn(name) > 0) return this.gate.reason();
     if (s.parallel > 0 && (gs?.running ?? 0) >= s.parallel) return `group ${name} is full (${gs?.running ?? 0} of ${s.parallel} running)`;
     if (this.host.runningTotal() >= this.host.maxRunning) return `the daemon runs its maximum (--max-running ${this.host.maxRunning})`;
     return null;
@@ -249,6 +273,7 @@ export class Scheduler<T extends Schedulable> {
   /** Stops the start-time timer (daemon stop). */
   stop(): void {
     this.timed.stop();
+    this.gate?.hold.stop();
   }
 
   private resolve(dep: T): boolean {
@@ -284,11 +309,48 @@ export class Scheduler<T extends Schedulable> {
       return false;
     }
     if (st.phase === 'time') this.timed.remove(item);
-    st.phase = 'ready';
     gs.waiting--;
-    gs.ready.push(item);
-    this.readyGroups.add(st.group);
+    if (this.gate?.applies(item.record) === true && (this.gate.queue.size > 0 || !this.gate.admits())) {
+      st.phase = 'held';
+      this.gate.park(item);
+      return false;
+    }
+    this.makeReady(item, st);
     return true;
+  }
+
+  private makeReady(item: T, st: QState): void {
+    st.phase = 'ready';
+    this.group(st.group).ready.push(item);
+    this.readyGroups.add(st.group);
+    if (this.gate?.applies(item.record) === true) this.gate.ready.add(item);
+  }
+
+  /**
+   * The usage hold changed (began, ended, the ramp widened) or a claude run ended: a hold moves the
+   * ready claude runs back to the held queue; room admits held ones (the oldest first) to ready.
+   */
+  private regate(): void {
+    const gate = this.gate;
+    if (gate === undefined || this.restored !== undefined) return;
+    if (gate.hold.active) {
+      for (const item of [...gate.ready]) {
+        const st = this.states.get(item)!;
+        const gs = this.group(st.group);
+        gs.ready.remove(item);
+        if (gs.ready.size === 0) this.readyGroups.delete(st.group);
+        gate.ready.delete(item);
+        st.phase = 'held';
+        gate.park(item);
+      }
+      return;
+    }
+    let woke = false;
+    for (let it = gate.nextAdmitted(); it !== undefined; it = gate.nextAdmitted()) {
+      this.makeReady(it, this.states.get(it)!);
+      woke = true;
+    }
+    if (woke) this.host.wake();
   }
 
   /** Start times that have come: those records go on (to ready). */
