@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { resumeArgv } from '../../src/daemon/claude/limit-resume.js';
 import type { ClaudeRunInfo } from '../../src/protocol/schemas/claude.js';
 import type { ProcessRecord } from '../../src/protocol/schemas/processes.js';
 import { startTestDaemon } from '../helpers/daemon.js';
@@ -15,6 +16,12 @@ import { startMockAnthropic, subscriptionClaudeEnv } from '../helpers/mock-anthr
 import { waitFor } from '../helpers/wait.js';
 
 const HELD = /^claude runs held until \d\d:\d\d UTC \(five_hour limit\)$/;
+
+test('resumeArgv: the spawn_claude command line resumes the session with the continue prompt; --resume/--session-id dropped; another shape is left alone', () => {
+  const cmd = ['/bin/claude', '-p', '--output-format', 'stream-json', '--verbose', '--model', 'm', '--session-id', 'old', '--resume', 'older', '--', '-a prompt'];
+  assert.deepEqual(resumeArgv(cmd, 'S1', 'go on'), ['/bin/claude', '-p', '--output-format', 'stream-json', '--verbose', '--model', 'm', '--resume', 'S1', '--', 'go on']);
+  assert.equal(resumeArgv(['claude', '-p', 'hi'], 'S1', 'go on'), undefined);
+});
 
 test('usage limit: 5 claude runs at --max-running 2 hit the limit, are held until the reset, resume their session once, start ramped; ignore_hold starts during the hold; non-claude runs are not held', async () => {
   const mock = await startMockAnthropic();
@@ -137,5 +144,29 @@ test('usage limit: a broken usage-hold.json is quarantined and the daemon starts
     assert.ok(fs.readdirSync(path.join(d.home, 'corrupt')).some((f) => f.startsWith('usage-hold.json')));
   } finally {
     await d.stop();
+  }
+});
+
+test('usage limit: --hold-at-utilization holds claude runs once a run reports that utilisation, until its reset', async () => {
+  const mock = await startMockAnthropic();
+  const d = await startTestDaemon({ args: ['--hold-at-utilization', '0.4'], env: subscriptionClaudeEnv(mock) });
+  try {
+    const c = await d.client();
+    const resetsAt = Math.ceil(Date.now() / 1000) + 6;
+    mock.setUsageLimit({ rejectUntilMs: Date.now() - 1, resetsAt, utilization: 0.5, surpassedThreshold: 0.4 });
+    await c.spawnClaude({ prompt: 'util one', process_id: 'u-1' });
+    const one = await c.waitProcess({ process_id: 'u-1', timeout_s: 120 });
+    const rl = (one.claude as unknown as ClaudeRunInfo).rate_limit;
+    assert.equal(rl?.utilization, 0.5, JSON.stringify(rl));
+    const hold = (await c.ping()).claude_hold;
+    assert.equal(hold?.cause, 'utilization');
+    assert.match(hold?.reason ?? '', /^claude runs held until \d\d:\d\d UTC \(five_hour utilisation at or above hold_at_utilization 0.4\)$/);
+    await c.spawnClaude({ prompt: 'util two', process_id: 'u-2' });
+    const two = await c.waitProcess({ process_id: 'u-2', timeout_s: 120 });
+    assert.equal(two.status, 'exited');
+    assert.ok(Date.parse(two.started_at!) >= resetsAt * 1000 - 5, `started ${two.started_at} before the reset`);
+  } finally {
+    await d.stop({ killProcesses: true });
+    await mock.close();
   }
 });
