@@ -10,6 +10,7 @@ import type { ClaudeRunInfo } from '../../protocol/schemas/claude.js';
 import type { ProcessRecord } from '../../protocol/schemas/processes.js';
 import type { Logger } from '../log.js';
 import type { Supervisor } from '../supervisor/index.js';
+import type { SessionLocks } from './sessions.js';
 import { emptyClaudeInfo } from './tracker.js';
 
 /** The prompt a resumption sends, unless `spawn_claude {limit_resume_prompt}` says otherwise. */
@@ -18,7 +19,7 @@ export const DEFAULT_LIMIT_RESUME_PROMPT = 'Continue where you left off: you wer
 export const MAX_LIMIT_RESUMES = 5;
 
 /** Registers the resumption with the supervisor (one per daemon, from the claude observer). */
-export function installLimitResume(sup: Supervisor, isClaude: (rec: ProcessRecord) => boolean, log: Logger): void {
+export function installLimitResume(sup: Supervisor, isClaude: (rec: ProcessRecord) => boolean, log: Logger, sessions: SessionLocks): void {
   const hold = sup.usageHold;
   sup.setResumeHook((rec) => {
     try {
@@ -34,6 +35,8 @@ export function installLimitResume(sup: Supervisor, isClaude: (rec: ProcessRecor
       // Killed or lost at the limit, or resumed often enough: it ends (its record says why).
       if (rec.status !== 'exited' || (rec.limit_resumes ?? 0) >= MAX_LIMIT_RESUMES) return undefined;
       const cmd = info.session_id !== null ? resumeArgv(rec.cmd, info.session_id, rec.limit_resume_prompt ?? DEFAULT_LIMIT_RESUME_PROMPT) : undefined;
+      // Held while queued, as a queued `resume` run holds its session (SESSION_BUSY for others).
+      if (cmd !== undefined && !sessions.note(info.session_id!, rec.process_id)) log.warn(`process ${rec.process_id} will resume claude session ${info.session_id}, which process ${sessions.holder(info.session_id!)} is using`);
       // No session to continue (it stopped before claude said its id): the same command again.
       const next = emptyClaudeInfo();
       next.stall_timeout_s = info.stall_timeout_s;

@@ -60,7 +60,7 @@ export class ClaudeRuns {
     sup.addTotals(addCostTotal);
     sup.addSlimmer(slimClaudeResult);
     // Usage limits: a run stopped by the limit is queued again to continue (limit-resume.ts).
-    installLimitResume(sup, (rec) => this.isClaude(rec), log);
+    installLimitResume(sup, (rec) => this.isClaude(rec), log, this.sessions);
     // Records the supervisor restored (and may have started or ended) before we subscribed.
     for (const rec of sup.list().processes) {
       if (!this.isClaude(rec)) continue;
