@@ -59,6 +59,9 @@ test('usage limit: 5 claude runs at --max-running 2 hit the limit, are held unti
 
     const first = await waiting;
     assert.equal(first.status, 'exited');
+    // Answered at the final end, not at the limit: the resumed attempt's verdict.
+    assert.equal(first.limit_resumes, 1);
+    assert.equal((first.claude as unknown as ClaudeRunInfo).is_error, false);
     const all: ProcessRecord[] = [];
     for (const id of [...ids, 'h-urgent']) all.push(await c.waitProcess({ process_id: id, timeout_s: 240 }));
     for (const r of all) {
