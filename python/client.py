@@ -385,7 +385,8 @@ def spawn_claude(prompt, **options):
     allowed_tools, disallowed_tools, permission_mode, max_turns, mcp_config, resume, session_id,
     stall_timeout_s, timeout_s, extra_args, the scheduling ones as for :func:`spawn_process`
     (group, priority, after, after_condition, start_after_s, start_at), idempotency_key, parent (as
-    :func:`spawn_process`). The daemon finds claude (its ``CLAUDE_BIN``, else PATH).
+    :func:`spawn_process`), ignore_hold (start despite a usage-limit hold), limit_resume_prompt (the
+    prompt of its resumption after a usage limit). The daemon finds claude (its ``CLAUDE_BIN``, else PATH).
     """
     return request("spawn_claude", prompt=prompt, **_with_parent(options))
 
@@ -771,6 +772,9 @@ def v_ping(ctx):
     else:
         limit = "" if "max_running" not in r else "no max running, " if r["max_running"] is None else "max running %s, " % r["max_running"]
         _out("pong: claude-daemon %s, pid %s, up %s, %ssocket %s%s\n" % (r.get("version"), r.get("pid"), _duration(r.get("uptime_s", 0) * 1000), limit, r.get("socket"), _keeper_text(r)))
+        hold = r.get("claude_hold") or {}
+        if hold.get("reason"):
+            _out(hold["reason"] + "\n")
     return EXIT_OK
 
 
@@ -1068,6 +1072,9 @@ def v_claude(ctx):
         if o.get(flag):
             params[flag.replace("-", "_")] = o[flag]
     params.update(_schedule_params(o))
+    if o.get("ignore-hold"):
+        params["ignore_hold"] = True
+    params["limit_resume_prompt"] = o.get("limit-resume-prompt")
     env = _env_pairs(o.get("env"))
     if env:
         params["env"] = env
@@ -1216,7 +1223,7 @@ VERBS = {
                "Starts `claude -p PROMPT --output-format stream-json` under the daemon and prints its process id. With --wait, waits for the run and prints its final text; the exit code is then 0 when the run succeeded and 1 when it failed (the reason on stderr).",
                {"model": _S, "cwd": _S, "id": _S, "name": _S, "stall": _S, "timeout": _S, "wait": _B, "env": _L, "max-turns": _S, "allowed-tools": _L, "disallowed-tools": _L,
                 "permission-mode": _S, "system-prompt": _S, "append-system-prompt": _S, "resume": _S, "session-id": _S, "mcp-config": _L, "max-budget-usd": _S, "json-schema": _S,
-                "idempotency-key": _S, "parent": _S, **_SCHEDULE_OPTS},
+                "idempotency-key": _S, "parent": _S, "ignore-hold": _B, "limit-resume-prompt": _S, **_SCHEDULE_OPTS},
                ["  --model M, --cwd DIR, --id ID, --name NAME    model, working directory (default: the current one), process id, label",
                 "  --stall S / --timeout S     stop the run when its stream is silent S seconds / after S seconds",
                 "  --wait                      wait for the end and print the result text",
@@ -1224,6 +1231,7 @@ VERBS = {
                 "  --system-prompt S, --append-system-prompt S, --resume ID, --session-id UUID, --mcp-config C,",
                 "  --max-budget-usd N, --json-schema JSON      passed to claude as its flags",
                 "  --idempotency-key K, --parent ID            as for spawn",
+                "  --ignore-hold, --limit-resume-prompt P      start despite a usage-limit hold; the prompt of a resumption after one",
                 "  -- ARGS...                  any other claude flags, passed through"] + _SCHEDULE_HELP),
     "group": (v_group, "group [NAME] [--parallel N] [--pause | --resume] [--budget USD|none]", "show or change scheduling groups (group NAME --parallel N, --pause, --resume, --budget USD)",
               "Without options, lists the scheduling groups (or shows NAME): limit, running, queued, and why queued ones wait. With options, changes NAME (created on first use); settings persist across daemon restarts.",

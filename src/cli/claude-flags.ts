@@ -62,6 +62,8 @@ export function spawnParams(values: Values, positionals: string[]): Params {
   const schema = str('json-schema');
   if (schema !== undefined && !isJsonObjectText(schema)) throw new UsageError(`--json-schema takes the JSON text of a schema object, e.g. '{"type":"object"}'; to use a file: --json-schema "$(cat schema.json)"`);
   set('json_schema', schema);
+  if (values['ignore-hold'] === true) p.ignore_hold = true;
+  set('limit_resume_prompt', str('limit-resume-prompt'));
   if (extra.length > 0) p.extra_args = extra;
   return p;
 }

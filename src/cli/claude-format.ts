@@ -48,6 +48,9 @@ export function claudeLines(r: ProcessRecord): Array<[string, string]> {
   const error = c.is_error === true ? failureText(c) : undefined;
   if (error !== undefined) lines.push(['error', error]);
   if (c.usage_limit) lines.push(['usage limit', usageLimitText(c.usage_limit)]);
+  // Resumed after a usage limit: the latest interrupted attempt's limit (the record's `claude` is the current attempt's).
+  const last = r.limit_attempts?.at(-1) as ClaudeRunInfo | undefined;
+  if (r.limit_resumes !== undefined && last?.usage_limit) lines.push(['usage limit', `${usageLimitText(last.usage_limit)} (resumption ${r.limit_resumes}${r.status === 'queued' ? ' queued' : ''})`]);
   if (c.subtype) lines.push(['subtype', c.subtype]);
   const text = c.result ?? c.last_text;
   // A failed run's result text is claude's error message, already on the error line.

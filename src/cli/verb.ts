@@ -19,6 +19,7 @@ export interface StartOptions {
   budgetUsd?: number;
   logToStderr?: boolean;
   moduleMemoryMb?: number;
+  holdAtUtilization?: number;
 }
 
 /** The daemon entry, injected by bin.ts so the CLI never imports daemon code. */

@@ -59,6 +59,8 @@ export interface DaemonConfig {
   logFiles: number;
   /** Memory cap of each module version in MB: the worker's V8 heap, or python3's data segment. */
   moduleMemoryMb: number;
+  /** Usage limits: stop starting claude runs once the reported utilisation reaches this (0-1; `--hold-at-utilization`). */
+  holdAtUtilization?: number | undefined;
   /** The keeper that started this daemon (`start --detach`), from its environment; see keeper.ts. */
   keeper: KeeperInfo | undefined;
 }
@@ -76,6 +78,7 @@ export interface DaemonOptions {
   budgetUsd?: number;
   logToStderr?: boolean;
   moduleMemoryMb?: number;
+  holdAtUtilization?: number;
 }
 
 /** Applies the documented precedence: flag, then environment, then default. */
@@ -97,6 +100,7 @@ export function resolveConfig(opts: DaemonOptions, env: NodeJS.ProcessEnv = proc
     logMaxBytes: positiveIntEnv(env, LOG_MAX_BYTES_ENV) ?? 10 * 1024 * 1024,
     logFiles: positiveIntEnv(env, LOG_FILES_ENV) ?? 3,
     moduleMemoryMb: opts.moduleMemoryMb ?? DEFAULT_MODULE_MEMORY_MB,
+    holdAtUtilization: opts.holdAtUtilization,
     keeper: keeperFromEnv(env),
   };
 }

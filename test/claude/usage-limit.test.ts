@@ -13,6 +13,7 @@ import { StreamTracker } from '../../src/daemon/claude/tracker.js';
 import type { ClaudeRunInfo } from '../../src/protocol/schemas/claude.js';
 import { FIXTURES, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { startMockAnthropic, subscriptionClaudeEnv, type MockAnthropic } from '../helpers/mock-anthropic.js';
+import { waitFor } from '../helpers/wait.js';
 
 function track(text: string): ClaudeRunInfo {
   const t = new StreamTracker();
@@ -75,17 +76,24 @@ test('real claude under subscription auth: a run stopped by the usage limit says
   const resetsAt = Math.ceil(Date.now() / 1000) + 3600;
   mock.setUsageLimit({ rejectUntilMs: Date.now() + 600_000, resetsAt });
   await c.spawnClaude({ prompt: 'hello limit', process_id: 'ul-hit' });
-  const hit = (await c.waitProcess({ process_id: 'ul-hit', timeout_s: 60 })).claude as ClaudeRunInfo;
+  // The run is re-queued to resume after the reset (test/scheduler/holds.test.ts): its attempt is kept.
+  const requeued = await waitFor(async () => {
+    const r = (await c.listProcesses()).processes.find((p) => p.process_id === 'ul-hit');
+    return r?.limit_resumes === 1 ? r : undefined;
+  }, { timeoutMs: 60_000, what: 'the run re-queued at the limit' });
+  assert.equal(requeued.status, 'queued');
+  const hit = requeued.limit_attempts![0] as unknown as ClaudeRunInfo;
   assert.equal(hit.is_error, true);
   assert.equal(hit.rate_limit?.status, 'rejected');
   assert.deepEqual({ ...hit.usage_limit, message: undefined }, { resets_at: resetsAt, limit_type: 'five_hour', message: undefined });
   assert.match(hit.usage_limit?.message ?? '', /hit your session limit/);
   const info = await d.cli(['info', 'ul-hit']);
   const when = new Date(resetsAt * 1000).toISOString().slice(0, 16).replace('T', ' ');
-  assert.match(info.stdout, new RegExp(`usage limit: +five_hour limit, resets ${when} UTC`), info.stdout);
+  assert.match(info.stdout, new RegExp(`usage limit: +five_hour limit, resets ${when} UTC \\(resumption 1 queued\\)`), info.stdout);
 
   mock.setUsageLimit({ rejectUntilMs: Date.now() - 1, resetsAt });
-  await c.spawnClaude({ prompt: 'hello again', process_id: 'ul-ok' });
+  // The daemon holds claude runs for an hour now; this one is urgent.
+  await c.spawnClaude({ prompt: 'hello again', process_id: 'ul-ok', ignore_hold: true });
   const ok = (await c.waitProcess({ process_id: 'ul-ok', timeout_s: 60 })).claude as ClaudeRunInfo;
   assert.equal(ok.is_error, false, JSON.stringify(ok));
   assert.equal(ok.usage_limit, null);

@@ -111,6 +111,11 @@ export interface UsageLimit {
   claim?: string;
   /** Utilisation reported on allowed replies, 0-1 (default 0.5). */
   utilization?: number;
+  /**
+   * Also send `anthropic-ratelimit-unified-5h-surpassed-threshold` on allowed replies: claude then
+   * reports status `allowed_warning` with the utilisation (it reports none otherwise).
+   */
+  surpassedThreshold?: number;
 }
 
 /** Starts the mock on 127.0.0.1 on a free port. */
@@ -298,6 +303,7 @@ function limitReply(l: UsageLimit, res: http.ServerResponse, seq: number): boole
     'anthropic-ratelimit-unified-5h-reset': String(resetsAt),
     'anthropic-ratelimit-unified-5h-utilization': rejected ? '1' : String(l.utilization ?? 0.5),
   };
+  if (!rejected && l.surpassedThreshold !== undefined) headers['anthropic-ratelimit-unified-5h-surpassed-threshold'] = String(l.surpassedThreshold);
   if (!rejected) {
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     return false;

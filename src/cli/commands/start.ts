@@ -15,7 +15,7 @@ const READY_TIMEOUT_MS = 15_000;
 
 /** `start`: runs the daemon in this process, or with --detach in the background until it answers. */
 export const verb: Verb = {
-  usage: 'start [--socket PATH] [--home DIR] [--modules-dir DIR] [--max-running N] [--max-pids N] [--max-line-bytes N] [--keep-ended N] [--keep-ended-for DURATION] [--budget-usd USD] [--detach [--no-keeper]]',
+  usage: 'start [--socket PATH] [--home DIR] [--modules-dir DIR] [--max-running N] [--max-pids N] [--max-line-bytes N] [--keep-ended N] [--keep-ended-for DURATION] [--budget-usd USD] [--hold-at-utilization F] [--detach [--no-keeper]]',
   description: 'Starts the daemon. In the foreground it logs to stderr and to daemon.log in its state directory; --detach returns once the daemon answers ping and prints its pid and socket, and leaves it to a keeper that starts it again if it dies (only `shutdown` stops both).',
   help: [
     '  --socket PATH       socket path (else $CLAUDE_DAEMON_SOCKET, else /tmp/claude_daemon.sock)',
@@ -28,6 +28,7 @@ export const verb: Verb = {
     '  --keep-ended-for DURATION  remove ended records older than this, e.g. 12h, 7d (default 7d; 0 = no limit)',
     '  --budget-usd USD    spending budget of all claude runs together: once their reported cost reaches it, queued',
     '                      claude runs stay queued, and each starts with --max-budget-usd at what is left (see `ping`)',
+    '  --hold-at-utilization F  stop starting claude runs once the usage utilisation claude reports reaches F (0-1), until its reset',
     '  --module-memory-mb N  memory cap of each module version in MB (default 256)',
     '  --detach            run in the background, kept by a small keeper process (claude-daemon-wrap --keep) that',
     '                      starts a new daemon within a second if it dies (SIGKILL, OOM, crash, `pkill node`);',
@@ -44,6 +45,7 @@ export const verb: Verb = {
     'keep-ended-for': { type: 'string' },
     'module-memory-mb': { type: 'string' },
     'budget-usd': { type: 'string' },
+    'hold-at-utilization': { type: 'string' },
     detach: { type: 'boolean' },
     'no-keeper': { type: 'boolean' },
   },
@@ -90,6 +92,12 @@ function startOptions(ctx: VerbContext): StartOptions {
   if (maxLine !== undefined) opts.maxLineBytes = maxLine;
   const moduleMemory = positiveInt(ctx.values['module-memory-mb'], '--module-memory-mb');
   if (moduleMemory !== undefined) opts.moduleMemoryMb = moduleMemory;
+  const hau = ctx.values['hold-at-utilization'];
+  if (hau !== undefined) {
+    const f = Number(hau);
+    if (!Number.isFinite(f) || f <= 0 || f > 1 || String(hau).trim() === '') throw new UsageError(`--hold-at-utilization takes a fraction above 0 and at most 1, e.g. 0.9, not '${String(hau)}'`);
+    opts.holdAtUtilization = f;
+  }
   const keep = ctx.values['keep-ended'];
   if (keep !== undefined) {
     const n = Number(keep);

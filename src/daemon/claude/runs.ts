@@ -14,6 +14,7 @@ import { capBudgetArgv } from './argv.js';
 import { isClaudeStreamCommand } from './detect.js';
 import { explainEnd } from './failure.js';
 import { FileFollower, readFileSync } from './follow.js';
+import { installLimitResume } from './limit-resume.js';
 import { addCostTotal, claudeLadder } from './ladder.js';
 import { SessionLocks, sessionOfArgv } from './sessions.js';
 import { slimClaudeResult } from './slim.js';
@@ -66,6 +67,8 @@ export class ClaudeRuns {
       const left = sup.budget.remaining(rec);
       if (left !== null) capBudgetArgv(rec.cmd, left);
     });
+    // Usage limits: a run stopped by the limit is queued again to continue (limit-resume.ts).
+    installLimitResume(sup, (rec) => this.isClaude(rec), log, this.sessions);
     // Records the supervisor restored (and may have started or ended) before we subscribed.
     for (const rec of sup.list().processes) {
       if (!this.isClaude(rec)) continue;

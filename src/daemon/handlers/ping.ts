@@ -20,6 +20,7 @@ export const ping: Handler<'ping'> = (params, { services }) => {
     // JSON has no Infinity: no limit is null.
     max_running: Number.isFinite(services.config.maxRunning) ? services.config.maxRunning : null,
     budget: { budget_usd: services.processes.budget.daemonBudget, spent_usd: roundUsd(services.processes.budget.spentTotal()) },
+    claude_hold: services.processes.usageHold.info(),
     pids_limit: { max: services.processes.pidsLimit.max, mechanism: services.processes.pidsLimit.mechanism },
     keeper: keeperOf(services.config.keeper),
     module_host: services.modules.hostStats(),

@@ -14,6 +14,8 @@ import type { StartGate } from './gate.js';
 import type { GroupStore } from './groups.js';
 import { Heap } from './heap.js';
 import { StartTimes } from './start-times.js';
+import { UsageGate } from './usage-gate.js';
+import type { UsageHold } from './usage-hold.js';
 
 /** What the scheduler needs of a queued record (the supervisor's Entry fits). */
 export interface Schedulable {
@@ -34,8 +36,8 @@ export interface SchedulerHost<T> {
   wake(): void;
 }
 
-/** `parked`: ready, but a start gate holds it (gate.ts); out of the heap until unpark(). */
-type Phase = 'deps' | 'time' | 'ready' | 'parked';
+/** `parked`: ready, but a start gate holds it (gate.ts); out of the heap until unpark(). `held`: ready but for the usage hold (usage-gate.ts). */
+type Phase = 'deps' | 'time' | 'ready' | 'parked' | 'held';
 
 interface QState {
   group: string;
@@ -76,6 +78,8 @@ export class Scheduler<T extends Schedulable> {
   private readonly endings: T[] = [];
   private resolving = false;
   private readonly gates: StartGate<T>[] = [];
+  /** The usage-limit hold on claude runs (usage-gate.ts), once useHold() set it. */
+  private usageGate: UsageGate<T> | undefined;
 
   constructor(
     private readonly host: SchedulerHost<T>,
@@ -90,18 +94,30 @@ export class Scheduler<T extends Schedulable> {
   /** A gate may have let go (a budget raised): parked records go back to their groups' heaps. */
   unpark(): void {
     let woke = false;
-    for (const [name, gs] of this.groups) {
+    for (const gs of this.groups.values()) {
       if (gs.parked.size === 0) continue;
-      for (const it of gs.parked) {
-        const st = this.states.get(it);
-        if (st !== undefined) st.phase = 'ready';
-        gs.ready.push(it);
-      }
+      const parked = [...gs.parked];
       gs.parked.clear();
-      this.readyGroups.add(name);
+      for (const it of parked) {
+        const st = this.states.get(it);
+        if (st !== undefined) this.makeReady(it, st);
+      }
       woke = true;
     }
+    // A usage hold still in force takes its claude runs back to the held queue.
+    if (woke) this.regate();
     if (woke) this.host.wake();
+  }
+
+  /** Gates claude runs on the usage hold from now on; its changes re-gate the queue. */
+  useHold(hold: UsageHold): void {
+    this.usageGate = new UsageGate<T>(hold, byPriority);
+    hold.on('changed', () => this.regate());
+  }
+
+  /** The usage hold's state (for `ping`), if any. */
+  get usageHold(): UsageHold | undefined {
+    return this.usageGate?.hold;
   }
 
   /** Refuses an `after` naming an id the daemon does not know (UNKNOWN_DEPENDENCY). */
@@ -122,6 +138,7 @@ export class Scheduler<T extends Schedulable> {
       const o = this.outcomeOf(id);
       if (o === undefined || !o.success) return false; // running, or `ended`/skip handling: the queue decides
     }
+    if (this.usageGate?.applies(rec) === true && (this.usageGate.queue.size > 0 || !this.usageGate.admits())) return false;
     const g = rec.group ?? DEFAULT_GROUP;
     return this.hasRoom(g) && (this.groups.get(g)?.ready.size ?? 0) === 0 && this.gateHeld(item) === null;
   }
@@ -183,11 +200,13 @@ export class Scheduler<T extends Schedulable> {
     if (st.phase === 'ready') {
       gs.ready.remove(item);
       if (gs.ready.size === 0) this.readyGroups.delete(st.group);
+      this.usageGate?.ready.delete(item);
     }
     if (st.phase === 'parked') gs.parked.delete(item);
+    if (st.phase === 'held') this.usageGate?.unpark(item);
     this.states.delete(item);
     gs.queued--;
-    if (st.phase !== 'ready' && st.phase !== 'parked') gs.waiting--;
+    if (st.phase === 'deps' || st.phase === 'time') gs.waiting--;
     for (const id of st.pending) this.dependants.get(id)?.delete(item);
   }
 
@@ -217,6 +236,8 @@ export class Scheduler<T extends Schedulable> {
   running(item: T, delta: 1 | -1): void {
     const gs = this.group(item.record.group ?? DEFAULT_GROUP);
     gs.running += delta;
+    if (delta === 1 && this.usageGate?.applies(item.record) === true) this.usageGate.running.add(item);
+    if (delta === -1) this.usageGate?.running.delete(item);
     if (delta === 1 && this.states.has(item)) this.remove(item);
   }
 
@@ -233,6 +254,7 @@ export class Scheduler<T extends Schedulable> {
       this.resolving = false;
     }
     if (woke) this.host.wake();
+    this.regate(); // a claude run's slot in the ramp is free
   }
 
   /** `rec` was removed: a later `after` naming it counts its final status. */
@@ -248,6 +270,7 @@ export class Scheduler<T extends Schedulable> {
     if (st === undefined) return this.restored !== undefined ? 'the daemon is starting' : null;
     if (st.phase === 'deps') return waitingFor(st.pending, st.pending.size);
     if (st.phase === 'time') return `not before ${new Date(st.notBefore).toISOString()}`;
+    if (st.phase === 'held') return this.usageGate?.reason() ?? null;
     return this.gateHeld(item) ?? this.groupHeld(st.group);
   }
 
@@ -256,6 +279,7 @@ export class Scheduler<T extends Schedulable> {
     const s = this.settings.get(name);
     const gs = this.groups.get(name);
     if (s.paused) return `group ${name} is paused`;
+    if (this.usageGate !== undefined && this.usageGate.heldIn(name) > 0) return this.usageGate.reason();
     if (s.parallel > 0 && (gs?.running ?? 0) >= s.parallel) return `group ${name} is full (${gs?.running ?? 0} of ${s.parallel} running)`;
     if (this.host.runningTotal() >= this.host.maxRunning) return `the daemon runs its maximum (--max-running ${this.host.maxRunning})`;
     return null;
@@ -277,6 +301,7 @@ export class Scheduler<T extends Schedulable> {
   /** Stops the start-time timer (daemon stop). */
   stop(): void {
     this.timed.stop();
+    this.usageGate?.hold.stop();
   }
 
   private resolve(dep: T): boolean {
@@ -312,11 +337,48 @@ export class Scheduler<T extends Schedulable> {
       return false;
     }
     if (st.phase === 'time') this.timed.remove(item);
-    st.phase = 'ready';
     gs.waiting--;
-    gs.ready.push(item);
-    this.readyGroups.add(st.group);
+    if (this.usageGate?.applies(item.record) === true && (this.usageGate.queue.size > 0 || !this.usageGate.admits())) {
+      st.phase = 'held';
+      this.usageGate.park(item);
+      return false;
+    }
+    this.makeReady(item, st);
     return true;
+  }
+
+  private makeReady(item: T, st: QState): void {
+    st.phase = 'ready';
+    this.group(st.group).ready.push(item);
+    this.readyGroups.add(st.group);
+    if (this.usageGate?.applies(item.record) === true) this.usageGate.ready.add(item);
+  }
+
+  /**
+   * The usage hold changed (began, ended, the ramp widened) or a claude run ended: a hold moves the
+   * ready claude runs back to the held queue; room admits held ones (the oldest first) to ready.
+   */
+  private regate(): void {
+    const gate = this.usageGate;
+    if (gate === undefined || this.restored !== undefined) return;
+    if (gate.hold.active) {
+      for (const item of [...gate.ready]) {
+        const st = this.states.get(item)!;
+        const gs = this.group(st.group);
+        gs.ready.remove(item);
+        if (gs.ready.size === 0) this.readyGroups.delete(st.group);
+        gate.ready.delete(item);
+        st.phase = 'held';
+        gate.park(item);
+      }
+      return;
+    }
+    let woke = false;
+    for (let it = gate.nextAdmitted(); it !== undefined; it = gate.nextAdmitted()) {
+      this.makeReady(it, this.states.get(it)!);
+      woke = true;
+    }
+    if (woke) this.host.wake();
   }
 
   /** Start times that have come: those records go on (to ready). */

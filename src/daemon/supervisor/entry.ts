@@ -26,6 +26,8 @@ export class Entry {
    * waiters, but nothing is persisted or announced, and the entry is then forgotten.
    */
   discarded = false;
+  /** Launches of this record (a usage-limit resumption launches it again): stale wrapper callbacks compare it. */
+  launches = 0;
   /** A coalesced write is pending (see Lifecycle.persistSoon). */
   dirty = false;
   /**

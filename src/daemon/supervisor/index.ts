@@ -32,7 +32,7 @@ export async function createSupervisor(config: DaemonConfig, log: Logger, opts: 
   const pidsLimit = detectPidsLimit(config.maxPids, root, log);
   log.info(`children are limited to ${pidsLimit.max} processes/threads each (${pidsLimit.mechanism})`);
   const retention = { maxCount: config.keepEnded, maxAgeMs: config.keepEndedForS * 1000 };
-  const sup = new ProcessSupervisor({ root, wrapper, maxRunning: config.maxRunning, pidsLimit, log, retention, home: config.home, budgetUsd: config.budgetUsd });
+  const sup = new ProcessSupervisor({ root, wrapper, maxRunning: config.maxRunning, pidsLimit, log, retention, home: config.home, budgetUsd: config.budgetUsd, ...(config.holdAtUtilization !== undefined ? { holdAtUtilization: config.holdAtUtilization } : {}) });
   const t0 = Date.now();
   // What a removal moved aside but did not get to delete before the previous daemon died.
   fs.rmSync(trashDir(root), { recursive: true, force: true });

@@ -12,6 +12,7 @@ import { ioCommandError, isTransient } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { Logger } from '../log.js';
 import { BudgetGate, GroupStore, Scheduler } from '../scheduler/index.js';
+import { UsageHold } from '../scheduler/usage-hold.js';
 import { Entry, type WatchMode } from './entry.js';
 import { RecordIndex } from './record-index.js';
 import { leftovers, runTreeLadder, signalTree, type KillRequest } from './kill.js';
@@ -42,6 +43,8 @@ export interface SupervisorOptions {
   home?: string;
   /** `start --budget-usd`: the daemon-wide spending budget for claude runs (scheduler/budget.ts). */
   budgetUsd?: number | null;
+  /** `start --hold-at-utilization` (usage-hold.ts). */
+  holdAtUtilization?: number;
 }
 
 /**
@@ -49,6 +52,13 @@ export interface SupervisorOptions {
  * it may change the command line (the claude domain caps `--max-budget-usd` at what the budget leaves).
  */
 export type StartHook = (rec: ProcessRecord) => void;
+
+/**
+ * Decides, as a record ends (after `ended` listeners ran, before waiters wake), whether it is
+ * re-queued instead: the usage-limit resumption (claude/limit-resume.ts). Returns the command line
+ * and `claude` object of the next attempt, or undefined to let it end.
+ */
+export type ResumeHook = (rec: ProcessRecord) => { cmd: string[]; claude: Record<string, unknown> } | undefined;
 
 /**
  * Event payloads. `spawned` fires when a command starts running, and for each process re-adopted at
@@ -97,6 +107,8 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected readonly endedIndex: EndedIndex;
   /** Makes ended records cheap in memory once they are settled (settle.ts). */
   protected readonly settler: Settler;
+  /** Usage limits: re-queues a run that hit the limit (setResumeHook). */
+  protected resumeHook: ResumeHook | undefined;
 
   constructor(protected readonly opts: SupervisorOptions) {
     super();
@@ -115,6 +127,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     this.sched = new Scheduler<Entry>(host, groups);
     this.budget = new BudgetGate(groups, opts.budgetUsd ?? null);
     this.sched.addGate(this.budget);
+    this.sched.useHold(new UsageHold(opts.home, opts.log, opts.holdAtUtilization));
   }
 
   /** Runs the start hooks on `e` (they must not throw; one that does is logged and skipped). */
@@ -265,6 +278,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     e.stored.boot_id = currentBootId();
     let done!: () => void;
     e.starting = new Promise((r) => (done = r));
+    const launch_ = ++e.launches;
     try {
       if (this.opts.wrapper === undefined) throw new LaunchError('the process wrapper claude-daemon-wrap is missing; rebuild with `node scripts/build.mjs` (needs a C compiler)');
       // Lineage: every child knows its own id, so the clients it runs send it as `parent`.
@@ -275,8 +289,9 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       // The wrapper's report (no file involved) ends it the moment the command ends, also when the
       // wrapper stays on for the command's leftovers; else, once reaped, its exit file.
       // Unwatched (the launcher died): poll the wrapper, as after a restart.
-      void l.reported.then((ex) => this.cmdReported(e, ex));
-      l.exited.then((end) => (end === 'reaped' ? this.wrapperGone(e) : this.adopt(e, 'wrapper'))).catch((err: unknown) => this.opts.log.error('after a wrapper exit', err));
+      // A resumed record (usage limit) is launched again: the earlier wrapper's news is stale.
+      void l.reported.then((ex) => e.launches === launch_ && this.cmdReported(e, ex));
+      l.exited.then((end) => (e.launches !== launch_ ? undefined : end === 'reaped' ? this.wrapperGone(e) : this.adopt(e, 'wrapper'))).catch((err: unknown) => this.opts.log.error('after a wrapper exit', err));
       if (fromQueue) this.persist(e); // acknowledged when it was queued: a failed write is retried
       else {
         try {
@@ -436,14 +451,53 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     // The wrapper removes it once its tree has ended (it recorded the outcome, so it runs to the
     // end, or lingers: treeGone retries); only when it died early is it left to us.
     if (!e.lingering && o.inExitFile !== true) releaseCgroup(this.opts.pidsLimit, rec.process_id);
-    e.notifyEnded();
     if (!e.discarded) {
       this.emit('ended', rec);
+      // Usage limit: re-queued to continue, waiters keep waiting (a listener's answer is final by now).
+      const next = e.lingering || this.stopping ? undefined : this.resumeHook?.(rec);
+      if (next !== undefined) return this.resumeLater(e, next);
+    }
+    e.notifyEnded();
+    if (!e.discarded) {
       this.endedIndex.add(e.id, o.ended_at_ms);
       this.settler.soon(e);
     }
     this.sched.ended(e); // its dependants become ready, or are skipped
     this.drainQueue();
+  }
+
+  /**
+   * The run hit the usage limit: not an end. Its attempt's `claude` object goes to
+   * `limit_attempts`, `limit_resumes` counts up, and it is queued again (same id, same place: its
+   * seq) with the resuming command line; the usage hold keeps it queued until the reset.
+   */
+  private resumeLater(e: Entry, next: { cmd: string[]; claude: Record<string, unknown> }): void {
+    const rec = e.record;
+    rec.limit_attempts = [...(rec.limit_attempts ?? []), ...(rec.claude !== undefined ? [rec.claude] : [])];
+    rec.limit_resumes = (rec.limit_resumes ?? 0) + 1;
+    rec.cmd = next.cmd;
+    rec.claude = next.claude;
+    this.entries.setStatus(e, 'queued');
+    Object.assign(rec, { pid: null, exit_code: null, signal: null, started_at: null, ended_at: null, duration_ms: null, reason: null, descendants: null });
+    Object.assign(e.stored, { wrapper_pid: null, wrapper_start: null, pid_start: null });
+    e.launches++; // the old wrapper's reports and exit are ignored from now on
+    this.watched.delete(e);
+    // The next launch writes them anew; a restart must not read the interrupted attempt's outcome.
+    for (const f of [e.pd.exit, path.join(e.pd.dir, 'started')]) fs.rmSync(f, { force: true });
+    this.persist(e);
+    this.opts.log.info(`claude run ${rec.process_id} stopped at the usage limit; queued to resume its session (resumption ${rec.limit_resumes})`);
+    this.sched.add(e);
+    this.drainQueue();
+  }
+
+  /** Registers the usage-limit resumption (one; the claude observer's). */
+  setResumeHook(hook: ResumeHook): void {
+    this.resumeHook = hook;
+  }
+
+  /** The usage hold (usage-hold.ts): `ping` reports it, the claude observer feeds it. */
+  get usageHold(): UsageHold {
+    return this.sched.usageHold!;
   }
 
   protected armTimeout(e: Entry): void {

@@ -50,6 +50,9 @@ export interface SpawnSpec {
   after_condition?: 'success' | 'ended' | undefined;
   start_after_s?: number | undefined;
   start_at?: string | undefined;
+  /** Usage limits (claude runs): starts despite the usage hold; the prompt of a resumption. */
+  ignore_hold?: boolean | undefined;
+  limit_resume_prompt?: string | undefined;
 }
 
 export type { TotalsContributor } from './record-index.js';
@@ -128,6 +131,8 @@ export class ProcessSupervisor extends Lifecycle {
         ...(spec.claude !== undefined ? { claude: spec.claude } : {}),
         parent: spec.parent ?? null, idempotency_key: spec.idempotency_key ?? null,
         ...scheduleFields(spec),
+        ...(spec.ignore_hold === true ? { ignore_hold: true } : {}),
+        ...(spec.limit_resume_prompt !== undefined ? { limit_resume_prompt: spec.limit_resume_prompt } : {}),
       },
       seq: ++this.seq, env: spec.env ?? null, has_stdin: spec.stdin !== undefined,
       wrapper_pid: null, wrapper_start: null, pid_start: null,

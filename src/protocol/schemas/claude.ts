@@ -135,6 +135,10 @@ export const SpawnClaudeParams = z.object({
   stall_timeout_s: z.number().positive().optional(),
   timeout_s: z.number().positive().optional(),
   extra_args: z.array(z.string()).optional(),
+  /** Usage limits: start even while claude runs are held (urgent work); see docs/protocol.md "Usage limits". */
+  ignore_hold: z.boolean().optional(),
+  /** The prompt sent when this run is resumed after a usage limit (default: a short "continue"). */
+  limit_resume_prompt: z.string().min(1, 'must be a non-empty string').max(10_000).optional(),
   ...SCHEDULE_FIELDS,
   ...LINEAGE_SPAWN_FIELDS,
 }).refine(oneStartTime, ONE_START_TIME);

@@ -41,6 +41,11 @@ export interface PingResult {
    * enforced: `cgroup-v1`/`cgroup-v2` (a pids cgroup per child), `rlimit` (RLIMIT_NPROC, per user),
    * or `none` (root without a writable pids cgroup).
    */
+  /**
+   * Usage limits (claude runs): `reason` "claude runs held until 20:44 UTC (five_hour limit)" while
+   * held, or the ramp after it; null fields when nothing holds claude runs.
+   */
+  claude_hold?: { reason: string | null; until: string | null; limit_type: string | null; cause: 'usage_limit' | 'utilization' | null; ramp: number | null };
   pids_limit?: { max: number; mechanism: 'cgroup-v1' | 'cgroup-v2' | 'rlimit' | 'none' };
   /**
    * The keeper that restarts this daemon if it dies (`start --detach`): its pid, how many daemons it

@@ -220,6 +220,14 @@ export interface ProcessRecord {
   start_at?: string;
   /** While queued: why it has not started (waiting for X, not before T, group full...). */
   held?: string | null;
+  /** Usage limits (claude runs): `spawn_claude {ignore_hold}`, starts despite the usage hold. */
+  ignore_hold?: boolean;
+  /** Times this run was re-queued to continue its session after hitting the usage limit (absent: never; not a retry). */
+  limit_resumes?: number;
+  /** The `claude` objects of the attempts the usage limit interrupted, oldest first. */
+  limit_attempts?: Record<string, unknown>[];
+  /** `spawn_claude {limit_resume_prompt}`: the prompt its resumption sends (default: DEFAULT_LIMIT_RESUME_PROMPT). */
+  limit_resume_prompt?: string;
 }
 
 /** An ISO 8601 time as the daemon writes it (`Date.prototype.toISOString`). */
