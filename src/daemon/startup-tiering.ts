@@ -4,7 +4,8 @@
  * makes Node's own `normalizeString` "hot" by a small margin (3 profiler ticks; a 4th is never
  * reached), and its one TurboFan compilation maps ~3 MiB of the compiler's machine code into the
  * idle daemon's resident memory for nothing (measured: 55.9 → 53.4 MiB). During the start V8 waits
- * for twice the usual number of ticks; afterwards the default applies again, so code that is really
+ * for several times the usual number of ticks (the start grows as the daemon does: 6 was outgrown
+ * within a day); afterwards the default applies again, so code that is really
  * hot under load is optimized exactly as before. A `--ticks-before-optimization` given by the user
  * (node flags or NODE_OPTIONS) is left alone.
  */
@@ -12,7 +13,7 @@
 const FLAG = '--ticks-before-optimization';
 /** V8's default (node 20-24). */
 const DEFAULT_TICKS = 3;
-const START_TICKS = 6;
+const START_TICKS = 20;
 
 /** Raises the tiering threshold for the start; call the returned function once the daemon serves. */
 export function holdOptimizingCompilerDuringStart(): () => void {
