@@ -4,11 +4,13 @@
  * and a session that outlives a daemon SIGKILL (its stdin is the wrapper-held FIFO).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
 import type { ClaudeRunInfo, ClaudeTurn } from '../../src/protocol/schemas/claude.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { ROOT, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -85,6 +87,9 @@ test('live session: no prompt waits for send_message; messages sent during a tur
   assert.deepEqual([b.turn, cc.turn, b.queued, cc.queued], [2, 3, true, true]);
   const closed = await c.closeInput({ process_id: id });
   assert.equal(closed.closed_now, true);
+  const twice = await c.closeInput({ process_id: id });
+  assert.equal(twice.closed_now, false);
+  assert.ok(twice.pending_turns >= 2, JSON.stringify(twice));
   assert.equal(await codeOf(c.sendMessage({ process_id: id, text: 'after close' })), 'SESSION_CLOSED');
   const w = await c.waitProcess({ process_id: id, timeout_s: 120 });
   assert.equal(w.exit_code, 0);
@@ -151,4 +156,38 @@ test('live session survives a daemon SIGKILL between turns: send_message reaches
   const w = await c.waitProcess({ process_id: id, timeout_s: 60 });
   assert.equal(w.exit_code, 0);
   assert.deepEqual((w.claude as ClaudeRunInfo).turns?.map((t) => t.state), ['done', 'done']);
+});
+
+test('CLI verbs and the Python client drive a live session (claude --interactive, send, interrupt, close-input; send_message, claude_result turn, close_input)', async () => {
+  const id = 'live-cli';
+  const first = await d.cli(['claude', '--interactive', 'cli first', '--id', id, '--cwd', cwd, '--wait'], { timeoutMs: 90_000 });
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.stdout, 'MOCK REPLY: cli first\n');
+  const second = await d.cli(['send', id, 'cli second', '--wait'], { timeoutMs: 90_000 });
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.stdout, 'MOCK REPLY: cli second\n');
+  const turn2 = await d.cli(['result', id, '--turn', '2']);
+  assert.deepEqual([turn2.code, turn2.stdout], [0, 'MOCK REPLY: cli second\n']);
+  const idle = await d.cli(['interrupt', id]);
+  assert.deepEqual([idle.code, idle.stdout], [0, `${id} idle (no turn running)\n`]);
+  assert.equal((await d.cli(['claude', '--idle-timeout', '5', 'x'])).code, 2);
+  // Not spawnSync: the mock API serves from this very process.
+  const py = await promisify(execFile)('python3', ['-c', `
+import json, sys
+sys.path.insert(0, ${JSON.stringify(`${ROOT}/python`)})
+from client import send_message, claude_result, close_input
+m = send_message(${JSON.stringify(id)}, 'from python')
+r = claude_result(${JSON.stringify(id)}, turn=m['turn'], wait=True, timeout_s=90)
+cl = close_input(${JSON.stringify(id)})
+print(json.dumps(dict(m=m, r=r, cl=cl)))
+`], { env: { ...process.env, CLAUDE_DAEMON_SOCKET: d.socket }, encoding: 'utf8', timeout: 120_000 });
+  const out = JSON.parse(py.stdout) as { m: { turn: number }; r: { result: string; turn: ClaudeTurn }; cl: { closed_now: boolean } };
+  assert.equal(out.m.turn, 3);
+  assert.equal(out.r.result, 'MOCK REPLY: from python');
+  assert.equal(out.r.turn.state, 'done');
+  assert.equal(out.cl.closed_now, true);
+  assert.equal((await c.waitProcess({ process_id: id, timeout_s: 60 })).exit_code, 0);
+  const ended = await d.cli(['close-input', id]);
+  assert.equal(ended.code, 1);
+  assert.match(ended.stderr, /SESSION_CLOSED/);
 });
