@@ -44,7 +44,7 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
-test('live session: two turns, claude_result {turn}, idle between turns, a one-shot run refuses send_message', async () => {
+test('live session: two turns, claude_result {turn}, idle between turns, SESSION_BUSY for a second writer, a one-shot run refuses send_message', async () => {
   const s = await c.spawnClaude({ prompt: 'first live turn', cwd, interactive: true });
   const id = s.process_id;
   assert.match(s.cmd.join(' '), /--input-format stream-json/);
@@ -67,6 +67,8 @@ test('live session: two turns, claude_result {turn}, idle between turns, a one-s
   const info = (await c.processInfo(id)).claude as ClaudeRunInfo;
   assert.equal(info.interactive, true);
   assert.deepEqual(info.turns?.map((t) => t.state), ['done', 'done']);
+  // One writer per session: the live session holds its session id between turns.
+  assert.equal(await codeOf(c.spawnClaude({ prompt: 'second writer', cwd, resume: info.session_id! })), 'SESSION_BUSY');
   await c.closeInput({ process_id: id });
   const w = await c.waitProcess({ process_id: id, timeout_s: 60 });
   assert.equal(w.status, 'exited');
