@@ -123,6 +123,17 @@ test('live session: interrupt mid-turn ends the turn interrupted, the session st
   assert.equal((await c.waitProcess({ process_id: id, timeout_s: 60 })).exit_code, 0);
 });
 
+test('live session queued by the scheduler takes messages before it starts; they run once it does', async () => {
+  const s = await c.spawnClaude({ prompt: 'queued first', cwd, interactive: true, start_after_s: 1.5 });
+  assert.equal(s.status, 'queued');
+  const m = await c.sendMessage({ process_id: s.process_id, text: 'queued second' });
+  assert.deepEqual([m.turn, m.queued], [2, true]);
+  await c.closeInput({ process_id: s.process_id });
+  const w = await c.waitProcess({ process_id: s.process_id, timeout_s: 120 });
+  assert.equal(w.exit_code, 0);
+  assert.deepEqual((w.claude as ClaudeRunInfo).turns?.map((t) => [t.state, t.result]), [['done', 'MOCK REPLY: queued first'], ['done', 'MOCK REPLY: queued second']]);
+});
+
 test('live session: idle_timeout_s closes an idle session', async () => {
   const s = await c.spawnClaude({ prompt: 'soon idle', cwd, interactive: true, idle_timeout_s: 1 });
   const w = await c.waitProcess({ process_id: s.process_id, timeout_s: 90 });

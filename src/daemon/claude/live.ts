@@ -140,6 +140,7 @@ export class LiveSessions extends EventEmitter {
 
   /** The record was removed. */
   forget(id: string): void {
+    this.expected.delete(id);
     const l = this.lives.get(id);
     if (l === undefined) return;
     this.stopIdle(l);

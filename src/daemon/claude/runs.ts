@@ -65,6 +65,8 @@ export class ClaudeRuns {
     // Records the supervisor restored (and may have started or ended) before we subscribed.
     for (const rec of sup.list().processes) {
       if (!this.isClaude(rec)) continue;
+      // A queued live session takes messages before it starts (its queue is in its directory).
+      if (rec.status === 'queued' && (rec.claude as ClaudeRunInfo | undefined)?.interactive === true) this.live.attach(rec.process_id);
       const session = sessionOfArgv(rec.cmd);
       if (rec.status === 'running') this.onSpawned(rec, sup.outputPath(rec.process_id, 'stdout'));
       else if (rec.status === 'queued' && session !== undefined) this.sessions.note(session, rec.process_id);

@@ -42,8 +42,12 @@ async function spawnNew(p: ParamsOut<'spawn_claude'>, services: Services): Promi
   }
   try {
     const { group, priority, after, after_condition, start_after_s, start_at } = p;
-    return await sup.spawn({ cmd: [bin, ...args], process_id: id, cwd: p.cwd, env: p.env, timeout_s: p.timeout_s, name: p.name, claude: info, stdinFifo: p.interactive === true, group, priority, after, after_condition, start_after_s, start_at, parent: p.parent, idempotency_key: p.idempotency_key });
+    const rec = await sup.spawn({ cmd: [bin, ...args], process_id: id, cwd: p.cwd, env: p.env, timeout_s: p.timeout_s, name: p.name, claude: info, stdinFifo: p.interactive === true, group, priority, after, after_condition, start_after_s, start_at, parent: p.parent, idempotency_key: p.idempotency_key });
+    // Queued by the scheduler: the session takes messages (and keeps its prompt) before it starts.
+    if (p.interactive === true && rec.status === 'queued') runs.live.attach(id);
+    return rec;
   } catch (err) {
+    if (p.interactive === true) runs.live.forget(id);
     // A record that exists now (SPAWN_FAILED) releases its session when it ends; otherwise free it here.
     if (session !== undefined && sup.find(id) === undefined) runs.sessions.releaseAll(id);
     throw err;
