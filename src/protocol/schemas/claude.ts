@@ -135,8 +135,8 @@ export type ClaudeUsageLimit = {
 const nonEmpty = z.string().min(1);
 const stringList = z.array(nonEmpty);
 
-/** `spawn_claude`: one option per claude flag; the daemon builds the argv (see argv.ts). */
-export const SpawnClaudeParams = z.object({
+/** `spawn_claude`'s fields before the cross-field rules (the MCP tool derives its own schema from them). */
+export const SpawnClaudeFields = z.object({
   /** The first turn; optional for a live session (`interactive`), which then waits for `send_message`. */
   prompt: z.string().min(1, 'must be a non-empty string').optional(),
   /** A live session: `--input-format stream-json`, turns by `send_message` (docs/sessions.md). */
@@ -170,8 +170,10 @@ export const SpawnClaudeParams = z.object({
   extra_args: z.array(z.string()).optional(),
   ...SCHEDULE_FIELDS,
   ...LINEAGE_SPAWN_FIELDS,
-})
-  .refine(oneStartTime, ONE_START_TIME)
+});
+
+/** `spawn_claude`: one option per claude flag; the daemon builds the argv (see argv.ts). */
+export const SpawnClaudeParams = SpawnClaudeFields.refine(oneStartTime, ONE_START_TIME)
   .refine((p) => p.prompt !== undefined || p.interactive === true, { message: 'prompt is required (it may be left out only with interactive: true)', path: ['prompt'] })
   .refine((p) => p.idle_timeout_s === undefined || p.interactive === true, { message: 'idle_timeout_s applies to live sessions only: add interactive: true', path: ['idle_timeout_s'] });
 
