@@ -8,6 +8,10 @@
  *   CWD    directory CMD runs in ("" = inherit).
  *   STDIN  "1": CMD reads DIR/stdin (written by the daemon beforehand); "0": /dev/null;
  *          "m": /dev/null, and the wrapper creates DIR (0700) first (saves the daemon a mkdir).
+ *          "f": a live session's input (see hold_fifo): the wrapper creates DIR (0700) and the
+ *          FIFO DIR/stdin (0600), CMD reads it, the wrapper holds a write end so CMD never sees
+ *          EOF when the daemon (its writer) dies; SIGUSR1 makes the wrapper drop that end, so CMD
+ *          sees EOF once every writer is gone (`close_input`).
  *   -p CGROUP MAX  limit CMD's whole tree to MAX processes/threads: the wrapper creates the pids
  *          cgroup directory CGROUP with pids.max = MAX, CMD joins it before exec (so nothing it
  *          forks can escape), and the wrapper removes it once CMD has ended (if it is empty).
@@ -329,6 +333,48 @@ static void linger(long grace_ms, struct exit_retry *r) {
   }
 }
 
+/* Mode "f" (live sessions): the write end the wrapper holds on DIR/stdin; dropped on SIGUSR1. */
+static volatile sig_atomic_t fifo_holder = -1;
+
+static void drop_fifo_holder(int sig) {
+  (void)sig;
+  if (fifo_holder >= 0) close(fifo_holder); /* async-signal-safe */
+  fifo_holder = -1;
+}
+
+/*
+ * Mode "f": creates the FIFO DIR/stdin (or reuses one of ours), opens CMD's read end (O_NONBLOCK
+ * so the open never waits for a writer), then the wrapper's own write end (close-on-exec: CMD must
+ * not hold a writer, or it would never see EOF), and installs the SIGUSR1 handler that drops it.
+ * Returns the read end for CMD, or -1 with errno set.
+ */
+static int hold_fifo(int dfd) {
+  if (mkfifoat(dfd, "stdin", 0600) < 0 && errno != EEXIST) return -1;
+  int in = openat(dfd, "stdin", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (in < 0) return -1;
+  struct stat st;
+  if (fstat(in, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
+    close(in);
+    errno = EINVAL;
+    return -1;
+  }
+  int w = openat(dfd, "stdin", O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (w < 0) {
+    int e = errno;
+    close(in);
+    errno = e;
+    return -1;
+  }
+  fifo_holder = w;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = drop_fifo_holder;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGUSR1, &sa, NULL);
+  fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
+  return in;
+}
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--server") == 0) return serve();
   if (argc >= 2 && strcmp(argv[1], "--keep") == 0) return keep(argc, argv);
@@ -387,7 +433,8 @@ int main(int argc, char **argv) {
   sigaddset(&chldmask, SIGCHLD);
   sigprocmask(SIG_BLOCK, &chldmask, NULL);
 
-  if (argv[3][0] == 'm' && mkdir(dir, 0700) < 0 && errno != EEXIST) return fail(errno, "state-dir");
+  int fifo_mode = argv[3][0] == 'f';
+  if ((argv[3][0] == 'm' || fifo_mode) && mkdir(dir, 0700) < 0 && errno != EEXIST) return fail(errno, "state-dir");
   /* Never through a symlink, and only a directory of our own: output and the record's environment
    * must not land where someone else can read them (a planted directory, a swapped link). */
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -399,7 +446,7 @@ int main(int argc, char **argv) {
   if (out < 0) return fail(errno, "stdout");
   int err = openat(dfd, "stderr", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (err < 0) return fail(errno, "stderr");
-  int in = has_stdin ? openat(dfd, "stdin", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int in = fifo_mode ? hold_fifo(dfd) : has_stdin ? openat(dfd, "stdin", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (in < 0) return fail(errno, "stdin");
   if (has_stdin) {
     /* Opened without blocking (a planted FIFO must not hang us); only a regular file is CMD's stdin. */

@@ -378,8 +378,11 @@ def spawn_claude_process(cmd, process_id=None, **options):
     return spawn_claude(prompt, process_id=process_id, env=env or None, extra_args=extra or None, **params)
 
 
-def spawn_claude(prompt, **options):
+def spawn_claude(prompt=None, **options):
     """Starts ``claude -p PROMPT`` as a tracked run and returns its record (with the ``claude`` object).
+
+    ``interactive=True`` starts a live session instead (docs/sessions.md): ``prompt`` is then
+    optional, more turns go by :func:`send_message`, and ``idle_timeout_s`` closes it when idle.
 
     Options are the wire's: process_id, cwd, env, name, model, system_prompt, append_system_prompt,
     allowed_tools, disallowed_tools, permission_mode, max_turns, mcp_config, resume, session_id,
@@ -391,12 +394,32 @@ def spawn_claude(prompt, **options):
     return request("spawn_claude", prompt=prompt, **_with_parent(options))
 
 
-def claude_result(process_id, wait=False, timeout_s=None):
+def claude_result(process_id, wait=False, timeout_s=None, turn=None):
     """A claude run's final text and verdict: ``{result, is_error, subtype, api_error_status, ...}``.
 
     With ``wait`` it answers once the run has ended (or ``timeout_s`` passed: ``timed_out: True``).
+    With ``turn`` (a live session's turn number) it answers for that turn, and ``wait`` waits for
+    that turn's end; the reply's ``turn`` holds its state, cost and times.
     """
-    return request("claude_result", process_id=process_id, wait=True if wait else None, timeout_s=timeout_s)
+    return request("claude_result", process_id=process_id, turn=turn, wait=True if wait else None, timeout_s=timeout_s)
+
+
+def send_message(process_id, text):
+    """Queues a user turn for a live session (``spawn_claude(..., interactive=True)``): ``{turn, queued}``.
+
+    It runs after the running turn (and those queued before it) have ended, in order.
+    """
+    return request("send_message", process_id=process_id, text=text)
+
+
+def interrupt(process_id):
+    """Stops a live session's running turn (the session stays): ``{turn, interrupted}``."""
+    return request("interrupt", process_id=process_id)
+
+
+def close_input(process_id):
+    """Ends a live session once its queued turns have run (claude exits 0): ``{pending_turns, closed_now}``."""
+    return request("close_input", process_id=process_id)
 
 
 def list_processes(status=None, parent=None, limit=None, cursor=None):

@@ -22,8 +22,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * bare word is far more likely an unquoted prompt than a claude argument.
  */
 export function spawnParams(values: Values, positionals: string[]): Params {
+  const interactive = values['interactive'] === true;
   const [prompt, ...extra] = positionals;
-  if (prompt === undefined || prompt === '') throw new UsageError('give the PROMPT (quote it)');
+  if (!interactive && (prompt === undefined || prompt === '')) throw new UsageError('give the PROMPT (quote it)');
+  if (prompt === '') throw new UsageError('the PROMPT is empty: leave it out of an --interactive session, or give one');
   if (extra.length > 0 && !extra[0]!.startsWith('-')) {
     throw new UsageError(`give exactly one PROMPT (quote it: '${positionals.join(' ')}'); arguments for claude go after \`--\` and start with a flag, e.g. \`-- --add-dir DIR\``);
   }
@@ -35,7 +37,11 @@ export function spawnParams(values: Values, positionals: string[]): Params {
     if (items.some((t) => t.trim() === '')) throw new UsageError(`--${name} takes a non-empty value`);
     return items;
   };
-  const p: Params = { prompt, cwd: path.resolve(str('cwd') ?? process.cwd()), ...scheduleParams(values) };
+  const p: Params = { ...(prompt !== undefined ? { prompt } : {}), cwd: path.resolve(str('cwd') ?? process.cwd()), ...scheduleParams(values) };
+  if (interactive) p.interactive = true;
+  const idle = numberFlag(values['idle-timeout'], '--idle-timeout', { min: 0.001 });
+  if (idle !== undefined && !interactive) throw new UsageError('--idle-timeout applies to --interactive sessions only');
+  if (idle !== undefined) p.idle_timeout_s = idle;
   const set = <K extends keyof Params>(key: K, value: Params[K] | undefined): void => {
     if (value !== undefined) p[key] = value;
   };

@@ -17,6 +17,9 @@ export const VERB_OF_COMMAND: Readonly<Record<string, string>> = {
   clean: 'clean',
   spawn_claude: 'claude',
   claude_result: 'result',
+  send_message: 'send',
+  interrupt: 'interrupt',
+  close_input: 'close-input',
   load_module: 'load',
   call_function: 'call',
   list_modules: 'modules',
@@ -29,6 +32,7 @@ const FLAG_OF_PARAM: Readonly<Record<string, string>> = {
   timeout_s: '--timeout S',
   kill_processes: '--kill-processes',
   stall_timeout_s: '--stall S',
+  idle_timeout_s: '--idle-timeout S',
 };
 
 const COMMANDS = new RegExp(`\`?\\b(${Object.keys(VERB_OF_COMMAND).join('|')})\\b\`?`, 'g');

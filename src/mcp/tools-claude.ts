@@ -1,5 +1,7 @@
 /** The claude tools: start a `claude -p` run, and get its outcome. */
 import { COMMAND_SCHEMAS } from '../protocol/commands.js';
+import { SpawnClaudeFields } from '../protocol/schemas/claude.js';
+import { ONE_START_TIME, oneStartTime } from '../protocol/schemas/scheduling.js';
 import type { ProcessRecord } from '../protocol/schemas/processes.js';
 import { ClaudeResultOut, RecordOut } from './outputs.js';
 import { recordLine } from './summaries.js';
@@ -28,13 +30,15 @@ export const CLAUDE_FIELD_DOCS: Record<string, string> = {
   timeout_s: 'spawn_claude: end the run after this many seconds; claude_result: how long to wait (with wait)',
   extra_args: 'more claude flags, verbatim',
   wait: 'block until the run has ended (bounded by timeout_s); else answer at once',
+  turn: "a live session's turn number: answer for that turn (wait: until it ends)",
 };
 
 const spawnClaude = defineTool({
   name: 'spawn_claude',
   description:
     'Start a headless `claude -p` run on a task, in the background; returns at once with its record (process_id). Start several to fan work out. Then call `wait` with their process_ids (it blocks until they end, no polling), and `claude_result` for each one\'s final text and verdict. Stop one with kill_process.',
-  input: COMMAND_SCHEMAS.spawn_claude,
+  // One-shot runs only (a prompt is required); live sessions are not offered as MCP tools yet.
+  input: SpawnClaudeFields.omit({ interactive: true, idle_timeout_s: true }).required({ prompt: true }).refine(oneStartTime, ONE_START_TIME),
   output: RecordOut,
   annotations: { title: 'Start a claude run', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   fieldDocs: CLAUDE_FIELD_DOCS,

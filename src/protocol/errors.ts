@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   RESOURCE_EXHAUSTED: 'The daemon ran out of file descriptors (or the system did): the command had no effect; retry once load drops.',
   STATE_IO_FAILED: 'Reading or writing a file in the state directory failed (EIO, EROFS, EACCES...); the message names the file and the error.',
   UNKNOWN_DEPENDENCY: 'An id in `after` names no process the daemon knows (nor one removed since it started); nothing was started or kept.',
+  NOT_INTERACTIVE: 'The claude run is not a live session (spawned without `interactive: true`): it takes no messages, interrupts or turns.',
+  SESSION_CLOSED: 'The live session takes no more turns: its input was closed (`close_input`, idle timeout) or its process ended.',
 } as const;
 
 /** A stable wire error code; the union is derived from the registry so the two never drift. */

@@ -210,3 +210,26 @@ test('detection of claude print-mode stream-json command lines', () => {
   for (const c of no) assert.equal(isClaudeStreamCommand(c), false, c.join(' '));
   assert.equal(isClaudeStreamCommand(['/opt/cc/cc-2', '-p', '--output-format', 'stream-json'], '/opt/cc/cc-2'), true);
 });
+
+test('a live session (stream-json input, real CLI 2.1.197: turn, interrupted turn, turn): one turn end per result line, idle between, costs per turn, however split', () => {
+  const data = fixture('live-session-3-turns-interrupt.txt');
+  for (const cuts of [[], Array.from({ length: data.length - 1 }, (_, i) => i + 1), [17, 900, 2500, 4000]]) {
+    const ends: Array<{ index: number; is_error: boolean; subtype: string | null; cost: number | null; result: string | null }> = [];
+    const states: string[] = [];
+    const t = new StreamTracker({ onTurnEnded: (e) => { ends.push({ index: e.index, is_error: e.is_error, subtype: e.subtype, cost: e.cost_usd, result: e.result }); states.push(t.info.state); } });
+    let prev = 0;
+    for (const c of cuts) {
+      t.push(Buffer.from(data.subarray(prev, c)));
+      prev = c;
+    }
+    t.push(data.subarray(prev));
+    assert.equal(t.info.state, 'idle');
+    assert.deepEqual(ends.map((e) => [e.index, e.is_error, e.subtype]), [[1, false, 'success'], [2, true, 'error_during_execution'], [3, false, 'success']]);
+    assert.equal(ends[0]!.result, 'MOCK REPLY: first turn');
+    // claude reports session totals (0.0008, 0.0008, 0.0016): each turn gets the difference.
+    assert.deepEqual(ends.map((e) => Math.round((e.cost ?? -1) * 1e6)), [800, 0, 800]);
+    assert.deepEqual(states, ['idle', 'idle', 'idle']);
+    t.finish();
+    assert.equal(t.info.state, 'done');
+  }
+});

@@ -9,7 +9,7 @@ import type { Verb } from '../verb.js';
 
 /** `claude "PROMPT"`: a claude run through the daemon, from a shell. */
 export const verb: Verb = {
-  usage: 'claude PROMPT [options] [--wait] [--json] [-- CLAUDE_ARGS...]',
+  usage: 'claude PROMPT [options] [--wait] [--json] [-- CLAUDE_ARGS...] | claude --interactive [PROMPT] [options]',
   description:
     'Starts `claude -p PROMPT --output-format stream-json` under the daemon and prints its process id. With --wait, waits for the run and prints its final text; the exit code is then 0 when the run succeeded and 1 when its result says is_error (judged from the result line, not claude\'s exit code), with the reason on stderr. Arguments after `--` go to claude as they are (before the prompt), e.g. `-- --add-dir ../lib --fork-session`.',
   help: [
@@ -31,7 +31,9 @@ export const verb: Verb = {
     '  --session-id UUID         use this session id for a new session',
     '  --mcp-config C            MCP servers: a JSON file (relative paths are from here) or JSON text (repeatable)',
     '  --json-schema JSON        JSON Schema the final answer must follow (structured output)',
-    '  --wait                    wait for the end and print the result text (the reason on stderr if it failed)',
+    '  --wait                    wait for the end and print the result text (the reason on stderr if it failed); with --interactive, for turn 1',
+    '  --interactive             a live session (docs/sessions.md): PROMPT is optional; more turns with `send ID TEXT`, end it with `close-input ID`',
+    '  --idle-timeout S          close an --interactive session idle for S seconds',
     '  --idempotency-key K       if a record not yet removed holds K, that run is the answer and nothing starts',
     '  --ignore-hold             start even while claude runs are held at a usage limit (urgent work)',
     '  --limit-resume-prompt P   the prompt sent when the run resumes after a usage limit (default: a short "continue")',
@@ -58,6 +60,8 @@ export const verb: Verb = {
     'mcp-config': { type: 'string', multiple: true },
     'json-schema': { type: 'string' },
     wait: { type: 'boolean' },
+    interactive: { type: 'boolean' },
+    'idle-timeout': { type: 'string' },
     'idempotency-key': { type: 'string' },
     parent: { type: 'string' },
     'ignore-hold': { type: 'boolean' },
@@ -74,7 +78,7 @@ export const verb: Verb = {
       else ctx.out.stdout(`${rec.process_id}\n`);
       return 0;
     }
-    const r = await client.claudeResult({ process_id: rec.process_id, wait: true });
+    const r = await client.claudeResult({ process_id: rec.process_id, wait: true, ...(params.interactive === true && params.prompt !== undefined ? { turn: 1 } : {}) });
     return printResult(ctx.out, ctx.json, rec.process_id, r);
   },
 };
@@ -85,6 +89,8 @@ export const verb: Verb = {
  * printed as if it were an answer).
  */
 export function printResult(out: Output, json: boolean, id: string, r: ClaudeResultReply): number {
+  // A live session's turn that has ended is judged as the turn, though the session runs on.
+  if (r.turn !== undefined && r.turn.ended_at !== null) r = { ...r, running: false };
   if (json) {
     printJson(out, { process_id: id, ...r });
   } else {

@@ -12,12 +12,13 @@ import { CommandError } from '../command-error.js';
 type SpawnClaude = z.output<typeof SpawnClaudeParams>;
 
 /**
- * `claude -p --output-format stream-json --verbose [flags...] [extra_args...] -- PROMPT`.
+ * `claude -p --output-format stream-json --verbose [flags...] [extra_args...] -- PROMPT`; a live
+ * session (`interactive`) adds `--input-format stream-json` and takes its prompt on stdin instead.
  * The prompt goes after `--` so a prompt starting with `-` is never read as a flag, and so the
  * variadic flags (`--allowedTools a b`, `--mcp-config x y`) cannot swallow it.
  */
 export function buildClaudeArgs(p: SpawnClaude): string[] {
-  const args = ['-p', '--output-format', 'stream-json', '--verbose'];
+  const args = p.interactive === true ? ['-p', '--input-format', 'stream-json', '--output-format', 'stream-json', '--verbose'] : ['-p', '--output-format', 'stream-json', '--verbose'];
   const opt = (flag: string, value: string | number | undefined): void => {
     if (value !== undefined) args.push(flag, String(value));
   };
@@ -37,7 +38,8 @@ export function buildClaudeArgs(p: SpawnClaude): string[] {
   opt('--max-budget-usd', p.max_budget_usd);
   if (p.json_schema !== undefined) args.push('--json-schema', typeof p.json_schema === 'string' ? p.json_schema : JSON.stringify(p.json_schema));
   if (p.extra_args) args.push(...p.extra_args);
-  args.push('--', p.prompt);
+  // A live session reads its turns (the prompt too) from stdin: no prompt argument.
+  if (p.interactive !== true && p.prompt !== undefined) args.push('--', p.prompt);
   return args;
 }
 

@@ -15,6 +15,7 @@ import { isClaudeStreamCommand } from './detect.js';
 import { explainEnd } from './failure.js';
 import { FileFollower, readFileSync } from './follow.js';
 import { installLimitResume } from './limit-resume.js';
+import { LiveSessions } from './live.js';
 import { addCostTotal, claudeLadder } from './ladder.js';
 import { SessionLocks, sessionOfArgv } from './sessions.js';
 import { slimClaudeResult } from './slim.js';
@@ -38,6 +39,8 @@ interface Watch {
 export class ClaudeRuns {
   /** Session ids held by live runs (SESSION_BUSY). */
   readonly sessions = new SessionLocks();
+  /** Live sessions (`interactive: true`): their input, queued turns and turn list. */
+  readonly live: LiveSessions;
   private readonly watches = new Map<string, Watch>();
 
   constructor(
@@ -45,6 +48,7 @@ export class ClaudeRuns {
     private readonly log: Logger,
     private readonly claudeBin: string | undefined = process.env['CLAUDE_BIN'],
   ) {
+    this.live = new LiveSessions(sup, log);
     // These run inside the supervisor's own bookkeeping: nothing may throw out of them.
     const guard = (what: string, fn: () => void): void => {
       try {
@@ -72,6 +76,8 @@ export class ClaudeRuns {
     // Records the supervisor restored (and may have started or ended) before we subscribed.
     for (const rec of sup.list().processes) {
       if (!this.isClaude(rec)) continue;
+      // A queued live session takes messages before it starts (its queue is in its directory).
+      if (rec.status === 'queued' && (rec.claude as ClaudeRunInfo | undefined)?.interactive === true) this.live.attach(rec.process_id);
       const session = sessionOfArgv(rec.cmd);
       if (rec.status === 'running') this.onSpawned(rec, sup.outputPath(rec.process_id, 'stdout'));
       else if (rec.status === 'queued' && session !== undefined) this.sessions.note(session, rec.process_id);
@@ -108,11 +114,13 @@ export class ClaudeRuns {
     const info = emptyClaudeInfo();
     info.stall_timeout_s = old?.stall_timeout_s ?? null;
     if (old?.state === 'stalled') info.state = 'stalled';
+    const interactive = carryLive(old, info);
+    if (interactive) this.live.attach(id);
     const session = sessionOfArgv(rec.cmd);
     if (session !== undefined && !this.sessions.note(session, id)) {
       this.log.warn(`process ${id} resumes claude session ${session}, which process ${this.sessions.holder(session)} is using`);
     }
-    const tracker = new StreamTracker({}, info);
+    const tracker = new StreamTracker(interactive ? { onTurnEnded: (end) => this.live.turnEnded(id, end) } : {}, info);
     const w: Watch = {
       id,
       tracker,
@@ -125,6 +133,7 @@ export class ClaudeRuns {
     };
     this.watches.set(id, w);
     this.sup.updateClaude(id, info);
+    if (interactive) this.live.started(id, info);
     if (info.stall_timeout_s !== null && info.state !== 'stalled') this.armStall(w, info.stall_timeout_s * 1000);
   }
 
@@ -168,16 +177,23 @@ export class ClaudeRuns {
       const info = emptyClaudeInfo();
       info.stall_timeout_s = old?.stall_timeout_s ?? null;
       if (old?.state === 'stalled') info.state = 'stalled';
-      tracker = new StreamTracker({}, info);
+      const interactive = carryLive(old, info);
+      if (interactive) {
+        this.live.attach(id);
+        this.live.bind(id, info);
+      }
+      tracker = new StreamTracker(interactive ? { onTurnEnded: (end) => this.live.turnEnded(id, end) } : {}, info);
       readFileSync(this.sup.outputPath(id, 'stdout'), (c) => tracker.push(c));
     }
     tracker.finish();
     explainEnd(tracker.info, rec, this.sup.outputPath(id, 'stderr'));
+    this.live.ended(id);
     this.sessions.releaseAll(id);
     this.sup.updateClaude(id, tracker.info);
   }
 
   private forget(id: string): void {
+    this.live.forget(id);
     const w = this.watches.get(id);
     if (w === undefined) return;
     w.follower.close();
@@ -193,6 +209,11 @@ export class ClaudeRuns {
   }
 
   private async checkStall(w: Watch, ms: number): Promise<void> {
+    // A live session between turns is quiet by design: the watchdog counts from the next turn.
+    if (w.tracker.info.state === 'idle') {
+      w.tracker.lastActivityMs = Date.now();
+      return;
+    }
     if (Date.now() - w.tracker.lastActivityMs <= ms) return;
     await w.follower.poll(); // Maybe it did write and inotify was late.
     if (Date.now() - w.tracker.lastActivityMs <= ms || this.watches.get(w.id) !== w || w.tracker.info.state === 'stalled') return;
@@ -221,4 +242,14 @@ function isFinal(claude: Record<string, unknown> | undefined): boolean {
     claude['error'] !== undefined &&
     (claude['state'] === 'done' || claude['state'] === 'stalled')
   );
+}
+
+/** Copies a live session's settings from the stored object to a fresh one; true for a live session. */
+function carryLive(old: ClaudeRunInfo | undefined, info: ClaudeRunInfo): boolean {
+  if (old?.interactive !== true) return false;
+  info.interactive = true;
+  info.idle_timeout_s = old.idle_timeout_s ?? null;
+  info.turns = [];
+  info.input_closed = old.input_closed ?? false;
+  return true;
 }

@@ -19,6 +19,24 @@ export interface TrackerOptions {
   resultLimit?: number;
   /** Longest line parsed (default 16 MiB); longer ones are skipped and counted as malformed. */
   maxLineBytes?: number;
+  /**
+   * A live session (`--input-format stream-json`): every turn ends with its own `result` line,
+   * after which the run is `idle` (not `done`) until the next turn's `init` line; each result is
+   * handed to `onTurnEnded` (a restarted daemon re-reads the file from the start: every turn again).
+   */
+  onTurnEnded?: (end: TurnEnd) => void;
+}
+
+/** One turn's `result` line in a live session, as the tracker read it. */
+export interface TurnEnd {
+  /** 1 for the first result line, and so on. */
+  index: number;
+  result: string | null;
+  result_truncated: boolean;
+  is_error: boolean;
+  subtype: string | null;
+  /** This turn's cost: the result's session total minus the previous one's (claude reports totals). */
+  cost_usd: number | null;
 }
 
 /** A fresh object for a run that has printed nothing yet. */
@@ -72,12 +90,16 @@ export class StreamTracker {
   private sawResult = false;
   /** The latest assistant line tagged with an `error` (claude's own API-error message). */
   private apiError: ApiErrorLine | undefined;
+  private readonly onTurnEnded: ((end: TurnEnd) => void) | undefined;
+  private turnsEnded = 0;
+  private prevTotalCost = 0;
 
   constructor(opts: TrackerOptions = {}, info: ClaudeRunInfo = emptyClaudeInfo()) {
     this.info = info;
     this.lastTextLimit = opts.lastTextLimit ?? 500;
     this.resultLimit = opts.resultLimit ?? 4096;
     this.maxLineBytes = opts.maxLineBytes ?? 16 * 1024 * 1024;
+    this.onTurnEnded = opts.onTurnEnded;
   }
 
   /** True once a `result` line has been read. */
@@ -205,6 +227,7 @@ export class StreamTracker {
     if (info.session_id === null && typeof ev['session_id'] === 'string') info.session_id = ev['session_id'];
     switch (ev['type']) {
       case 'system':
+        if (ev['subtype'] === 'init' && this.onTurnEnded !== undefined && info.state === 'idle') info.state = 'working';
         if (ev['subtype'] === 'init' && typeof ev['model'] === 'string') info.model = ev['model'];
         else if (ev['subtype'] === 'api_retry') info.api_retry = apiRetry(ev);
         break;
@@ -271,6 +294,22 @@ export class StreamTracker {
     info.usage = typeof usage === 'object' && usage !== null && !Array.isArray(usage) ? (usage as Record<string, unknown>) : null;
     if (typeof ev['num_turns'] === 'number') info.num_turns = ev['num_turns'];
     if (typeof ev['session_id'] === 'string') info.session_id = ev['session_id'];
+    if (this.onTurnEnded !== undefined) this.turnEnded(info);
+  }
+
+  private turnEnded(info: ClaudeRunInfo): void {
+    if (info.state !== 'stalled') info.state = 'idle';
+    const total = info.total_cost_usd;
+    const cost = total === null ? null : Math.max(0, total - this.prevTotalCost);
+    if (total !== null) this.prevTotalCost = total;
+    this.onTurnEnded!({
+      index: ++this.turnsEnded,
+      result: info.result,
+      result_truncated: info.result_truncated,
+      is_error: info.is_error === true,
+      subtype: info.subtype,
+      cost_usd: cost,
+    });
   }
 }
 

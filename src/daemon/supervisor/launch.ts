@@ -63,6 +63,8 @@ export interface LaunchSpec {
   cwd: string;
   env: NodeJS.ProcessEnv;
   hasStdin: boolean;
+  /** A live session's input: the wrapper creates and holds the FIFO DIR/stdin (wrap.c mode "f"). */
+  fifo?: boolean | undefined;
   /** Wrapper options (pids limit, descendants grace: see wrap.c), placed before `--`. */
   limitArgs: string[];
   /** The wrapper creates `dir` (0700) itself; false when the daemon already made it. */
@@ -195,7 +197,7 @@ class Launcher {
   }
 
   launch(spec: LaunchSpec, attempt = 1): Promise<Launched> {
-    const argv = [spec.wrapper, spec.dir, spec.cwd, spec.hasStdin ? '1' : spec.mkdir ? 'm' : '0', '-r', '3', ...spec.limitArgs, '--', ...spec.cmd];
+    const argv = [spec.wrapper, spec.dir, spec.cwd, spec.fifo === true ? 'f' : spec.hasStdin ? '1' : spec.mkdir ? 'm' : '0', '-r', '3', ...spec.limitArgs, '--', ...spec.cmd];
     const env = Object.entries(spec.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
     const nul = [...argv, ...env].find((s) => s.includes('\0'));
     if (nul !== undefined) return Promise.reject(new LaunchError(`${JSON.stringify(nul.slice(0, 40))} contains a NUL byte, which no argument or environment entry can hold`));

@@ -283,7 +283,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       if (this.opts.wrapper === undefined) throw new LaunchError('the process wrapper claude-daemon-wrap is missing; rebuild with `node scripts/build.mjs` (needs a C compiler)');
       // Lineage: every child knows its own id, so the clients it runs send it as `parent`.
       const env = { ...process.env, ...e.stored.env, CLAUDE_DAEMON_PROCESS_ID: rec.process_id };
-      const l = await launch({ mkdir: !e.stored.has_stdin, wrapper: this.opts.wrapper, dir: e.pd.dir, cmd: rec.cmd, cwd: rec.cwd, env, hasStdin: e.stored.has_stdin, limitArgs: [...wrapperLimitArgs(this.opts.pidsLimit, rec.process_id), '-g', graceArg(rec.descendants_grace_s)] });
+      const l = await launch({ mkdir: !e.stored.has_stdin, wrapper: this.opts.wrapper, dir: e.pd.dir, cmd: rec.cmd, cwd: rec.cwd, env, hasStdin: e.stored.has_stdin, fifo: e.stored.stdin_fifo, limitArgs: [...wrapperLimitArgs(this.opts.pidsLimit, rec.process_id), '-g', graceArg(rec.descendants_grace_s)] });
       rec.pid = l.pid;
       Object.assign(e.stored, { wrapper_pid: l.wrapperPid, wrapper_start: l.wrapperStart, pid_start: l.pidStart });
       // The wrapper's report (no file involved) ends it the moment the command ends, also when the

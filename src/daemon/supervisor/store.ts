@@ -21,6 +21,8 @@ export interface StoredProcess {
   /** Environment overrides (kept for queued processes, which start later). */
   env: Record<string, string> | null;
   has_stdin: boolean;
+  /** A live claude session: stdin is the FIFO DIR/stdin the wrapper holds open (absent: false). */
+  stdin_fifo?: boolean;
   wrapper_pid: number | null;
   wrapper_start: number | null;
   pid_start: number | null;

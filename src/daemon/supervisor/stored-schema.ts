@@ -18,6 +18,7 @@ const StoredProcessSchema: z.ZodType<StoredProcess> = z.looseObject({
   seq: z.number().int().nonnegative(),
   env: SpawnProcessParams.shape.env.unwrap().nullable(),
   has_stdin: z.boolean(),
+  stdin_fifo: z.boolean().optional(),
   wrapper_pid: Pid,
   wrapper_start: Ticks,
   pid_start: Ticks,

@@ -17,7 +17,7 @@ import { defaultLadder, runLadder, runTreeLadder, type KillPlanner, type KillReq
 import { DEFAULT_DESCENDANTS_GRACE_S, Lifecycle, type StartHook } from './lifecycle.js';
 import { foreignDirReason } from '../state/files.js';
 import { killCgroup, releaseCgroup, type PidsLimit } from './pids-limit.js';
-import { readStat } from './proc.js';
+import { isAlive, readStat } from './proc.js';
 import type { TotalsContributor } from './record-index.js';
 import { ProcessDir, trashDir, type StoredProcess } from './store.js';
 import { DEFAULT_GROUP, type GroupInfo, type GroupListResult } from '../../protocol/schemas/scheduling.js';
@@ -31,6 +31,8 @@ export interface SpawnSpec {
   cwd?: string | undefined;
   env?: Record<string, string> | undefined;
   stdin?: string | undefined;
+  /** A live session: stdin is a FIFO in the process directory, held open by the wrapper (wrap.c "f"). */
+  stdinFifo?: boolean | undefined;
   timeout_s?: number | undefined;
   name?: string | undefined;
   /** Seconds the command's leftovers may outlive it (default 5); see wrap.c's linger. */
@@ -134,7 +136,7 @@ export class ProcessSupervisor extends Lifecycle {
         ...(spec.ignore_hold === true ? { ignore_hold: true } : {}),
         ...(spec.limit_resume_prompt !== undefined ? { limit_resume_prompt: spec.limit_resume_prompt } : {}),
       },
-      seq: ++this.seq, env: spec.env ?? null, has_stdin: spec.stdin !== undefined,
+      seq: ++this.seq, env: spec.env ?? null, has_stdin: spec.stdin !== undefined, ...(spec.stdinFifo === true ? { stdin_fifo: true } : {}),
       wrapper_pid: null, wrapper_start: null, pid_start: null,
     };
     const e = new Entry(stored, new ProcessDir(path.join(this.opts.root, id)));
@@ -388,6 +390,27 @@ export class ProcessSupervisor extends Lifecycle {
     await fs.promises.rm(trash, { recursive: true, force: true, maxRetries: 5 });
     this.emit('removed', id);
     return { removed: true, process_id: id };
+  }
+
+  /** The FIFO a live session reads (DIR/stdin). */
+  stdinPath(id: string): string {
+    return this.entry(id).pd.stdin;
+  }
+
+  /**
+   * Sends `sig` to the wrapper of running process `id` (verified by its start time, so a reused
+   * pid is never hit); false when it is not running. Live sessions use SIGUSR1: the wrapper drops
+   * its write end of the input FIFO (wrap.c mode "f").
+   */
+  signalWrapper(id: string, sig: NodeJS.Signals): boolean {
+    const s = this.entries.get(id)?.stored;
+    if (s === undefined || s.wrapper_pid === null || s.wrapper_start === null || !isAlive(s.wrapper_pid, s.wrapper_start)) return false;
+    try {
+      process.kill(s.wrapper_pid, sig);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**

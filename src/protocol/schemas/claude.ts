@@ -9,7 +9,27 @@ import { LINEAGE_SPAWN_FIELDS, ProcessId, type SpawnResult } from './processes.j
 import { ONE_START_TIME, oneStartTime, SCHEDULE_FIELDS } from './scheduling.js';
 
 /** Progress of a run as read from its stream: `stalled` is sticky once the stall watchdog fired. */
-export type ClaudeRunState = 'starting' | 'working' | 'done' | 'stalled';
+export type ClaudeRunState = 'starting' | 'working' | 'idle' | 'done' | 'stalled';
+
+/** Where one turn of a live session is: waiting in the daemon's queue, running, or ended (how). */
+export type ClaudeTurnState = 'queued' | 'running' | 'done' | 'error' | 'interrupted';
+
+/** One turn of a live session (`spawn_claude {interactive: true}`), in the `claude` object's `turns`. */
+export type ClaudeTurn = {
+  /** 1 for the first user message (the spawn's `prompt`, or the first `send_message`). */
+  number: number;
+  state: ClaudeTurnState;
+  /** The turn's final text, truncated like the run's `result` (4 KiB). */
+  result: string | null;
+  result_truncated: boolean;
+  is_error: boolean | null;
+  subtype: string | null;
+  /** This turn's cost (claude reports session totals; this is the difference). */
+  cost_usd: number | null;
+  /** When the daemon wrote the turn to the session's input, and when its result line was read. */
+  started_at: string | null;
+  ended_at: string | null;
+};
 
 /**
  * What the daemon knows about a `claude -p --output-format stream-json` run, from its stdout. A type
@@ -71,6 +91,14 @@ export type ClaudeRunInfo = {
   usage: Record<string, unknown> | null;
   /** The run's stall watchdog (`spawn_claude`'s `stall_timeout_s`), kept so a restarted daemon re-arms it. */
   stall_timeout_s: number | null;
+  /** Present (true) on live sessions only. */
+  interactive?: boolean;
+  /** A live session's idle limit (`idle_timeout_s`), kept so a restarted daemon re-arms it. */
+  idle_timeout_s?: number | null;
+  /** A live session's turns, oldest first (queued ones included); absent on one-shot runs. */
+  turns?: ClaudeTurn[];
+  /** A live session whose input is closing or closed (`close_input`, idle timeout): no more turns. */
+  input_closed?: boolean;
 };
 
 /** claude's `system/api_retry` line, as kept in the `claude` object. */
@@ -107,9 +135,14 @@ export type ClaudeUsageLimit = {
 const nonEmpty = z.string().min(1);
 const stringList = z.array(nonEmpty);
 
-/** `spawn_claude`: one option per claude flag; the daemon builds the argv (see argv.ts). */
-export const SpawnClaudeParams = z.object({
-  prompt: z.string().min(1, 'must be a non-empty string'),
+/** `spawn_claude`'s fields before the cross-field rules (the MCP tool derives its own schema from them). */
+export const SpawnClaudeFields = z.object({
+  /** The first turn; optional for a live session (`interactive`), which then waits for `send_message`. */
+  prompt: z.string().min(1, 'must be a non-empty string').optional(),
+  /** A live session: `--input-format stream-json`, turns by `send_message` (docs/sessions.md). */
+  interactive: z.boolean().optional(),
+  /** A live session idle (no turn running or queued) this long is closed (`close_input`). */
+  idle_timeout_s: z.number().positive().optional(),
   /** The same rule as spawn_process (the id names a directory: "." and ".." are refused). */
   process_id: ProcessId.optional(),
   cwd: nonEmpty.optional(),
@@ -141,11 +174,56 @@ export const SpawnClaudeParams = z.object({
   limit_resume_prompt: z.string().min(1, 'must be a non-empty string').max(10_000).optional(),
   ...SCHEDULE_FIELDS,
   ...LINEAGE_SPAWN_FIELDS,
-}).refine(oneStartTime, ONE_START_TIME);
+});
+
+/** `spawn_claude`: one option per claude flag; the daemon builds the argv (see argv.ts). */
+export const SpawnClaudeParams = SpawnClaudeFields.refine(oneStartTime, ONE_START_TIME)
+  .refine((p) => p.prompt !== undefined || p.interactive === true, { message: 'prompt is required (it may be left out only with interactive: true)', path: ['prompt'] })
+  .refine((p) => p.idle_timeout_s === undefined || p.interactive === true, { message: 'idle_timeout_s applies to live sessions only: add interactive: true', path: ['idle_timeout_s'] });
+
+/** `send_message`: one more user turn for a live session (queued behind the running one). */
+export const SendMessageParams = z.object({
+  process_id: nonEmpty,
+  text: z.string().min(1, 'must be a non-empty string'),
+});
+
+/** `interrupt`: stops the live session's running turn (the session stays). */
+export const InterruptParams = z.object({ process_id: nonEmpty });
+
+/** `close_input`: the session ends (its process exits) once the queued turns have run. */
+export const CloseInputParams = z.object({ process_id: nonEmpty });
+
+/** `send_message`'s reply. */
+export interface SendMessageReply {
+  process_id: string;
+  /** The turn this message is (1-based). */
+  turn: number;
+  /** True when it waits behind a running or queued turn; false when it was written at once. */
+  queued: boolean;
+}
+
+/** `interrupt`'s reply. */
+export interface InterruptReply {
+  process_id: string;
+  /** The turn that was asked to stop, or null when none was running (nothing was sent). */
+  turn: number | null;
+  interrupted: boolean;
+}
+
+/** `close_input`'s reply. */
+export interface CloseInputReply {
+  process_id: string;
+  /** Turns still to run (queued or running) before the input closes. */
+  pending_turns: number;
+  /** True when this call closed it; false when it was already closing or closed. */
+  closed_now: boolean;
+}
 
 /** `claude_result`: optionally waits for the run to end (bounded by `timeout_s`). */
 export const ClaudeResultParams = z.object({
   process_id: nonEmpty,
+  /** A live session's turn (1-based): the answer is about that turn; `wait` waits for its end. */
+  turn: z.number().int().positive().optional(),
   wait: z.boolean().optional(),
   timeout_s: z.number().positive().optional(),
 });
@@ -169,12 +247,17 @@ export interface ClaudeResultReply {
   running: boolean;
   /** Present and true when `wait` gave up after `timeout_s`. */
   timed_out?: boolean;
+  /** With `turn`: that turn (its `state`, cost, times); `result`/`is_error`/`subtype` are then its own. */
+  turn?: ClaudeTurn;
 }
 
 /** This domain's schemas, spread into the command table. */
 export const CLAUDE_SCHEMAS = {
   spawn_claude: SpawnClaudeParams,
   claude_result: ClaudeResultParams,
+  send_message: SendMessageParams,
+  interrupt: InterruptParams,
+  close_input: CloseInputParams,
 } as const;
 
 /** Results of this domain's commands, by command name. */
@@ -182,4 +265,7 @@ export interface ClaudeResults {
   /** The process record, with its `claude` object. */
   spawn_claude: SpawnResult;
   claude_result: ClaudeResultReply;
+  send_message: SendMessageReply;
+  interrupt: InterruptReply;
+  close_input: CloseInputReply;
 }
