@@ -12,6 +12,7 @@ import { CommandError } from '../command-error.js';
 import { finalOutcome, satisfies, skipReason, waitingFor, type FinalOutcome } from './deps.js';
 import type { GroupStore } from './groups.js';
 import { Heap } from './heap.js';
+import { retryHeld, retryNotBefore } from './retry.js';
 import { StartTimes } from './start-times.js';
 
 /** What the scheduler needs of a queued record (the supervisor's Entry fits). */
@@ -119,7 +120,7 @@ export class Scheduler<T extends Schedulable> {
       return;
     }
     const rec = item.record;
-    const st: QState = { group: rec.group ?? DEFAULT_GROUP, phase: 'deps', pending: new Set(), notBefore: rec.start_at === undefined ? 0 : Date.parse(rec.start_at) };
+    const st: QState = { group: rec.group ?? DEFAULT_GROUP, phase: 'deps', pending: new Set(), notBefore: Math.max(rec.start_at === undefined ? 0 : Date.parse(rec.start_at), retryNotBefore(rec)) };
     const cond = rec.after_condition ?? 'success';
     for (const id of rec.after ?? []) {
       const o = this.outcomeOf(id);
@@ -219,7 +220,7 @@ export class Scheduler<T extends Schedulable> {
     const st = this.states.get(item);
     if (st === undefined) return this.restored !== undefined ? 'the daemon is starting' : null;
     if (st.phase === 'deps') return waitingFor(st.pending, st.pending.size);
-    if (st.phase === 'time') return `not before ${new Date(st.notBefore).toISOString()}`;
+    if (st.phase === 'time') return retryHeld(item.record) ?? `not before ${new Date(st.notBefore).toISOString()}`;
     return this.groupHeld(st.group);
   }
 

@@ -33,6 +33,12 @@ export class Entry {
    * linger); cleared when the wrapper exits (the tree has ended).
    */
   lingering = false;
+  /**
+   * Retries: set while a failed attempt waits for its next one (status `queued`, scheduler/retry.ts);
+   * `generation` counts launches, so late news of an earlier attempt's wrapper is told apart.
+   */
+  retryPending = false;
+  generation = 0;
   /** The ended record has been settled (supervisor.ts `settle`): tables released, bulky parts cut. */
   settled = false;
   /**

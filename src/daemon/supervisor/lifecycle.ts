@@ -12,6 +12,7 @@ import { ioCommandError, isTransient } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { Logger } from '../log.js';
 import { GroupStore, Scheduler } from '../scheduler/index.js';
+import { backoffMs, moveAttemptFiles, recordFinalAttempt, requeueForRetry, retryHeld, shouldRetry } from '../scheduler/retry.js';
 import { Entry, type WatchMode } from './entry.js';
 import { leftovers, runTreeLadder, signalTree, type KillRequest } from './kill.js';
 import { launch, LaunchError, type ExitReport } from './launch.js';
@@ -48,6 +49,10 @@ export interface SupervisorOptions {
 export interface SupervisorEvents {
   spawned: [record: ProcessRecord, info: { adopted: boolean; stdoutPath: string; stderrPath: string }];
   ended: [record: ProcessRecord];
+  /** A record with `retry` ended an attempt (before the retry decision: the claude observer settles the verdict). */
+  attemptEnded: [record: ProcessRecord];
+  /** That attempt is retried: the record is queued again for its next attempt. */
+  retrying: [record: ProcessRecord];
   removed: [processId: string];
 }
 
@@ -189,10 +194,12 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       const e = this.sched.next();
       if (e === undefined) return;
       const rec = e.record;
-      rec.status = 'running';
-      rec.started_at = new Date().toISOString();
-      delete rec.held;
       try {
+        // A retry: the previous attempt's files go aside first (again, if a crash came between).
+        if (rec.attempts !== undefined && rec.attempts.length > 0) moveAttemptFiles(e.pd.dir, rec.attempts.length);
+        rec.status = 'running';
+        rec.started_at = new Date().toISOString();
+        delete rec.held;
         this.writer.writeOrThrow(e);
       } catch (err) {
         rec.status = 'queued';
@@ -204,6 +211,8 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
         }, 1000).unref();
         return;
       }
+      e.retryPending = false;
+      delete rec.retry_at;
       this.sched.take(e);
       this.start(e, true).catch((err: unknown) => {
         if (!(err instanceof CommandError)) this.opts.log.error(`starting queued process ${e.record.process_id}`, err);
@@ -218,6 +227,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
    */
   protected async start(e: Entry, fromQueue = false): Promise<void> {
     const rec = e.record;
+    const gen = ++e.generation; // before any await: news of an earlier attempt's wrapper is stale from now on
     this.running++;
     this.sched.running(e, 1);
     rec.status = 'running';
@@ -235,8 +245,11 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       // The wrapper's report (no file involved) ends it the moment the command ends, also when the
       // wrapper stays on for the command's leftovers; else, once reaped, its exit file.
       // Unwatched (the launcher died): poll the wrapper, as after a restart.
-      void l.reported.then((ex) => this.cmdReported(e, ex));
-      l.exited.then((end) => (end === 'reaped' ? this.wrapperGone(e) : this.adopt(e, 'wrapper'))).catch((err: unknown) => this.opts.log.error('after a wrapper exit', err));
+      // An earlier attempt's wrapper (retries) reports only the end of the tree it kept.
+      void l.reported.then((ex) => e.generation === gen && this.cmdReported(e, ex));
+      l.exited
+        .then((end) => (e.generation !== gen && !(e.retryPending && e.lingering) ? undefined : end === 'reaped' ? this.wrapperGone(e) : this.adopt(e, 'wrapper')))
+        .catch((err: unknown) => this.opts.log.error('after a wrapper exit', err));
       if (fromQueue) this.persist(e); // acknowledged when it was queued: a failed write is retried
       else {
         try {
@@ -291,7 +304,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       const alive = e.watch === 'wrapper' ? liveness(s.wrapper_pid!, s.wrapper_start!) : s.record.pid !== null ? liveness(s.record.pid, s.pid_start!) : 'dead';
       if (alive !== 'dead') {
         // `unknown`: out of descriptors; look again next round.
-        if (alive === 'alive' && e.watch === 'wrapper' && !e.ended && fs.existsSync(e.pd.exit)) this.cmdEnded(e);
+        if (alive === 'alive' && e.watch === 'wrapper' && !e.ended && !e.retryPending && fs.existsSync(e.pd.exit)) this.cmdEnded(e);
         continue;
       }
       this.watched.delete(e);
@@ -309,7 +322,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
    * tree is watched until the wrapper exits. (A launched one says so in its report: cmdReported.)
    */
   protected cmdEnded(e: Entry): void {
-    if (e.ended) return;
+    if (e.ended || e.retryPending) return;
     const ex = readExit(e.pd);
     if (ex === undefined) return; // Nothing readable: the wrapper's own exit settles it (wrapperGone).
     e.lingering = true;
@@ -321,14 +334,14 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
    * descendants the command left behind, its tree is watched until it exits (`exited`, treeGone).
    */
   protected cmdReported(e: Entry, ex: ExitReport): void {
-    if (e.ended) return;
+    if (e.ended || e.retryPending) return;
     if (ex.lingering === true) e.lingering = true;
     this.finish(e, outcome(ex));
   }
 
   /** The wrapper is gone: read what it recorded; else keep watching the command, else `lost`. */
   protected wrapperGone(e: Entry, cmdGone = false): void {
-    if (e.ended) {
+    if (e.ended || e.retryPending) {
       this.treeGone(e);
       return;
     }
@@ -359,6 +372,14 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected treeGone(e: Entry): void {
     if (!e.lingering) return;
     this.watched.delete(e);
+    if (e.retryPending) {
+      // The failed attempt's leftovers are gone: now its next attempt may be scheduled.
+      releaseCgroup(this.opts.pidsLimit, e.record.process_id);
+      e.notifyTreeEnded();
+      this.sched.add(e);
+      this.drainQueue();
+      return;
+    }
     e.record.descendants = 0;
     releaseCgroup(this.opts.pidsLimit, e.record.process_id);
     this.persist(e);
@@ -369,7 +390,9 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected finish(e: Entry, o: Outcome): void {
     if (e.ended) return;
     const rec = e.record;
-    if (rec.status === 'running') {
+    const wasRunning = rec.status === 'running';
+    e.retryPending = false;
+    if (wasRunning) {
       this.running--;
       this.sched.running(e, -1);
     }
@@ -385,6 +408,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
     rec.descendants = e.lingering ? leftovers(e).length : 0;
+    if (wasRunning && rec.retry !== undefined && !e.discarded && this.retryAttempt(e, o)) return;
     // An outcome the wrapper's exit file holds (or will hold: the wrapper retries it until written
     // before it exits) survives a crash without this write (restore reads the file): coalesced, so
     // ending 100 at once replies without 100 file writes in between. Any other outcome is known
@@ -404,6 +428,39 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     }
     this.sched.ended(e); // its dependants become ready, or are skipped
     this.drainQueue();
+  }
+
+  /**
+   * An attempt of a record with `retry` has ended (scheduler/retry.ts): if it is to be retried, the
+   * record is queued again (persisted now: the exit file that held the outcome is moved aside) and
+   * true returned; no waiter, dependant or `ended` listener hears of it. Else the final attempt is
+   * recorded and the end goes on as any other.
+   */
+  private retryAttempt(e: Entry, o: Outcome): boolean {
+    const rec = e.record;
+    this.emit('attemptEnded', rec);
+    if (!shouldRetry(rec)) {
+      recordFinalAttempt(rec);
+      return false;
+    }
+    const n = (rec.attempts?.length ?? 0) + 1;
+    requeueForRetry(rec, o.ended_at_ms + backoffMs(rec.retry!, n));
+    rec.descendants = null;
+    this.emit('retrying', rec);
+    e.retryPending = true;
+    this.persist(e);
+    try {
+      moveAttemptFiles(e.pd.dir, n);
+    } catch (err) {
+      this.opts.log.warn(`process ${rec.process_id}: cannot move attempt ${n}'s output aside now (${(err as Error).message}); tried again before the next attempt`);
+    }
+    this.opts.log.info(`process ${rec.process_id}: attempt ${n} failed; ${retryHeld(rec) ?? 'retried'}`);
+    if (!e.lingering) {
+      if (o.inExitFile !== true) releaseCgroup(this.opts.pidsLimit, rec.process_id);
+      this.sched.add(e);
+    } // else: scheduled once the attempt's leftovers are gone (treeGone)
+    this.drainQueue();
+    return true;
   }
 
   protected armTimeout(e: Entry): void {

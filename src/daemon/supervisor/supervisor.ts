@@ -18,6 +18,7 @@ import { foreignDirReason } from '../state/files.js';
 import { killCgroup, releaseCgroup, type PidsLimit } from './pids-limit.js';
 import { readStat } from './proc.js';
 import { ProcessDir, trashDir, type StoredProcess } from './store.js';
+import { retrySettings } from '../scheduler/retry.js';
 import { DEFAULT_GROUP, type GroupInfo, type GroupListResult } from '../../protocol/schemas/scheduling.js';
 
 export type { SupervisorEvents, SupervisorOptions } from './lifecycle.js';
@@ -48,6 +49,8 @@ export interface SpawnSpec {
   after_condition?: 'success' | 'ended' | undefined;
   start_after_s?: number | undefined;
   start_at?: string | undefined;
+  /** Retries of failed attempts (scheduler/retry.ts). */
+  retry?: Parameters<typeof retrySettings>[0] | undefined;
 }
 
 /** Adds figures to `list_processes` totals (the claude domain sums `total_cost_usd`). */
@@ -175,9 +178,18 @@ export class ProcessSupervisor extends Lifecycle {
     return e && this.reply(e);
   }
 
-  /** Where a process's captured stream lives (it may not exist yet while queued). */
-  outputPath(id: string, stream: 'stdout' | 'stderr'): string {
-    return this.entry(id).pd.output(stream);
+  /**
+   * Where a process's captured stream lives (it may not exist yet while queued). With `attempt`
+   * (records with `retry`): that attempt's; earlier attempts' files were moved to `stdout.N`.
+   */
+  outputPath(id: string, stream: 'stdout' | 'stderr', attempt?: number): string {
+    const e = this.entry(id);
+    if (attempt === undefined) return e.pd.output(stream);
+    const n = e.record.attempts?.length ?? 0;
+    const current = e.ended ? Math.max(1, n) : n + 1;
+    if (attempt === current) return e.pd.output(stream);
+    if (attempt < current) return `${e.pd.output(stream)}.${attempt}`;
+    throw new CommandError('INVALID_PARAMS', `attempt ${attempt}: process ${id} has attempts 1 to ${current} so far; give one of them, or omit attempt for the latest`);
   }
 
   /**
@@ -320,6 +332,7 @@ export class ProcessSupervisor extends Lifecycle {
     }
     if (e.record.status === 'queued') {
       this.sched.remove(e);
+      delete e.record.retry_at; // queued for a retry: the next attempt will not come
       this.finish(e, { status: 'killed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: req.reason ?? 'killed while queued (it never ran)' });
       return this.view(e);
     }
@@ -484,6 +497,7 @@ function scheduleFields(spec: SpawnSpec): Partial<ProcessRecord> {
   // A delay becomes an absolute time now, so a restarted daemon keeps the same start time.
   if (spec.start_after_s !== undefined) f.start_at = new Date(Date.now() + spec.start_after_s * 1000).toISOString();
   else if (spec.start_at !== undefined) f.start_at = new Date(Date.parse(spec.start_at)).toISOString();
+  if (spec.retry !== undefined) f.retry = retrySettings(spec.retry);
   return f;
 }
 

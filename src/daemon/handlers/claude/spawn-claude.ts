@@ -34,8 +34,8 @@ async function spawnNew(p: ParamsOut<'spawn_claude'>, services: Services): Promi
   const info: ClaudeRunInfo = emptyClaudeInfo();
   info.stall_timeout_s = p.stall_timeout_s ?? null;
   try {
-    const { group, priority, after, after_condition, start_after_s, start_at } = p;
-    return await sup.spawn({ cmd: [bin, ...args], process_id: id, cwd: p.cwd, env: p.env, timeout_s: p.timeout_s, name: p.name, claude: info, group, priority, after, after_condition, start_after_s, start_at, parent: p.parent, idempotency_key: p.idempotency_key });
+    const { group, priority, after, after_condition, start_after_s, start_at, retry } = p;
+    return await sup.spawn({ cmd: [bin, ...args], process_id: id, cwd: p.cwd, env: p.env, timeout_s: p.timeout_s, name: p.name, claude: info, group, priority, after, after_condition, start_after_s, start_at, retry, parent: p.parent, idempotency_key: p.idempotency_key });
   } catch (err) {
     // A record that exists now (SPAWN_FAILED) releases its session when it ends; otherwise free it here.
     if (session !== undefined && sup.find(id) === undefined) runs.sessions.releaseAll(id);

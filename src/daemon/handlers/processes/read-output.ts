@@ -13,7 +13,7 @@ export const readOutput: Handler<'read_output'> = async (params, { services, rep
   await replyTurn?.();
   const rec = services.processes.get(params.process_id);
   return readSlice({
-    file: services.processes.outputPath(params.process_id, params.stream),
+    file: services.processes.outputPath(params.process_id, params.stream, params.attempt),
     ended: ENDED_STATUSES.has(rec.status),
     offset: params.offset,
     tail_lines: params.tail_lines,
