@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
 import type { ProcessRecord } from '../../src/protocol/schemas/processes.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { runCli, startTestDaemon, type CliResult, type TestDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 let d: TestDaemon;
@@ -22,6 +22,11 @@ before(async () => {
 after(async () => {
   await d?.stop({ killProcesses: true });
 });
+
+/** The CLI against this daemon; the socket comes from the environment, since `--` ends the flags. */
+function cli(args: string[]): Promise<CliResult> {
+  return runCli(args, { env: { CLAUDE_DAEMON_SOCKET: d.socket } });
+}
 
 /** A command that counts its runs in `file`, prints "run N", and succeeds from run `okFrom` on (else exits `code`). */
 function counter(file: string, okFrom: number, code = 3): string[] {
@@ -154,4 +159,19 @@ test('retry: bad parameters are refused with INVALID_PARAMS', async () => {
   await assert.rejects(c.spawnProcess({ cmd: ['true'], retry: { max: 0 } }), { code: 'INVALID_PARAMS' });
   await assert.rejects(c.spawnProcess({ cmd: ['true'], retry: { max: 2, on: ['sometimes' as 'stall'] } }), { code: 'INVALID_PARAMS' });
   await assert.rejects(c.spawnProcess({ cmd: ['true'], retry: { max: 2, backoff_factor: 0.5 } }), { code: 'INVALID_PARAMS' });
+});
+
+test('retry from the CLI: spawn --retry --retry-backoff --retry-on, and logs --attempt', async () => {
+  const file = path.join(d.dir, 'count-cli');
+  const s = await cli(['spawn', '--id', 'rcli', '--retry', '2', '--retry-backoff', '0', '--retry-on', '5,timeout', '--', ...counter(file, 2, 5)]);
+  assert.equal(s.code, 0, s.stderr);
+  const rec = await c.waitProcess({ process_id: 'rcli', timeout_s: 30 });
+  assert.deepEqual(rec.retry, { max: 2, backoff_s: 0, backoff_factor: 2, max_backoff_s: 300, on: [5, 'timeout'], resume: false });
+  assert.deepEqual(rec.attempts!.map((a) => a.exit_code), [5, 0]);
+  const l1 = await cli(['logs', 'rcli', '--attempt', '1']);
+  assert.equal(l1.stdout, 'run 1\n');
+  assert.equal((await cli(['logs', 'rcli'])).stdout, 'run 2\n');
+  const bad = await cli(['spawn', '--retry-on', '5', '--', 'true']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--retry-on needs --retry N/);
 });

@@ -14,7 +14,8 @@ export const readOutput: Handler<'read_output'> = async (params, { services, rep
   const rec = services.processes.get(params.process_id);
   return readSlice({
     file: services.processes.outputPath(params.process_id, params.stream, params.attempt),
-    ended: ENDED_STATUSES.has(rec.status),
+    // An attempt in `attempts` has ended, whatever the record does now.
+    ended: ENDED_STATUSES.has(rec.status) || (params.attempt !== undefined && params.attempt <= (rec.attempts?.length ?? 0)),
     offset: params.offset,
     tail_lines: params.tail_lines,
     max_bytes: params.max_bytes,
