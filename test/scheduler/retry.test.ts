@@ -5,12 +5,13 @@
  * survives a daemon SIGKILL (the remaining attempts happen exactly once).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
 import type { ProcessRecord } from '../../src/protocol/schemas/processes.js';
-import { runCli, startTestDaemon, type CliResult, type TestDaemon } from '../helpers/daemon.js';
+import { ROOT, runCli, startTestDaemon, type CliResult, type TestDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 let d: TestDaemon;
@@ -174,4 +175,23 @@ test('retry from the CLI: spawn --retry --retry-backoff --retry-on, and logs --a
   const bad = await cli(['spawn', '--retry-on', '5', '--', 'true']);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /--retry-on needs --retry N/);
+});
+
+test('retry from python/client.py: spawn --retry --retry-on, logs --attempt', async () => {
+  const file = path.join(d.dir, 'count-py');
+  const py = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile('python3', [path.join(ROOT, 'python', 'client.py'), ...args], { env: { ...process.env, CLAUDE_DAEMON_SOCKET: d.socket }, timeout: 30_000 }, (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
+      });
+    });
+  const s = await py(['spawn', '--id', 'rpy', '--retry', '1', '--retry-backoff', '0', '--retry-on', '6', '--', ...counter(file, 2, 6)]);
+  assert.equal(s.code, 0, s.stderr);
+  const rec = await c.waitProcess({ process_id: 'rpy', timeout_s: 30 });
+  assert.deepEqual(rec.attempts!.map((a) => a.exit_code), [6, 0]);
+  assert.deepEqual(rec.retry?.on, [6]);
+  assert.equal((await py(['logs', 'rpy', '--attempt', '1'])).stdout, 'run 1\n');
+  const bad = await py(['spawn', '--retry-resume', '--', 'true']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--retry-resume needs --retry N/);
 });
