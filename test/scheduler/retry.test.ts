@@ -195,3 +195,10 @@ test('retry from python/client.py: spawn --retry --retry-on, logs --attempt', as
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /--retry-resume needs --retry N/);
 });
+
+test('retry with no backoff, 20 records at once: every attempt runs and fails as itself (none lost or failed to start)', async () => {
+  const ids = Array.from({ length: 20 }, (_, i) => `rz${i}`);
+  await Promise.all(ids.map((id) => c.spawnProcess({ cmd: ['sh', '-c', 'exit 4'], process_id: id, retry: { max: 3, backoff_s: 0 } })));
+  const recs = await Promise.all(ids.map((id) => c.waitProcess({ process_id: id, timeout_s: 120 })));
+  for (const r of recs) assert.deepEqual(r.attempts!.map((a) => `${a.status} ${a.exit_code}`), ['exited 4', 'exited 4', 'exited 4', 'exited 4'], r.process_id);
+});

@@ -35,10 +35,15 @@ export class Entry {
   lingering = false;
   /**
    * Retries: set while a failed attempt waits for its next one (status `queued`, scheduler/retry.ts);
-   * `generation` counts launches, so late news of an earlier attempt's wrapper is told apart.
+   * `generation` counts launches, so late news of an earlier attempt's wrapper is told apart;
+   * `wrapperLive` is set while a wrapper this daemon launched has not been reaped. The next attempt
+   * is scheduled only once the failed attempt's wrapper is gone (`retryWaiting` until then): it
+   * still removes the pids cgroup the next attempt's wrapper would join.
    */
   retryPending = false;
+  retryWaiting = false;
   generation = 0;
+  wrapperLive = false;
   /** The ended record has been settled (supervisor.ts `settle`): tables released, bulky parts cut. */
   settled = false;
   /**

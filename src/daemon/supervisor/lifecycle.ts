@@ -247,8 +247,14 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       // Unwatched (the launcher died): poll the wrapper, as after a restart.
       // An earlier attempt's wrapper (retries) reports only the end of the tree it kept.
       void l.reported.then((ex) => e.generation === gen && this.cmdReported(e, ex));
+      e.wrapperLive = true;
       l.exited
-        .then((end) => (e.generation !== gen && !(e.retryPending && e.lingering) ? undefined : end === 'reaped' ? this.wrapperGone(e) : this.adopt(e, 'wrapper')))
+        .then((end) => {
+          if (e.generation !== gen) return;
+          if (end !== 'reaped') return this.adopt(e, 'wrapper');
+          e.wrapperLive = false;
+          this.wrapperGone(e);
+        })
         .catch((err: unknown) => this.opts.log.error('after a wrapper exit', err));
       if (fromQueue) this.persist(e); // acknowledged when it was queued: a failed write is retried
       else {
@@ -341,7 +347,11 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
 
   /** The wrapper is gone: read what it recorded; else keep watching the command, else `lost`. */
   protected wrapperGone(e: Entry, cmdGone = false): void {
-    if (e.ended || e.retryPending) {
+    if (e.retryPending) {
+      this.retryWrapperGone(e);
+      return;
+    }
+    if (e.ended) {
       this.treeGone(e);
       return;
     }
@@ -372,14 +382,6 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected treeGone(e: Entry): void {
     if (!e.lingering) return;
     this.watched.delete(e);
-    if (e.retryPending) {
-      // The failed attempt's leftovers are gone: now its next attempt may be scheduled.
-      releaseCgroup(this.opts.pidsLimit, e.record.process_id);
-      e.notifyTreeEnded();
-      this.sched.add(e);
-      this.drainQueue();
-      return;
-    }
     e.record.descendants = 0;
     releaseCgroup(this.opts.pidsLimit, e.record.process_id);
     this.persist(e);
@@ -392,6 +394,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     const rec = e.record;
     const wasRunning = rec.status === 'running';
     e.retryPending = false;
+    e.retryWaiting = false;
     if (wasRunning) {
       this.running--;
       this.sched.running(e, -1);
@@ -455,12 +458,25 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       this.opts.log.warn(`process ${rec.process_id}: cannot move attempt ${n}'s output aside now (${(err as Error).message}); tried again before the next attempt`);
     }
     this.opts.log.info(`process ${rec.process_id}: attempt ${n} failed; ${retryHeld(rec) ?? 'retried'}`);
-    if (!e.lingering) {
-      if (o.inExitFile !== true) releaseCgroup(this.opts.pidsLimit, rec.process_id);
-      this.sched.add(e);
-    } // else: scheduled once the attempt's leftovers are gone (treeGone)
+    e.retryWaiting = true;
+    if (o.inExitFile !== true && !e.lingering) releaseCgroup(this.opts.pidsLimit, rec.process_id);
+    // Its wrapper still runs (it keeps leftovers, or is about to exit): scheduled once it is gone.
+    if (!e.lingering && !e.wrapperLive) this.retryWrapperGone(e);
     this.drainQueue();
     return true;
+  }
+
+  /** The failed attempt's wrapper (and so its leftovers) is gone: its next attempt is scheduled. */
+  private retryWrapperGone(e: Entry): void {
+    this.watched.delete(e);
+    if (!e.retryWaiting) return;
+    e.retryWaiting = false;
+    if (e.lingering) {
+      releaseCgroup(this.opts.pidsLimit, e.record.process_id);
+      e.notifyTreeEnded();
+    }
+    this.sched.add(e);
+    this.drainQueue();
   }
 
   protected armTimeout(e: Entry): void {

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CleanResult, ListProcessesResult, ProcessRecord, ProcessStatus, RemoveProcessResult, SpawnResult, WaitResult } from '../../protocol/schemas/processes.js';
+import { attemptFileSuffix, type CleanResult, type ListProcessesResult, type ProcessRecord, type ProcessStatus, type RemoveProcessResult, type SpawnResult, type WaitResult } from '../../protocol/schemas/processes.js';
 import { CommandError } from '../command-error.js';
 import { ioCommandError } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
@@ -185,11 +185,10 @@ export class ProcessSupervisor extends Lifecycle {
   outputPath(id: string, stream: 'stdout' | 'stderr', attempt?: number): string {
     const e = this.entry(id);
     if (attempt === undefined) return e.pd.output(stream);
-    const n = e.record.attempts?.length ?? 0;
-    const current = e.ended ? Math.max(1, n) : n + 1;
-    if (attempt === current) return e.pd.output(stream);
-    if (attempt < current) return `${e.pd.output(stream)}.${attempt}`;
-    throw new CommandError('INVALID_PARAMS', `attempt ${attempt}: process ${id} has attempts 1 to ${current} so far; give one of them, or omit attempt for the latest`);
+    const suffix = attemptFileSuffix(e.record, attempt);
+    if (suffix !== undefined) return e.pd.output(stream) + suffix;
+    const last = (e.record.attempts?.length ?? 0) + (e.ended ? 0 : 1);
+    throw new CommandError('INVALID_PARAMS', `attempt ${attempt}: process ${id} has attempts 1 to ${Math.max(1, last)} so far; give one of them, or omit attempt for the latest`);
   }
 
   /**

@@ -202,6 +202,18 @@ export interface ProcessRecord {
   retry_at?: string;
 }
 
+/**
+ * Which file holds attempt `attempt`'s output of `rec` (records with `retry`): `""` for the current
+ * file (`stdout`), `".N"` for an earlier attempt's (`stdout.N`, moved aside before the next attempt
+ * started), undefined for an attempt that has not happened. Shared by the daemon and the MCP server.
+ */
+export function attemptFileSuffix(rec: Pick<ProcessRecord, 'status' | 'attempts'>, attempt: number): string | undefined {
+  const n = rec.attempts?.length ?? 0;
+  const current = ENDED_STATUSES.has(rec.status) ? Math.max(1, n) : n + 1;
+  if (attempt === current) return '';
+  return attempt < current ? `.${attempt}` : undefined;
+}
+
 /** An ISO 8601 time as the daemon writes it (`Date.prototype.toISOString`). */
 const IsoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time');
 
