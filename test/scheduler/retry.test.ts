@@ -202,3 +202,13 @@ test('retry with no backoff, 20 records at once: every attempt runs and fails as
   const recs = await Promise.all(ids.map((id) => c.waitProcess({ process_id: id, timeout_s: 120 })));
   for (const r of recs) assert.deepEqual(r.attempts!.map((a) => `${a.status} ${a.exit_code}`), ['exited 4', 'exited 4', 'exited 4', 'exited 4'], r.process_id);
 });
+
+test('retry: the timeout kill of a failed attempt never reaches the next attempt (its SIGKILL step stops with the attempt)', async () => {
+  const file = path.join(d.dir, 'count-tk');
+  // Attempt 1 outlives timeout_s (SIGTERM; the kill ladder's SIGKILL would follow 5 s later);
+  // attempt 2 starts at once and needs 6 s, within its own timeout_s.
+  const cmd = ['sh', '-c', 'n=$(cat "$1" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$1"; if [ $n -eq 1 ]; then exec sleep 30; fi; sleep 6; echo done', 'x', file];
+  await c.spawnProcess({ cmd, process_id: 'rtk', timeout_s: 6.5, retry: { max: 1, backoff_s: 0, on: ['timeout'] } });
+  const rec = await c.waitProcess({ process_id: 'rtk', timeout_s: 60 });
+  assert.deepEqual(rec.attempts!.map((a) => `${a.status} ${a.signal ?? a.exit_code}`), ['killed SIGTERM', 'exited 0']);
+});

@@ -58,6 +58,7 @@ export class Entry {
   private pids: Map<number, number> | undefined;
   private waiters: Set<() => void> | undefined;
   private treeWaiters: Set<() => void> | undefined;
+  private attemptWaiters: Set<() => void> | undefined;
 
   constructor(
     readonly stored: StoredProcess,
@@ -174,6 +175,31 @@ export class Entry {
   /** Wakes every waiter; called once, when the process ends. */
   notifyEnded(): void {
     if (this.waiters !== undefined) for (const w of [...this.waiters]) w();
+    this.notifyAttemptEnded();
+  }
+
+  /**
+   * Like waitEnd for the attempt running when called: also true once that attempt has ended and
+   * the record waits for a retry (a kill ladder must stop there, never reach the next attempt).
+   */
+  waitAttemptEnd(ms: number): Promise<boolean> {
+    if (this.ended || this.retryPending) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (v: boolean): void => {
+        this.attemptWaiters?.delete(onEnd);
+        if (this.attemptWaiters?.size === 0) this.attemptWaiters = undefined;
+        clearTimeout(timer);
+        resolve(v);
+      };
+      const onEnd = (): void => done(true);
+      const timer = setTimeout(() => done(false), Math.max(0, ms));
+      (this.attemptWaiters ??= new Set()).add(onEnd);
+    });
+  }
+
+  /** Wakes waitAttemptEnd callers: the current attempt has ended (retries, or the final end). */
+  notifyAttemptEnded(): void {
+    if (this.attemptWaiters !== undefined) for (const w of [...this.attemptWaiters]) w();
   }
 
   /** Number of pending waiters (tests use it to prove aborted waits leave nothing behind). */

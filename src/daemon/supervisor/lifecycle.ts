@@ -451,6 +451,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     rec.descendants = null;
     this.emit('retrying', rec);
     e.retryPending = true;
+    e.notifyAttemptEnded(); // a kill ladder of this attempt stops here
     this.persist(e);
     try {
       moveAttemptFiles(e.pd.dir, n);
