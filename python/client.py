@@ -244,7 +244,9 @@ def spawn_process(cmd, process_id=None, **options):
 
     Options: cwd, env, stdin, timeout_s, name, descendants_grace_s, keep_descendants; the scheduling
     ones: group, priority, after (list of ids), after_condition ("success" or "ended"),
-    start_after_s, start_at (ISO 8601); idempotency_key (a record not yet removed that holds it is
+    start_after_s, start_at (ISO 8601), retry ({"max": N, "backoff_s", "backoff_factor",
+    "max_backoff_s", "on": [exit codes, "api_error", "stall", "timeout"], "resume"}: a failed attempt
+    starts again, the record keeps ``attempts``); idempotency_key (a record not yet removed that holds it is
     returned, ``deduplicated: True``, and nothing starts) and parent (default:
     ``$CLAUDE_DAEMON_PROCESS_ID``, the tracked process this runs in; ``parent=False`` for none).
     """
@@ -438,7 +440,7 @@ def process_info(process_id):
 
 
 def read_output(process_id, **options):
-    """Captured output; options: stream, offset, max_bytes, tail_lines, encoding."""
+    """Captured output; options: stream, offset, max_bytes, tail_lines, encoding, attempt (records with retries)."""
     return request("read_output", process_id=process_id, **options)
 
 
@@ -854,7 +856,35 @@ def _schedule_params(o):
         p["after"] = [a for v in o["after"] for a in v.split(",") if a]
     if p["after_condition"] not in (None, "success", "ended"):
         raise UsageError("--after-condition is success or ended, not '%s'" % p["after_condition"])
+    p["retry"] = _retry_params(o)
     return {k: v for k, v in p.items() if v is not None}
+
+
+def _retry_params(o):
+    """--retry N and its companions as the wire's ``retry`` object (None without --retry)."""
+    n = _number(o.get("retry"), "--retry", integer=True, minimum=1)
+    if n is None:
+        for f in ("retry-backoff", "retry-on", "retry-resume"):
+            if o.get(f) not in (None, False):
+                raise UsageError("--%s needs --retry N (how many times to retry)" % f)
+        return None
+    r = {"max": n}
+    backoff = _number(o.get("retry-backoff"), "--retry-backoff")
+    if backoff is not None:
+        r["backoff_s"] = backoff
+    if o.get("retry-on") is not None:
+        on = []
+        for w in [w for w in o["retry-on"].split(",") if w]:
+            if w in ("api_error", "stall", "timeout"):
+                on.append(w)
+            elif w.isdigit():
+                on.append(int(w))
+            else:
+                raise UsageError("--retry-on takes exit codes and api_error, stall, timeout (comma-separated), not '%s'" % w)
+        r["on"] = on
+    if o.get("retry-resume"):
+        r["resume"] = True
+    return r
 
 
 def v_group(ctx):
@@ -959,9 +989,12 @@ def v_logs(ctx):
     o = ctx["opts"]
     stream = "stderr" if o.get("stderr") else "stdout"
     tail = _number(o.get("tail"), "--tail", integer=True)
+    attempt = _number(o.get("attempt"), "--attempt", integer=True, minimum=1)
     offset, first = None, True
     while True:
         params = {"stream": stream, "max_bytes": 1 << 20}
+        if attempt is not None:
+            params["attempt"] = attempt
         if offset is not None:
             params["offset"] = offset
         elif first and tail is not None:
@@ -1197,10 +1230,12 @@ def v_request(ctx):
 
 # name: (function, usage, summary, description, {option: "str" | "bool" | "list"}, extra help lines)
 _S, _B, _L = "str", "bool", "list"
-_SCHEDULE_OPTS = {"group": _S, "priority": _S, "after": _L, "after-condition": _S, "start-after": _S, "start-at": _S}
+_SCHEDULE_OPTS = {"group": _S, "priority": _S, "after": _L, "after-condition": _S, "start-after": _S, "start-at": _S,
+                  "retry": _S, "retry-backoff": _S, "retry-on": _S, "retry-resume": _B}
 _SCHEDULE_HELP = ["  --group G, --priority N      scheduling group (default \"default\") and priority within it (default 0)",
                   "  --after ID (repeatable), --after-condition success|ended   start only after those have ended",
-                  "  --start-after S / --start-at TIME   do not start before S seconds from now / TIME (ISO 8601)"]
+                  "  --start-after S / --start-at TIME   do not start before S seconds from now / TIME (ISO 8601)",
+                  "  --retry N [--retry-backoff S] [--retry-on LIST] [--retry-resume]   start a failed attempt again, up to N times"]
 VERBS = {
     "ping": (v_ping, "ping", "check that the daemon answers", "Checks that the daemon answers and prints its version, pid, uptime and socket.", {}, []),
     "shutdown": (v_shutdown, "shutdown [--kill-processes]", "stop the daemon (children keep running unless --kill-processes)",
@@ -1221,9 +1256,9 @@ VERBS = {
              "Lists processes (id, status, pid, running time or duration, command), oldest first, with totals by status. With --tree, each process under its parent, indented. With --limit, at most N of them and, when there are more, the --cursor that lists the next ones.",
              {"status": _S, "tree": _B, "limit": _S, "cursor": _S}, ["  --tree        show lineage: children under their parent (records whose parent is not listed are roots)"]),
     "info": (v_info, "info ID", "show one process's record", "Shows one process's record: status, pid, command, times, output sizes, and why it ended if the daemon ended it.", {}, []),
-    "logs": (v_logs, "logs ID [--stderr] [--tail N] [--follow]", "print a process's output (--stderr, --tail N, --follow)",
-             "Prints a process's captured stdout (or --stderr): all of it, or the last --tail N lines. --follow keeps printing new output until the process ends. --json prints read_output replies, one per line.",
-             {"stderr": _B, "tail": _S, "follow": _B}, []),
+    "logs": (v_logs, "logs ID [--stderr] [--tail N] [--follow] [--attempt N]", "print a process's output (--stderr, --tail N, --follow)",
+             "Prints a process's captured stdout (or --stderr): all of it, or the last --tail N lines. --follow keeps printing new output until the process ends. --attempt N prints that attempt's output (records with retries). --json prints read_output replies, one per line.",
+             {"stderr": _B, "tail": _S, "follow": _B, "attempt": _S}, []),
     "kill": (v_kill, "kill ID [ID...] [--signal SIG] [--grace S] [--cascade]", "stop processes and their whole trees (--signal, --grace; several ids: at once)",
              "Sends SIG (default SIGTERM; claude runs: SIGINT, then SIGTERM) to the process, its group and every descendant, then SIGKILL to survivors after --grace seconds (default 5). Returns once it has ended.",
              {"signal": _S, "grace": _S, "cascade": _B}, ["  --signal SIG  a name (TERM, SIGKILL, int) or a number (9)", "  --grace S     seconds before SIGKILL (default 5)",

@@ -29,6 +29,7 @@ export const CLAUDE_FIELD_DOCS: Record<string, string> = {
   stall_timeout_s: 'mark the run stalled (and stop it) after this many seconds without output',
   timeout_s: 'spawn_claude: end the run after this many seconds; claude_result: how long to wait (with wait)',
   extra_args: 'more claude flags, verbatim',
+  retry: 'start a failed attempt (failure verdict) again: {max, backoff_s, backoff_factor, max_backoff_s, on: [exit codes, "api_error", "stall", "timeout"], resume: true to continue the failed session}',
   wait: 'block until the run has ended (bounded by timeout_s); else answer at once',
   turn: "a live session's turn number: answer for that turn (wait: until it ends)",
 };

@@ -1,7 +1,7 @@
 /** The process tools: one wire command each, with the wire's own parameter schema. */
 import path from 'node:path';
 import { COMMAND_SCHEMAS } from '../protocol/commands.js';
-import { KillOneParams } from '../protocol/schemas/processes.js';
+import { attemptFileSuffix, KillOneParams } from '../protocol/schemas/processes.js';
 import { ListOut, ReadOut, RecordOut, RemoveOut } from './outputs.js';
 import { listText, recordText } from './summaries.js';
 import { defineTool, wire, type ToolDef } from './tool.js';
@@ -11,6 +11,8 @@ export const PROCESS_FIELD_DOCS: Record<string, string> = {
   process_id: 'the process id (1-64 of A-Z a-z 0-9 . _ -); on spawn, optional: the daemon picks one',
   cmd: 'argv: the program and its arguments, run without a shell (use ["sh", "-c", "..."] for one)',
   cwd: 'working directory (default: the daemon\'s)',
+  retry: 'start a failed attempt again: {max, backoff_s (1), backoff_factor (2), max_backoff_s (300), on: [exit codes, "api_error", "stall", "timeout"]}; the record keeps attempts',
+  attempt: 'records with retry: read this attempt\'s output (1 = the first; default the latest)',
   env: "variables laid over the daemon's environment",
   stdin: 'text written to the command\'s stdin (then closed)',
   timeout_s: 'end the process (SIGTERM, then SIGKILL) after this many seconds',
@@ -80,7 +82,9 @@ const readOutput = defineTool({
     const r = await wire(ctx, 'read_output', params);
     const stream = params['stream'] === 'stderr' ? 'stderr' : 'stdout';
     const id = String(params['process_id']);
-    const file = path.join((await ctx.daemon.info()).home, 'processes', id, stream);
+    let file = path.join((await ctx.daemon.info()).home, 'processes', id, stream);
+    // An earlier attempt of a retried record (read_output `attempt`): its file was moved to `stdout.N`.
+    if (typeof params['attempt'] === 'number') file += attemptFileSuffix(await wire(ctx, 'process_info', { process_id: id }), params['attempt']) ?? '';
     const where = `[${stream} of ${id}, bytes ${r.offset}-${r.next_offset}${r.eof ? ', end of output' : `; more may follow: read_output with offset ${r.next_offset}`}; file ${file}]`;
     const body = r.data.length === 0 ? '(no output in this range)' : r.data;
     return { structured: { process_id: id, stream, ...r, path: file }, text: `${body}${body.endsWith('\n') ? '' : '\n'}${where}` };

@@ -57,6 +57,16 @@ const SCHEDULING: Record<string, Check> = {
   after_condition: oneOf('success', 'ended'),
   start_after_s: (v) => num(v) && v >= 0 && v <= 366 * 86400,
   start_at: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v)),
+  retry: (v) => plainObject(v) && Object.hasOwn(v, 'max') && Object.entries(v).every(([k, x]) => Object.hasOwn(RETRY, k) && RETRY[k]!(x)),
+};
+/** `retry`'s fields (docs/protocol.md, Retries): `max` required, no other keys. */
+const RETRY: Record<string, Check> = {
+  max: intIn(1, 100),
+  backoff_s: (v) => num(v) && v >= 0 && v <= 86400,
+  backoff_factor: (v) => num(v) && v >= 1 && v <= 100,
+  max_backoff_s: (v) => num(v) && v >= 0 && v <= 86400,
+  on: (v) => Array.isArray(v) && v.length >= 1 && v.length <= 300 && v.every((x) => intIn(0, 255)(x) || oneOf('api_error', 'stall', 'timeout')(x)),
+  resume: bool,
 };
 const oneStartTime = (p: Record<string, unknown>): boolean => !(Object.hasOwn(p, 'start_after_s') && Object.hasOwn(p, 'start_at'));
 /** Event types a watch may name (docs/protocol.md, "Events"): emitted ones and reserved ones. */
@@ -93,6 +103,7 @@ const COMMANDS: Record<string, { fields: Record<string, Check>; required?: strin
       max_bytes: (v) => Number.isSafeInteger(v) && (v as number) >= 4 && (v as number) <= 16 * MiB,
       tail_lines: natural,
       encoding: oneOf('utf8', 'base64'),
+      attempt: intIn(1, 101),
     },
     required: ['process_id'],
     rule: (p) => !(Object.hasOwn(p, 'offset') && Object.hasOwn(p, 'tail_lines')),
@@ -235,6 +246,8 @@ export const EDGES: Readonly<Record<string, readonly unknown[]>> = {
   since_seq: [0, -1, 1.5, 2 ** 53 - 1, 2 ** 53, '1'],
   types: [[], ['ended'], ['output', 'held'], ['bogus'], 'ended'],
   budget_usd: [0, 0.5, 1_000_000, null, -0.01, 1_000_001, '1'],
+  retry: [{ max: 1 }, { max: 0 }, { max: 101 }, {}, 2, { max: 2, backoff_s: 1, backoff_factor: 2, max_backoff_s: 5, on: [1, 'timeout'], resume: true }, { max: 2, on: [] }, { max: 2, on: ['never'] }, { max: 2, on: [256] }, { max: 2, backoff_factor: 0.5 }, { max: 2, bogus: 1 }, { max: 2, resume: 'yes' }],
+  attempt: [1, 0, 101, 102, 1.5, '1'],
 };
 
 /** The command names the model knows (the fuzz test checks them against the daemon's own list). */

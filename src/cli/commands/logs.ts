@@ -4,16 +4,17 @@ import type { Verb } from '../verb.js';
 
 /** `logs`: prints captured output, optionally following it like `tail -f` until the process ends. */
 export const verb: Verb = {
-  usage: 'logs ID [--stderr] [--tail N] [--follow] [--json]',
-  description: "Prints a process's captured stdout (or --stderr): all of it, or the last --tail N lines. --follow keeps printing new output until the process ends. --json prints read_output replies, one per line.",
+  usage: 'logs ID [--stderr] [--tail N] [--follow] [--attempt N] [--json]',
+  description: "Prints a process's captured stdout (or --stderr): all of it, or the last --tail N lines. --follow keeps printing new output until the process ends. --attempt N prints that attempt's output (records with retries; default the latest). --json prints read_output replies, one per line.",
   positionals: true,
-  options: { stderr: { type: 'boolean' }, tail: { type: 'string' }, follow: { type: 'boolean', short: 'f' } },
+  options: { stderr: { type: 'boolean' }, tail: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, attempt: { type: 'string' } },
   async run(ctx) {
     const id = oneId(ctx.positionals);
     const client = await ctx.client();
     const stream = ctx.values['stderr'] === true ? 'stderr' : 'stdout';
     const tail = numberFlag(ctx.values['tail'], '--tail', { int: true });
     const follow = ctx.values['follow'] === true;
+    const attempt = numberFlag(ctx.values['attempt'], '--attempt', { int: true, min: 1 });
     let offset: number | undefined;
     let first = true;
     for (;;) {
@@ -21,6 +22,7 @@ export const verb: Verb = {
         process_id: id,
         stream,
         max_bytes: 1024 * 1024,
+        ...(attempt !== undefined ? { attempt } : {}),
         ...(offset !== undefined ? { offset } : first && tail !== undefined ? { tail_lines: tail } : {}),
       });
       first = false;

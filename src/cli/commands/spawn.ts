@@ -9,7 +9,7 @@ import { UsageError, type Verb } from '../verb.js';
 
 /** `spawn`: runs a command under the daemon; it keeps running when this CLI (or the daemon) exits. */
 export const verb: Verb = {
-  usage: 'spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] [--descendants-grace S | --keep-descendants] [--group G] [--priority N] [--after ID]... [--after-condition C] [--start-after S | --start-at TIME] [--idempotency-key K] [--parent ID] -- CMD [ARGS...]',
+  usage: 'spawn [--id ID] [--cwd DIR] [--timeout S] [--name NAME] [--env K=V]... [--stdin TEXT] [--descendants-grace S | --keep-descendants] [--group G] [--priority N] [--after ID]... [--after-condition C] [--start-after S | --start-at TIME] [--retry N [--retry-backoff S] [--retry-on LIST]] [--idempotency-key K] [--parent ID] -- CMD [ARGS...]',
   description: 'Starts CMD (no shell) under the daemon, in the current directory unless --cwd, and prints its id. Output goes to files in the state directory; read it with `logs`. With --max-running reached it is queued.',
   help: [
     '  --            ends the options: everything after it is the command (--socket goes before the verb or before --)',

@@ -60,6 +60,10 @@ export class ClaudeRuns {
     sup.on('spawned', (rec, info) => guard(`spawned ${rec.process_id}`, () => this.onSpawned(rec, info.stdoutPath)));
     sup.on('ended', (rec) => guard(`ended ${rec.process_id}`, () => this.onEnded(rec)));
     sup.on('removed', (id) => guard(`removed ${id}`, () => this.forget(id)));
+    // Retries: an attempt's verdict is settled before the retry decision reads it; a retried run
+    // starts its next attempt with a fresh object (its own settings kept).
+    sup.on('attemptEnded', (rec) => guard(`attempt of ${rec.process_id}`, () => this.onEnded(rec)));
+    sup.on('retrying', (rec) => guard(`retry of ${rec.process_id}`, () => this.onRetrying(rec)));
     // Kills without an explicit signal stop a claude run the claude way; others keep the default.
     sup.addKillPlanner((entry, req) => (req.signal === undefined && this.isClaude(entry.record) ? claudeLadder(req) : undefined));
     sup.addTotals(addCostTotal);
@@ -190,6 +194,13 @@ export class ClaudeRuns {
     this.live.ended(id);
     this.sessions.releaseAll(id);
     this.sup.updateClaude(id, tracker.info);
+  }
+
+  private onRetrying(rec: ProcessRecord): void {
+    if (rec.claude === undefined) return;
+    const info = emptyClaudeInfo();
+    info.stall_timeout_s = (rec.claude as unknown as ClaudeRunInfo).stall_timeout_s ?? null;
+    rec.claude = info as unknown as Record<string, unknown>;
   }
 
   private forget(id: string): void {

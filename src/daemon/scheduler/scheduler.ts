@@ -13,6 +13,7 @@ import { finalOutcome, satisfies, skipReason, waitingFor, type FinalOutcome } fr
 import type { StartGate } from './gate.js';
 import type { GroupStore } from './groups.js';
 import { Heap } from './heap.js';
+import { retryHeld, retryNotBefore } from './retry.js';
 import { StartTimes } from './start-times.js';
 import { UsageGate } from './usage-gate.js';
 import type { UsageHold } from './usage-hold.js';
@@ -163,7 +164,7 @@ export class Scheduler<T extends Schedulable> {
       return;
     }
     const rec = item.record;
-    const st: QState = { group: rec.group ?? DEFAULT_GROUP, phase: 'deps', pending: new Set(), notBefore: rec.start_at === undefined ? 0 : Date.parse(rec.start_at) };
+    const st: QState = { group: rec.group ?? DEFAULT_GROUP, phase: 'deps', pending: new Set(), notBefore: Math.max(rec.start_at === undefined ? 0 : Date.parse(rec.start_at), retryNotBefore(rec)) };
     const cond = rec.after_condition ?? 'success';
     for (const id of rec.after ?? []) {
       const o = this.outcomeOf(id);
@@ -269,7 +270,7 @@ export class Scheduler<T extends Schedulable> {
     const st = this.states.get(item);
     if (st === undefined) return this.restored !== undefined ? 'the daemon is starting' : null;
     if (st.phase === 'deps') return waitingFor(st.pending, st.pending.size);
-    if (st.phase === 'time') return `not before ${new Date(st.notBefore).toISOString()}`;
+    if (st.phase === 'time') return retryHeld(item.record) ?? `not before ${new Date(st.notBefore).toISOString()}`;
     if (st.phase === 'held') return this.usageGate?.reason() ?? null;
     return this.gateHeld(item) ?? this.groupHeld(st.group);
   }

@@ -26,8 +26,6 @@ export class Entry {
    * waiters, but nothing is persisted or announced, and the entry is then forgotten.
    */
   discarded = false;
-  /** Launches of this record (a usage-limit resumption launches it again): stale wrapper callbacks compare it. */
-  launches = 0;
   /** A coalesced write is pending (see Lifecycle.persistSoon). */
   dirty = false;
   /**
@@ -35,6 +33,17 @@ export class Entry {
    * linger); cleared when the wrapper exits (the tree has ended).
    */
   lingering = false;
+  /**
+   * Retries: set while a failed attempt waits for its next one (status `queued`, scheduler/retry.ts);
+   * `generation` counts launches, so late news of an earlier attempt's wrapper is told apart;
+   * `wrapperLive` is set while a wrapper this daemon launched has not been reaped. The next attempt
+   * is scheduled only once the failed attempt's wrapper is gone (`retryWaiting` until then): it
+   * still removes the pids cgroup the next attempt's wrapper would join.
+   */
+  retryPending = false;
+  retryWaiting = false;
+  generation = 0;
+  wrapperLive = false;
   /** The ended record has been settled (supervisor.ts `settle`): tables released, bulky parts cut. */
   settled = false;
   /**
@@ -49,6 +58,7 @@ export class Entry {
   private pids: Map<number, number> | undefined;
   private waiters: Set<() => void> | undefined;
   private treeWaiters: Set<() => void> | undefined;
+  private attemptWaiters: Set<() => void> | undefined;
 
   constructor(
     readonly stored: StoredProcess,
@@ -165,6 +175,31 @@ export class Entry {
   /** Wakes every waiter; called once, when the process ends. */
   notifyEnded(): void {
     if (this.waiters !== undefined) for (const w of [...this.waiters]) w();
+    this.notifyAttemptEnded();
+  }
+
+  /**
+   * Like waitEnd for the attempt running when called: also true once that attempt has ended and
+   * the record waits for a retry (a kill ladder must stop there, never reach the next attempt).
+   */
+  waitAttemptEnd(ms: number): Promise<boolean> {
+    if (this.ended || this.retryPending) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (v: boolean): void => {
+        this.attemptWaiters?.delete(onEnd);
+        if (this.attemptWaiters?.size === 0) this.attemptWaiters = undefined;
+        clearTimeout(timer);
+        resolve(v);
+      };
+      const onEnd = (): void => done(true);
+      const timer = setTimeout(() => done(false), Math.max(0, ms));
+      (this.attemptWaiters ??= new Set()).add(onEnd);
+    });
+  }
+
+  /** Wakes waitAttemptEnd callers: the current attempt has ended (retries, or the final end). */
+  notifyAttemptEnded(): void {
+    if (this.attemptWaiters !== undefined) for (const w of [...this.attemptWaiters]) w();
   }
 
   /** Number of pending waiters (tests use it to prove aborted waits leave nothing behind). */

@@ -155,11 +155,15 @@ export async function runTreeLadder(entry: Entry, steps: KillStep[]): Promise<vo
  * orphaned) still get the rest of the ladder, in the background.
  */
 export async function runLadder(entry: Entry, steps: KillStep[]): Promise<void> {
+  // Retries: the ladder belongs to the attempt running now; once it has ended, the next attempt
+  // (same entry, new launch) is never signalled by it.
+  const gen = entry.generation;
+  const over = (): boolean => entry.ended || entry.retryPending || entry.generation !== gen;
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
     const t0 = Date.now();
-    const ended = step.delay_ms > 0 ? await entry.waitEnd(step.delay_ms) : entry.ended;
-    if (ended || entry.ended) {
+    const ended = step.delay_ms > 0 ? await entry.waitAttemptEnd(step.delay_ms) : over();
+    if (ended || over()) {
       const rest = steps.slice(i);
       rest[0] = { signal: step.signal, delay_ms: Math.max(0, step.delay_ms - (Date.now() - t0)) };
       if (entry.signalled.size > 0) void sweepSurvivors(entry, rest);
@@ -168,7 +172,7 @@ export async function runLadder(entry: Entry, steps: KillStep[]): Promise<void> 
     // The first signal's walk waits for the turn's other kills to send their group signals.
     await signalTree(entry, step.signal, { deferWalk: i === 0 });
   }
-  await entry.waitEnd(2000);
+  await entry.waitAttemptEnd(2000);
 }
 
 /** The remaining steps, sent only to processes signalled before that are still alive. */

@@ -12,6 +12,7 @@ import { ioCommandError, isTransient } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
 import type { Logger } from '../log.js';
 import { BudgetGate, GroupStore, Scheduler } from '../scheduler/index.js';
+import { backoffMs, moveAttemptFiles, recordFinalAttempt, requeueForRetry, retryHeld, shouldRetry } from '../scheduler/retry.js';
 import { UsageHold } from '../scheduler/usage-hold.js';
 import { Entry, type WatchMode } from './entry.js';
 import { RecordIndex } from './record-index.js';
@@ -68,6 +69,10 @@ export type ResumeHook = (rec: ProcessRecord) => { cmd: string[]; claude: Record
 export interface SupervisorEvents {
   spawned: [record: ProcessRecord, info: { adopted: boolean; stdoutPath: string; stderrPath: string }];
   ended: [record: ProcessRecord];
+  /** A record with `retry` ended an attempt (before the retry decision: the claude observer settles the verdict). */
+  attemptEnded: [record: ProcessRecord];
+  /** That attempt is retried: the record is queued again for its next attempt. */
+  retrying: [record: ProcessRecord];
   removed: [processId: string];
   /** A record was accepted by `spawn` (before it starts or queues); the event journal's `spawned`. */
   created: [record: ProcessRecord];
@@ -240,11 +245,13 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       if (e === undefined) return;
       const rec = e.record;
       const cmd = rec.cmd;
-      this.beforeStart(e);
-      this.entries.setStatus(e, 'running');
-      rec.started_at = new Date().toISOString();
-      delete rec.held;
       try {
+        // A retry: the previous attempt's files go aside first (again, if a crash came between).
+        if (rec.attempts !== undefined && rec.attempts.length > 0) moveAttemptFiles(e.pd.dir, rec.attempts.length);
+        this.beforeStart(e);
+        this.entries.setStatus(e, 'running');
+        rec.started_at = new Date().toISOString();
+        delete rec.held;
         this.writer.writeOrThrow(e);
       } catch (err) {
         this.entries.setStatus(e, 'queued');
@@ -257,6 +264,8 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
         }, 1000).unref();
         return;
       }
+      e.retryPending = false;
+      delete rec.retry_at;
       this.sched.take(e);
       this.start(e, true).catch((err: unknown) => {
         if (!(err instanceof CommandError)) this.opts.log.error(`starting queued process ${e.record.process_id}`, err);
@@ -271,6 +280,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
    */
   protected async start(e: Entry, fromQueue = false): Promise<void> {
     const rec = e.record;
+    const gen = ++e.generation; // before any await: news of an earlier attempt's wrapper is stale from now on
     this.running++;
     this.sched.running(e, 1);
     this.entries.setStatus(e, 'running');
@@ -278,7 +288,6 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     e.stored.boot_id = currentBootId();
     let done!: () => void;
     e.starting = new Promise((r) => (done = r));
-    const launch_ = ++e.launches;
     try {
       if (this.opts.wrapper === undefined) throw new LaunchError('the process wrapper claude-daemon-wrap is missing; rebuild with `node scripts/build.mjs` (needs a C compiler)');
       // Lineage: every child knows its own id, so the clients it runs send it as `parent`.
@@ -289,9 +298,17 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       // The wrapper's report (no file involved) ends it the moment the command ends, also when the
       // wrapper stays on for the command's leftovers; else, once reaped, its exit file.
       // Unwatched (the launcher died): poll the wrapper, as after a restart.
-      // A resumed record (usage limit) is launched again: the earlier wrapper's news is stale.
-      void l.reported.then((ex) => e.launches === launch_ && this.cmdReported(e, ex));
-      l.exited.then((end) => (e.launches !== launch_ ? undefined : end === 'reaped' ? this.wrapperGone(e) : this.adopt(e, 'wrapper'))).catch((err: unknown) => this.opts.log.error('after a wrapper exit', err));
+      // An earlier attempt's wrapper (retries) reports only the end of the tree it kept.
+      void l.reported.then((ex) => e.generation === gen && this.cmdReported(e, ex));
+      e.wrapperLive = true;
+      l.exited
+        .then((end) => {
+          if (e.generation !== gen) return;
+          if (end !== 'reaped') return this.adopt(e, 'wrapper');
+          e.wrapperLive = false;
+          this.wrapperGone(e);
+        })
+        .catch((err: unknown) => this.opts.log.error('after a wrapper exit', err));
       if (fromQueue) this.persist(e); // acknowledged when it was queued: a failed write is retried
       else {
         try {
@@ -346,7 +363,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
       const alive = e.watch === 'wrapper' ? liveness(s.wrapper_pid!, s.wrapper_start!) : s.record.pid !== null ? liveness(s.record.pid, s.pid_start!) : 'dead';
       if (alive !== 'dead') {
         // `unknown`: out of descriptors; look again next round.
-        if (alive === 'alive' && e.watch === 'wrapper' && !e.ended && fs.existsSync(e.pd.exit)) this.cmdEnded(e);
+        if (alive === 'alive' && e.watch === 'wrapper' && !e.ended && !e.retryPending && fs.existsSync(e.pd.exit)) this.cmdEnded(e);
         continue;
       }
       this.watched.delete(e);
@@ -364,7 +381,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
    * tree is watched until the wrapper exits. (A launched one says so in its report: cmdReported.)
    */
   protected cmdEnded(e: Entry): void {
-    if (e.ended) return;
+    if (e.ended || e.retryPending) return;
     const ex = readExit(e.pd);
     if (ex === undefined) return; // Nothing readable: the wrapper's own exit settles it (wrapperGone).
     e.lingering = true;
@@ -376,13 +393,17 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
    * descendants the command left behind, its tree is watched until it exits (`exited`, treeGone).
    */
   protected cmdReported(e: Entry, ex: ExitReport): void {
-    if (e.ended) return;
+    if (e.ended || e.retryPending) return;
     if (ex.lingering === true) e.lingering = true;
     this.finish(e, outcome(ex));
   }
 
   /** The wrapper is gone: read what it recorded; else keep watching the command, else `lost`. */
   protected wrapperGone(e: Entry, cmdGone = false): void {
+    if (e.retryPending) {
+      this.retryWrapperGone(e);
+      return;
+    }
     if (e.ended) {
       this.treeGone(e);
       return;
@@ -424,7 +445,10 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
   protected finish(e: Entry, o: Outcome): void {
     if (e.ended) return;
     const rec = e.record;
-    if (rec.status === 'running') {
+    const wasRunning = rec.status === 'running';
+    e.retryPending = false;
+    e.retryWaiting = false;
+    if (wasRunning) {
       this.running--;
       this.sched.running(e, -1);
     }
@@ -440,6 +464,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     rec.stdout_bytes = sizeOf(e.pd.output('stdout'));
     rec.stderr_bytes = sizeOf(e.pd.output('stderr'));
     rec.descendants = e.lingering ? leftovers(e).length : 0;
+    if (wasRunning && rec.retry !== undefined && !e.discarded && this.retryAttempt(e, o)) return;
     // An outcome the wrapper's exit file holds (or will hold: the wrapper retries it until written
     // before it exits) survives a crash without this write (restore reads the file): coalesced, so
     // ending 100 at once replies without 100 file writes in between. Any other outcome is known
@@ -480,12 +505,60 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
     this.entries.setStatus(e, 'queued');
     Object.assign(rec, { pid: null, exit_code: null, signal: null, started_at: null, ended_at: null, duration_ms: null, reason: null, descendants: null });
     Object.assign(e.stored, { wrapper_pid: null, wrapper_start: null, pid_start: null });
-    e.launches++; // the old wrapper's reports and exit are ignored from now on
+    e.generation++; // the old wrapper's reports and exit are ignored from now on
     this.watched.delete(e);
     // The next launch writes them anew; a restart must not read the interrupted attempt's outcome.
     for (const f of [e.pd.exit, path.join(e.pd.dir, 'started')]) fs.rmSync(f, { force: true });
     this.persist(e);
     this.opts.log.info(`claude run ${rec.process_id} stopped at the usage limit; queued to resume its session (resumption ${rec.limit_resumes})`);
+    this.sched.add(e);
+    this.drainQueue();
+  }
+
+  /**
+   * An attempt of a record with `retry` has ended (scheduler/retry.ts): if it is to be retried, the
+   * record is queued again (persisted now: the exit file that held the outcome is moved aside) and
+   * true returned; no waiter, dependant or `ended` listener hears of it. Else the final attempt is
+   * recorded and the end goes on as any other.
+   */
+  private retryAttempt(e: Entry, o: Outcome): boolean {
+    const rec = e.record;
+    this.emit('attemptEnded', rec);
+    if (!shouldRetry(rec)) {
+      recordFinalAttempt(rec);
+      return false;
+    }
+    const n = (rec.attempts?.length ?? 0) + 1;
+    requeueForRetry(rec, o.ended_at_ms + backoffMs(rec.retry!, n));
+    this.entries.setStatus(e, 'queued'); // requeueForRetry set the field; the status index follows
+    rec.descendants = null;
+    this.emit('retrying', rec);
+    e.retryPending = true;
+    e.notifyAttemptEnded(); // a kill ladder of this attempt stops here
+    this.persist(e);
+    try {
+      moveAttemptFiles(e.pd.dir, n);
+    } catch (err) {
+      this.opts.log.warn(`process ${rec.process_id}: cannot move attempt ${n}'s output aside now (${(err as Error).message}); tried again before the next attempt`);
+    }
+    this.opts.log.info(`process ${rec.process_id}: attempt ${n} failed; ${retryHeld(rec) ?? 'retried'}`);
+    e.retryWaiting = true;
+    if (o.inExitFile !== true && !e.lingering) releaseCgroup(this.opts.pidsLimit, rec.process_id);
+    // Its wrapper still runs (it keeps leftovers, or is about to exit): scheduled once it is gone.
+    if (!e.lingering && !e.wrapperLive) this.retryWrapperGone(e);
+    this.drainQueue();
+    return true;
+  }
+
+  /** The failed attempt's wrapper (and so its leftovers) is gone: its next attempt is scheduled. */
+  private retryWrapperGone(e: Entry): void {
+    this.watched.delete(e);
+    if (!e.retryWaiting) return;
+    e.retryWaiting = false;
+    if (e.lingering) {
+      releaseCgroup(this.opts.pidsLimit, e.record.process_id);
+      e.notifyTreeEnded();
+    }
     this.sched.add(e);
     this.drainQueue();
   }

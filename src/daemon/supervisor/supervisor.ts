@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CleanResult, ListProcessesResult, ProcessRecord, ProcessStatus, RemoveProcessResult, SpawnResult, WaitResult } from '../../protocol/schemas/processes.js';
+import { attemptFileSuffix, type CleanResult, type ListProcessesResult, type ProcessRecord, type ProcessStatus, type RemoveProcessResult, type SpawnResult, type WaitResult } from '../../protocol/schemas/processes.js';
 import { CommandError } from '../command-error.js';
 import { ioCommandError } from '../io-error.js';
 import { randomHex } from '../lazy-crypto.js';
@@ -20,6 +20,7 @@ import { killCgroup, releaseCgroup, type PidsLimit } from './pids-limit.js';
 import { isAlive, readStat } from './proc.js';
 import type { TotalsContributor } from './record-index.js';
 import { ProcessDir, trashDir, type StoredProcess } from './store.js';
+import { retrySettings } from '../scheduler/retry.js';
 import { DEFAULT_GROUP, type GroupInfo, type GroupListResult } from '../../protocol/schemas/scheduling.js';
 
 export type { SupervisorEvents, SupervisorOptions } from './lifecycle.js';
@@ -55,6 +56,8 @@ export interface SpawnSpec {
   /** Usage limits (claude runs): starts despite the usage hold; the prompt of a resumption. */
   ignore_hold?: boolean | undefined;
   limit_resume_prompt?: string | undefined;
+  /** Retries of failed attempts (scheduler/retry.ts). */
+  retry?: Parameters<typeof retrySettings>[0] | undefined;
 }
 
 export type { TotalsContributor } from './record-index.js';
@@ -184,9 +187,17 @@ export class ProcessSupervisor extends Lifecycle {
     return e && this.reply(e);
   }
 
-  /** Where a process's captured stream lives (it may not exist yet while queued). */
-  outputPath(id: string, stream: 'stdout' | 'stderr'): string {
-    return this.entry(id).pd.output(stream);
+  /**
+   * Where a process's captured stream lives (it may not exist yet while queued). With `attempt`
+   * (records with `retry`): that attempt's; earlier attempts' files were moved to `stdout.N`.
+   */
+  outputPath(id: string, stream: 'stdout' | 'stderr', attempt?: number): string {
+    const e = this.entry(id);
+    if (attempt === undefined) return e.pd.output(stream);
+    const suffix = attemptFileSuffix(e.record, attempt);
+    if (suffix !== undefined) return e.pd.output(stream) + suffix;
+    const last = (e.record.attempts?.length ?? 0) + (e.ended ? 0 : 1);
+    throw new CommandError('INVALID_PARAMS', `attempt ${attempt}: process ${id} has attempts 1 to ${Math.max(1, last)} so far; give one of them, or omit attempt for the latest`);
   }
 
   /**
@@ -328,6 +339,7 @@ export class ProcessSupervisor extends Lifecycle {
     if (e.record.status === 'queued') {
       this.sched.remove(e);
       this.emit('kill', e.record, { reason: req.reason ?? 'killed while queued (it never ran)', signal: req.signal });
+      delete e.record.retry_at; // queued for a retry: the next attempt will not come
       this.finish(e, { status: 'killed', exit_code: null, signal: null, ended_at_ms: Date.now(), reason: req.reason ?? 'killed while queued (it never ran)' });
       return this.view(e);
     }
@@ -535,6 +547,7 @@ function scheduleFields(spec: SpawnSpec): Partial<ProcessRecord> {
   // A delay becomes an absolute time now, so a restarted daemon keeps the same start time.
   if (spec.start_after_s !== undefined) f.start_at = new Date(Date.now() + spec.start_after_s * 1000).toISOString();
   else if (spec.start_at !== undefined) f.start_at = new Date(Date.parse(spec.start_at)).toISOString();
+  if (spec.retry !== undefined) f.retry = retrySettings(spec.retry);
   return f;
 }
 

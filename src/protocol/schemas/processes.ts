@@ -3,7 +3,7 @@
  * the CLI and the claude-run observer share, so it is defined here, once, with no I/O.
  */
 import { z } from 'zod';
-import { ONE_START_TIME, oneStartTime, SCHEDULE_FIELDS, SCHEDULE_RECORD_FIELDS, type AfterCondition } from './scheduling.js';
+import { MAX_RETRIES, ONE_START_TIME, oneStartTime, SCHEDULE_FIELDS, SCHEDULE_RECORD_FIELDS, type AfterCondition, type AttemptInfo, type RetrySettings } from './scheduling.js';
 
 /**
  * Statuses in lifecycle order; `lost` means the daemon cannot know how the process ended; `skipped`
@@ -122,6 +122,8 @@ export const ReadOutputParams = z
       .default(64 * 1024),
     tail_lines: z.number().int().nonnegative().optional(),
     encoding: z.enum(['utf8', 'base64']).default('utf8'),
+    /** Records with `retry`: which attempt's output (1 = the first); default the latest. */
+    attempt: z.number().int().min(1).max(MAX_RETRIES + 1).optional(),
   })
   .refine((p) => p.offset === undefined || p.tail_lines === undefined, { message: 'give `offset` or `tail_lines`, not both', path: ['tail_lines'] });
 
@@ -228,6 +230,24 @@ export interface ProcessRecord {
   limit_attempts?: Record<string, unknown>[];
   /** `spawn_claude {limit_resume_prompt}`: the prompt its resumption sends (default: DEFAULT_LIMIT_RESUME_PROMPT). */
   limit_resume_prompt?: string;
+  /** `retry` as given at spawn, defaults filled in. */
+  retry?: RetrySettings;
+  /** Records with `retry`: one entry per ended attempt, oldest first (the last is the final one once ended). */
+  attempts?: AttemptInfo[];
+  /** While queued for a retry: when the next attempt may start (ISO 8601). */
+  retry_at?: string;
+}
+
+/**
+ * Which file holds attempt `attempt`'s output of `rec` (records with `retry`): `""` for the current
+ * file (`stdout`), `".N"` for an earlier attempt's (`stdout.N`, moved aside before the next attempt
+ * started), undefined for an attempt that has not happened. Shared by the daemon and the MCP server.
+ */
+export function attemptFileSuffix(rec: Pick<ProcessRecord, 'status' | 'attempts'>, attempt: number): string | undefined {
+  const n = rec.attempts?.length ?? 0;
+  const current = ENDED_STATUSES.has(rec.status) ? Math.max(1, n) : n + 1;
+  if (attempt === current) return '';
+  return attempt < current ? `.${attempt}` : undefined;
 }
 
 /** An ISO 8601 time as the daemon writes it (`Date.prototype.toISOString`). */

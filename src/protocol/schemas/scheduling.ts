@@ -26,8 +26,59 @@ export const MAX_DELAY_S = 366 * 86400;
 /** An ISO 8601 time with a date (`2030-01-02T03:04:05Z`); without an offset it is read as UTC. */
 const StartAt = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time such as 2030-01-02T03:04:05Z');
 
+/** `retry.on` words besides exit codes: what else counts as a failed attempt worth retrying. */
+export const RETRY_ON_WORDS = ['api_error', 'stall', 'timeout'] as const;
+
+/** Most retries one record may ask for. */
+export const MAX_RETRIES = 100;
+
+/**
+ * `retry`: a failed attempt (exit code not 0; for a claude run a failure verdict) starts again after
+ * `backoff_s * backoff_factor^(n-1)` seconds (at most `max_backoff_s`, plus up to 10% jitter), at
+ * most `max` times. `on` narrows which failures count; `resume` (claude runs) continues the failed
+ * attempt's session. See src/daemon/scheduler/retry.ts.
+ */
+export const RetryParams = z.strictObject({
+  max: z.number().int().min(1).max(MAX_RETRIES),
+  backoff_s: z.number().nonnegative().max(86400).optional(),
+  backoff_factor: z.number().min(1).max(100).optional(),
+  max_backoff_s: z.number().nonnegative().max(86400).optional(),
+  on: z.array(z.union([z.number().int().min(0).max(255), z.enum(RETRY_ON_WORDS)])).min(1).max(300).optional(),
+  resume: z.boolean().optional(),
+});
+
+/** The retry settings as a record keeps them (defaults filled in). */
+export interface RetrySettings {
+  max: number;
+  backoff_s: number;
+  backoff_factor: number;
+  max_backoff_s: number;
+  /** Null: every failure counts (exit code not 0, claude failure verdict); not timeouts or stalls. */
+  on: (number | (typeof RETRY_ON_WORDS)[number])[] | null;
+  resume: boolean;
+}
+
+/** One ended attempt of a record with `retry` (`attempts` in the record). */
+export interface AttemptInfo {
+  attempt: number;
+  status: string;
+  exit_code: number | null;
+  signal: string | null;
+  /** Claude runs: "success" or "error" (claude.is_error); null for other commands. */
+  verdict: 'success' | 'error' | null;
+  reason: string | null;
+  started_at: string | null;
+  ended_at: string | null;
+  /** Claude runs: total_cost_usd of the attempt; else null. */
+  cost: number | null;
+  /** Claude runs: the attempt's session (what `retry.resume` continues); else null. */
+  session_id: string | null;
+}
+
 /** The optional fields both spawn commands take (spread into their schemas). */
 export const SCHEDULE_FIELDS = {
+  /** Retries of failed attempts (see RetryParams). */
+  retry: RetryParams.optional(),
   /** The group whose `parallel` limit and pause apply; default "default". */
   group: GroupName.optional(),
   /** Higher starts first within its group; ties in order of arrival. Default 0. */
@@ -49,6 +100,18 @@ export const SCHEDULE_RECORD_FIELDS = {
   after_condition: z.enum(AFTER_CONDITIONS).optional(),
   start_at: z.string().optional(),
   held: z.string().nullable().optional(),
+  retry: z.object({
+    max: z.number().int(), backoff_s: z.number(), backoff_factor: z.number(), max_backoff_s: z.number(),
+    on: z.array(z.union([z.number().int(), z.enum(RETRY_ON_WORDS)])).nullable(), resume: z.boolean(),
+  }).optional(),
+  /** One entry per ended attempt (records with `retry`). */
+  attempts: z.array(z.object({
+    attempt: z.number().int(), status: z.string(), exit_code: z.number().int().nullable(), signal: z.string().nullable(),
+    verdict: z.enum(['success', 'error']).nullable(), reason: z.string().nullable(), started_at: z.string().nullable(),
+    ended_at: z.string().nullable(), cost: z.number().nullable(), session_id: z.string().nullable(),
+  })).optional(),
+  /** While queued for a retry: when the next attempt may start (ISO 8601). */
+  retry_at: z.string().optional(),
 };
 
 /** The refinement both spawn schemas apply: one way to say when. */

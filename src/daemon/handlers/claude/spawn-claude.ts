@@ -41,8 +41,8 @@ async function spawnNew(p: ParamsOut<'spawn_claude'>, services: Services): Promi
     runs.live.expect(id, { prompt: p.prompt, idle_timeout_s: p.idle_timeout_s });
   }
   try {
-    const { group, priority, after, after_condition, start_after_s, start_at } = p;
-    const rec = await sup.spawn({ cmd: [bin, ...args], process_id: id, cwd: p.cwd, env: p.env, timeout_s: p.timeout_s, name: p.name, claude: info, stdinFifo: p.interactive === true, group, priority, after, after_condition, start_after_s, start_at, parent: p.parent, idempotency_key: p.idempotency_key, ignore_hold: p.ignore_hold, limit_resume_prompt: p.limit_resume_prompt });
+    const { group, priority, after, after_condition, start_after_s, start_at, retry } = p;
+    const rec = await sup.spawn({ cmd: [bin, ...args], process_id: id, cwd: p.cwd, env: p.env, timeout_s: p.timeout_s, name: p.name, claude: info, stdinFifo: p.interactive === true, group, priority, after, after_condition, start_after_s, start_at, retry, parent: p.parent, idempotency_key: p.idempotency_key, ignore_hold: p.ignore_hold, limit_resume_prompt: p.limit_resume_prompt });
     // Queued by the scheduler: the session takes messages (and keeps its prompt) before it starts.
     if (p.interactive === true && rec.status === 'queued') runs.live.attach(id);
     return rec;

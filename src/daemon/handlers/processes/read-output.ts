@@ -13,8 +13,9 @@ export const readOutput: Handler<'read_output'> = async (params, { services, rep
   await replyTurn?.();
   const rec = services.processes.get(params.process_id);
   return readSlice({
-    file: services.processes.outputPath(params.process_id, params.stream),
-    ended: ENDED_STATUSES.has(rec.status),
+    file: services.processes.outputPath(params.process_id, params.stream, params.attempt),
+    // An attempt in `attempts` has ended, whatever the record does now.
+    ended: ENDED_STATUSES.has(rec.status) || (params.attempt !== undefined && params.attempt <= (rec.attempts?.length ?? 0)),
     offset: params.offset,
     tail_lines: params.tail_lines,
     max_bytes: params.max_bytes,
