@@ -4,8 +4,9 @@
  * makes Node's own `normalizeString` "hot" by a small margin (3 profiler ticks; a 4th is never
  * reached), and its one TurboFan compilation maps ~3 MiB of the compiler's machine code into the
  * idle daemon's resident memory for nothing (measured: 55.9 → 53.4 MiB). During the start V8 waits
- * for several times the usual number of ticks (the start grows as the daemon does: 6 was outgrown
- * within a day); afterwards the default applies again, so code that is really
+ * for several times the usual number of ticks. Best effort, measured by the benches, not tested:
+ * what is hot at start depends on the code loaded before the hold is set and on the length of the
+ * paths handled (a checkout in a deeper directory compiled `getPathFromURLPosix` anyway); afterwards the default applies again, so code that is really
  * hot under load is optimized exactly as before. A `--ticks-before-optimization` given by the user
  * (node flags or NODE_OPTIONS) is left alone.
  */
