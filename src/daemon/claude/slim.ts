@@ -1,6 +1,7 @@
 /**
  * What an ended claude run keeps in memory: its `result` (up to 4 KiB in the record, the bulk of a
- * run's ~6 kB) cut to its first RESULT_KEPT characters once the run is settled. record.json keeps
+ * run's ~6 kB) cut to its first RESULT_KEPT characters once the run is settled, and its `last_text`
+ * and `usage` dropped. record.json keeps
  * it as it was, and every reply (process_info, list_processes, wait_process, claude_result) reads
  * it back from there (supervisor/entry.ts replyRecord), so clients see exactly what they saw before.
  * Only if record.json cannot be read does a reply show the cut text, with `result_truncated: true`
@@ -11,7 +12,7 @@ import type { ProcessRecord } from '../../protocol/schemas/processes.js';
 import type { RecordSlimmer } from '../supervisor/index.js';
 
 /** Characters of an ended run's `result` kept in memory. */
-export const RESULT_KEPT = 500;
+export const RESULT_KEPT = 200;
 
 /** The supervisor's RecordSlimmer for claude runs (see the file comment). */
 export const slimClaudeResult: RecordSlimmer = (rec) => {
@@ -20,6 +21,9 @@ export const slimClaudeResult: RecordSlimmer = (rec) => {
   // A fresh string: a slice would keep the whole text alive behind it (V8 sliced strings).
   c.result = JSON.parse(JSON.stringify(c.result.slice(0, RESULT_KEPT))) as string;
   c.result_truncated = true;
+  // The same goes for the other bulky parts a reply reads back: the latest text and the usage object.
+  c.last_text = null;
+  c.usage = null;
   return restoreResult;
 };
 
@@ -29,4 +33,6 @@ function restoreResult(rec: ProcessRecord, onDisk: ProcessRecord): void {
   if (c === undefined || d === undefined) return;
   c.result = d.result;
   c.result_truncated = d.result_truncated;
+  c.last_text = d.last_text;
+  c.usage = d.usage;
 }
