@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
@@ -16,8 +15,9 @@ import { verb as claudeVerb } from '../../src/cli/commands/claude.js';
 import { spawnParams } from '../../src/cli/claude-flags.js';
 import { UsageError } from '../../src/cli/verb.js';
 import { buildClaudeArgs } from '../../src/daemon/claude/argv.js';
-import { FIXTURES, runCli, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
+import { FIXTURES, runCli, type TestDaemon } from '../helpers/daemon.js';
+import type { MockAnthropic } from '../helpers/mock-anthropic.js';
+import { startClaudeTestDaemon, stopClaudeTestDaemon } from '../helpers/claude-daemon.js';
 
 const FAKE = path.join(FIXTURES, 'fake-claude', 'claude');
 const HEAD = ['-p', '--output-format', 'stream-json', '--verbose'];
@@ -26,17 +26,8 @@ let mock: MockAnthropic;
 let d: TestDaemon;
 let c: DaemonClient;
 let cwd: string;
-before(async () => {
-  mock = await startMockAnthropic();
-  d = await startTestDaemon({ env: offlineClaudeEnv(mock) });
-  c = await d.client();
-  cwd = `${d.dir}/work`;
-  fs.mkdirSync(cwd);
-});
-after(async () => {
-  await d?.stop();
-  await mock?.close();
-});
+before(async () => void ({ mock, d, c, cwd } = await startClaudeTestDaemon()));
+after(() => stopClaudeTestDaemon({ d, mock }));
 
 /** The CLI with the socket given before any `--` (everything after `--` goes to claude). */
 const cli = (args: string[]): ReturnType<typeof runCli> => {

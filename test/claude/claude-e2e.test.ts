@@ -9,25 +9,17 @@ import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
 import type { ClaudeRunInfo } from '../../src/protocol/schemas/claude.js';
 import type { ProcessRecord } from '../../src/protocol/schemas/processes.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
+import type { TestDaemon } from '../helpers/daemon.js';
+import type { MockAnthropic } from '../helpers/mock-anthropic.js';
+import { startClaudeTestDaemon, stopClaudeTestDaemon } from '../helpers/claude-daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 let mock: MockAnthropic;
 let d: TestDaemon;
 let c: DaemonClient;
 let cwd: string;
-before(async () => {
-  mock = await startMockAnthropic();
-  d = await startTestDaemon({ env: offlineClaudeEnv(mock) });
-  c = await d.client();
-  cwd = `${d.dir}/work`;
-  fs.mkdirSync(cwd);
-});
-after(async () => {
-  await d?.stop();
-  await mock?.close();
-});
+before(async () => void ({ mock, d, c, cwd } = await startClaudeTestDaemon()));
+after(() => stopClaudeTestDaemon({ d, mock }));
 
 /** Pids of processes running the tool command `sleep 37.25`. */
 function toolSleeps(): number[] {

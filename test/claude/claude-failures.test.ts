@@ -6,30 +6,21 @@
  * (CLAUDE_CODE_MAX_RETRIES=0 in offlineClaudeEnv), so each run fails in about a second.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
 import type { ClaudeRunInfo } from '../../src/protocol/schemas/claude.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
+import type { TestDaemon } from '../helpers/daemon.js';
+import type { MockAnthropic } from '../helpers/mock-anthropic.js';
+import { startClaudeTestDaemon, stopClaudeTestDaemon } from '../helpers/claude-daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 let mock: MockAnthropic;
 let d: TestDaemon;
 let c: DaemonClient;
 let cwd: string;
-before(async () => {
-  mock = await startMockAnthropic();
-  d = await startTestDaemon({ env: offlineClaudeEnv(mock) });
-  c = await d.client();
-  cwd = `${d.dir}/work`;
-  fs.mkdirSync(cwd);
-});
-after(async () => {
-  await d?.stop();
-  await mock?.close();
-});
+before(async () => void ({ mock, d, c, cwd } = await startClaudeTestDaemon()));
+after(() => stopClaudeTestDaemon({ d, mock }));
 
 /** A port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {

@@ -6,29 +6,20 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
 import type { ClaudeRunInfo, ClaudeTurn } from '../../src/protocol/schemas/claude.js';
-import { ROOT, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
+import { ROOT, type TestDaemon } from '../helpers/daemon.js';
+import type { MockAnthropic } from '../helpers/mock-anthropic.js';
+import { startClaudeTestDaemon, stopClaudeTestDaemon } from '../helpers/claude-daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 let mock: MockAnthropic;
 let d: TestDaemon;
 let c: DaemonClient;
 let cwd: string;
-before(async () => {
-  mock = await startMockAnthropic();
-  d = await startTestDaemon({ env: offlineClaudeEnv(mock) });
-  c = await d.client();
-  cwd = `${d.dir}/work`;
-  fs.mkdirSync(cwd);
-});
-after(async () => {
-  await d?.stop({ killProcesses: true });
-  await mock?.close();
-});
+before(async () => void ({ mock, d, c, cwd } = await startClaudeTestDaemon()));
+after(() => stopClaudeTestDaemon({ d, mock }));
 
 async function turnsOf(id: string): Promise<ClaudeTurn[]> {
   const info = (await c.processInfo(id)).claude as ClaudeRunInfo;

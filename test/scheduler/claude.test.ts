@@ -8,25 +8,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
+import type { TestDaemon } from '../helpers/daemon.js';
+import type { MockAnthropic } from '../helpers/mock-anthropic.js';
+import { startClaudeTestDaemon, stopClaudeTestDaemon } from '../helpers/claude-daemon.js';
 import { fx } from '../processes/util.js';
 
 let mock: MockAnthropic;
 let d: TestDaemon;
 let c: DaemonClient;
 let cwd: string;
-before(async () => {
-  mock = await startMockAnthropic();
-  d = await startTestDaemon({ env: offlineClaudeEnv(mock) });
-  c = await d.client();
-  cwd = `${d.dir}/work`;
-  fs.mkdirSync(cwd);
-});
-after(async () => {
-  await d?.stop({ killProcesses: true });
-  await mock?.close();
-});
+before(async () => void ({ mock, d, c, cwd } = await startClaudeTestDaemon()));
+after(() => stopClaudeTestDaemon({ d, mock }));
 
 test('spawn_claude: group, priority and after hold a real claude run; a failed claude verdict skips its dependants', async () => {
   const flag = path.join(d.dir, 'claude-go');
