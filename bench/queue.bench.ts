@@ -8,47 +8,22 @@
  * `list_processes` (O(records returned): 10,000 records vs 10, not held to the target); medians of interleaved rounds, so machine load hits both sizes alike.
  * Run: node scripts/build.mjs && node --import tsx bench/queue.bench.ts
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { connect, type DaemonClient } from '../src/index.js';
+import type { DaemonClient } from '../src/index.js';
+import { startBenchDaemon, stopBenchDaemon, type BenchDaemon } from './daemon.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'dist', 'bin.js');
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-bench-queue-'));
 const BIG = Number(process.env['QUEUE_BENCH_N'] ?? 10_000);
 const SMALL = 10;
 const ROUNDS = 15;
 const PER_ROUND = 40;
 
-interface Daemon {
-  proc: ChildProcess;
-  client: DaemonClient;
-}
-
-async function startDaemon(name: string): Promise<Daemon> {
-  const socket = path.join(TMP, `${name}.sock`);
-  const proc = spawn(process.execPath, [BIN, 'start', '--socket', socket, '--home', path.join(TMP, name)], { stdio: 'ignore', env: { ...process.env, CLAUDE_DAEMON_QUIET: '1' } });
-  for (let i = 0; ; i++) {
-    try {
-      const client = await connect({ socketPath: socket, connectTimeoutMs: 500 });
-      await client.ping();
-      return { proc, client };
-    } catch {
-      if (i > 300) throw new Error('daemon did not start');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
-async function stopDaemon(d: Daemon): Promise<void> {
-  const exited = new Promise((r) => d.proc.once('exit', r));
-  await d.client.shutdown({ kill_processes: true });
-  d.client.close();
-  await exited;
-}
+type Daemon = BenchDaemon;
+/** A bench daemon under this run's temp dir. */
+const startDaemon = (name: string): Promise<Daemon> => startBenchDaemon(TMP, name);
+const stopDaemon = stopBenchDaemon;
 
 /** Fills `group` (paused) with `n` queued records, 200 requests in flight. */
 async function fill(c: DaemonClient, group: string, n: number): Promise<void> {

@@ -19,11 +19,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { connect, type DaemonClient } from '../src/index.js';
+import type { DaemonClient } from '../src/index.js';
+import { startBenchDaemon, type BenchDaemon } from './daemon.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'dist', 'bin.js');
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'cd-bench-stop-'));
 const N = 100;
 const ROUNDS = Number(process.argv[2] ?? 7);
@@ -43,20 +41,8 @@ function ensureSupervisord(): boolean {
 
 // --- claude-daemon ---------------------------------------------------------------------------
 
-async function startDaemon(): Promise<{ proc: ChildProcess; client: DaemonClient }> {
-  const socket = path.join(TMP, 'cd.sock');
-  const proc = spawn(process.execPath, [BIN, 'start', '--socket', socket, '--home', path.join(TMP, 'cd-home')], { stdio: 'ignore', env: { ...process.env, CLAUDE_DAEMON_QUIET: '1' } });
-  for (let i = 0; ; i++) {
-    try {
-      const client = await connect({ socketPath: socket, connectTimeoutMs: 500 });
-      await client.ping();
-      return { proc, client };
-    } catch {
-      if (i > 300) throw new Error('daemon did not start');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
+/** The claude-daemon side: a bench daemon under this run's temp dir. */
+const startDaemon = (): Promise<BenchDaemon> => startBenchDaemon(TMP, 'cd');
 
 /** Both timings of one round: all pids ended (seen in /proc), and the supervisor's confirmation. */
 interface Timing {
