@@ -83,8 +83,8 @@ test('settled ended records: a long claude result is held on disk only, yet proc
   const totals = (await c.listProcesses()).totals;
   assert.equal(typeof totals['total_cost_usd'], 'number');
   const check = async (cc: DaemonClient): Promise<void> => {
-    // Two long results (cl and mid) are slim; the short one and the plain record are not.
-    assert.deepEqual(await settled(cc, 4), { total: 4, settled: 4, slim: 2 });
+    // The claude runs (short, cl, mid) are slim; the plain record is not.
+    assert.deepEqual(await settled(cc, 4), { total: 4, settled: 4, slim: 3 });
     assert.deepEqual(await cc.processInfo('plain'), plain);
     assert.deepEqual(await cc.processInfo('short'), short);
     assert.deepEqual(await cc.processInfo('cl'), full);
