@@ -1,7 +1,7 @@
 /**
  * What an ended claude run keeps in memory once it is settled: of its `claude` object only what the
  * daemon itself reads of an ended run (the verdict for dependencies and retries, the cost for budgets
- * and totals, the state, the session id), and instead of its command line a shared one-element
+ * and totals, the state), and instead of its command line a shared one-element
  * array of its program (a claude argv repeats the same flags and often a long prompt; nothing reads
  * an ended run's argv, and a record written from the slim one still has a valid command).
  * The whole object was ~0.7 kB of a run's ~2.3 kB, more with a long `result` (up to 4 KiB) or
@@ -40,8 +40,6 @@ export const slimClaudeResult: RecordSlimmer = (rec) => {
     is_error: c.is_error,
     total_cost_usd: c.total_cost_usd,
     state: c.state,
-    session_id: c.session_id,
-    subtype: c.subtype,
     result: null,
     result_truncated: true,
   };
