@@ -9,6 +9,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { slimClaudeResult } from '../../src/daemon/claude/slim.js';
+import { Entry } from '../../src/daemon/supervisor/entry.js';
+import { ProcessDir, writeStored, type StoredProcess } from '../../src/daemon/supervisor/store.js';
 import type { DaemonClient } from '../../src/index.js';
 import type { ClaudeRunInfo } from '../../src/protocol/schemas/claude.js';
 import type { ProcessRecord } from '../../src/protocol/schemas/processes.js';
@@ -72,6 +75,7 @@ test('settled ended records: a long claude result is held on disk only, yet proc
   const short = await run(c, claudeCmd(quickClaude()), 'short');
   assert.equal((await run(c, claudeCmd(quickClaude(4500)), 'cl')).status, 'exited');
   const mid = await run(c, claudeCmd(quickClaude(1000)), 'mid');
+  const envd = await c.waitProcess({ process_id: (await c.spawnProcess({ cmd: ['sh', '-c', 'echo $FOO'], env: { FOO: 'bar' }, process_id: 'envd' })).process_id });
   const full = await c.processInfo('cl');
   const info = full.claude as ClaudeRunInfo;
   assert.equal(info.result?.length, 4097); // 4 KiB and an ellipsis
@@ -83,8 +87,10 @@ test('settled ended records: a long claude result is held on disk only, yet proc
   const totals = (await c.listProcesses()).totals;
   assert.equal(typeof totals['total_cost_usd'], 'number');
   const check = async (cc: DaemonClient): Promise<void> => {
-    // Two long results (cl and mid) are slim; the short one and the plain record are not.
-    assert.deepEqual(await settled(cc, 4), { total: 4, settled: 4, slim: 2 });
+    // The claude runs (short, cl, mid) are slim, and so is the record with environment overrides
+    // (dropped in memory); the plain record is not.
+    assert.deepEqual(await settled(cc, 5), { total: 5, settled: 5, slim: 4 });
+    assert.deepEqual(await cc.processInfo('envd'), envd);
     assert.deepEqual(await cc.processInfo('plain'), plain);
     assert.deepEqual(await cc.processInfo('short'), short);
     assert.deepEqual(await cc.processInfo('cl'), full);
@@ -93,7 +99,7 @@ test('settled ended records: a long claude result is held on disk only, yet proc
     assert.deepEqual(await cc.request('claude_result', { process_id: 'cl' }), result);
     assert.deepEqual(await cc.request('claude_result', { process_id: 'mid' }), midResult);
     const list = await cc.listProcesses();
-    assert.deepEqual(list.processes, [plain, short, full, mid]);
+    assert.deepEqual(list.processes, [plain, short, full, mid, envd]);
     assert.deepEqual(list.totals, totals);
     assert.deepEqual((await cc.listProcesses({ limit: 2, cursor: String(2) })).processes.map((p) => p.process_id), ['cl', 'mid']);
   };
@@ -102,20 +108,26 @@ test('settled ended records: a long claude result is held on disk only, yet proc
   // The file on disk still holds the whole (4 KiB) result: nothing slim was ever written back.
   const onDisk = JSON.parse(fs.readFileSync(path.join(d.home, 'processes', 'cl', 'record.json'), 'utf8')) as { record: ProcessRecord };
   assert.deepEqual(onDisk.record, full);
+  const envOnDisk = JSON.parse(fs.readFileSync(path.join(d.home, 'processes', 'envd', 'record.json'), 'utf8')) as { env: unknown };
+  assert.deepEqual(envOnDisk.env, { FOO: 'bar' });
   await d.restart();
   await check(await d.client());
 });
 
-test('heap growth per ended record stays under 2.5 kB (plain and claude runs with a 4 KiB result, after a full GC)', async () => {
+test('heap growth per ended record stays under 2 kB (plain, claude runs, claude runs with a 4 KiB result, after a full GC)', async () => {
   // Without the event journal: its in-memory ring of recent lines is a bounded cache (at most 8,192
-  // lines, 8 MiB: events/journal.ts), not a per-record cost, but 800 records do not fill it.
+  // lines, 8 MiB: events/journal.ts), not a per-record cost, but 1,200 records do not fill it.
   const { c } = await daemon([], undefined, { CLAUDE_DAEMON_EVENTS_OFF: '1' });
-  const bin = quickClaude(4500);
+  const long = quickClaude(4500);
+  const short = quickClaude();
+  let done = 0;
   const batch = async (cmd: string[], n: number): Promise<void> => {
     for (let i = 0; i < n; i += 25) {
       const rs = await Promise.all(Array.from({ length: Math.min(25, n - i) }, () => c.spawnProcess({ cmd })));
       await Promise.all(rs.map((r) => c.waitProcess({ process_id: r.process_id })));
     }
+    done += n;
+    await settled(c, done);
   };
   const heap = async (): Promise<number> => {
     await c.request('ping', { gc: true });
@@ -123,17 +135,48 @@ test('heap growth per ended record stays under 2.5 kB (plain and claude runs wit
   };
   // Warm-up: code and the daemon's own tables grow once, not per record.
   await batch(['true'], 100);
-  await batch(claudeCmd(bin), 100);
-  await settled(c, 200);
-  const h0 = await heap();
+  await batch(claudeCmd(long), 100);
+  await batch(claudeCmd(short), 100);
   const N = 400;
-  await batch(['true'], N);
-  await batch(claudeCmd(bin), N);
-  const s = await settled(c, 200 + 2 * N);
-  assert.equal(s.slim, 100 + N);
-  const perRecord = ((await heap()) - h0) / (2 * N);
-  // Measured ~0.8 kB (plain) and ~1.5 kB (claude); the old ~1.3 and ~6 kB would fail this.
-  assert.ok(perRecord < 2560, `heap grew ${Math.round(perRecord)} bytes per ended record`);
+  const per: Record<string, number> = {};
+  for (const [kind, cmd] of [['plain', ['true']], ['claude', claudeCmd(short)], ['claude-4k', claudeCmd(long)]] as const) {
+    const h0 = await heap();
+    await batch([...cmd], N);
+    per[kind] = Math.round(((await heap()) - h0) / N);
+  }
+  assert.equal((await recordStats(c)).slim, 200 + 2 * N);
+  // Measured ~1.3 kB (plain), ~1.4 kB (claude) and ~1.3 kB (4 KiB result); the claude runs took
+  // ~2.3 kB when they kept their whole claude object and argv, which would fail this.
+  for (const [kind, b] of Object.entries(per)) assert.ok(b < 2048, `heap grew ${b} bytes per ended ${kind} record (${JSON.stringify(per)})`);
+});
+
+test('unslim puts back from record.json what settling cut: the claude object, the argv and the environment overrides', () => {
+  const dir = tempDir('cd-rec-unslim-');
+  const now = new Date().toISOString();
+  const claude = { session_id: 's1', model: 'm', state: 'done', num_turns: 1, last_text: 'x', result: 'y', result_truncated: false, is_error: false, subtype: 'success', total_cost_usd: 0.5, usage: { input_tokens: 3 } };
+  const stored: StoredProcess = {
+    version: 1,
+    record: {
+      process_id: 'p1', pid: null, status: 'exited', cmd: ['claude', '-p', '--', 'a long prompt'], cwd: '/', name: null, exit_code: 0, signal: null,
+      created_at: now, started_at: now, ended_at: now, duration_ms: 1, stdout_bytes: 0, stderr_bytes: 0,
+      timeout_s: null, reason: null, descendants_grace_s: 5, descendants: 0, claude,
+    },
+    seq: 1, env: { FOO: 'bar' }, has_stdin: false, wrapper_pid: null, wrapper_start: null, pid_start: null,
+  };
+  const whole = structuredClone(stored);
+  const pd = new ProcessDir(dir, 'p1');
+  writeStored(pd, stored);
+  const e = new Entry(stored, pd);
+  // What settle does (supervisor.ts): the claude slimmer, then the environment.
+  e.slim = slimClaudeResult(e.record);
+  e.stored.env = null;
+  assert.deepEqual(e.record.cmd, ['claude']);
+  assert.deepEqual(Object.keys(e.record.claude!).sort(), ['is_error', 'result', 'result_truncated', 'state', 'total_cost_usd']);
+  assert.equal(e.record.claude!['total_cost_usd'], 0.5);
+  assert.deepEqual(e.replyRecord(), whole.record);
+  e.unslim();
+  assert.equal(e.slim, undefined);
+  assert.deepEqual(e.stored, whole);
 });
 
 test('clean removes ended records by status, group and age, never queued or running ones', async () => {

@@ -110,14 +110,20 @@ export class Entry {
     return readStoredText(this.pd, this.id)?.record ?? this.stored.record;
   }
 
-  /** Puts back what slimming cut (from record.json) before the record changes or is written again. */
+  /**
+   * Puts back what slimming cut (from record.json) before the record changes or is written again:
+   * the slimmer's parts and the stored environment overrides.
+   */
   unslim(): void {
     const restore = this.slim;
     if (restore === undefined) return;
     this.slim = undefined;
     this.settled = false;
     const onDisk = readStoredText(this.pd, this.id);
-    if (onDisk !== undefined) restore(this.stored.record, onDisk.record);
+    if (onDisk === undefined) return;
+    restore(this.stored.record, onDisk.record);
+    // Settling drops the environment overrides of every ended record (supervisor.ts settle).
+    if (this.stored.env === null) this.stored.env = onDisk.env ?? null;
   }
 
   /**

@@ -159,7 +159,7 @@ export abstract class Lifecycle extends EventEmitter<SupervisorEvents> {
 
   /** Restores a stored process at daemon start: re-adopts, recovers its outcome, or requeues it. */
   async restore(stored: StoredProcess): Promise<void> {
-    const e = new Entry(stored, new ProcessDir(path.join(this.opts.root, stored.record.process_id)));
+    const e = new Entry(stored, new ProcessDir(this.opts.root, stored.record.process_id));
     this.entries.set(stored.record.process_id, e);
     this.lineage.add(stored.record);
     this.seq = Math.max(this.seq, stored.seq);

@@ -69,9 +69,20 @@ export function trashDir(root: string): string {
   return `${root}-trash`;
 }
 
-/** Paths of one process's files. */
+/**
+ * Paths of one process's files. Given the root and the process id (both strings the daemon holds
+ * anyway), the directory's path is joined when asked for, not kept: one string less per record.
+ */
 export class ProcessDir {
-  constructor(readonly dir: string) {}
+  /** `new ProcessDir(dir)`, or `new ProcessDir(root, id)` for `root/id`. */
+  constructor(
+    private readonly base: string,
+    private readonly name?: string,
+  ) {}
+  /** The process's directory. */
+  get dir(): string {
+    return this.name === undefined ? this.base : path.join(this.base, this.name);
+  }
   get record(): string {
     return path.join(this.dir, 'record.json');
   }

@@ -70,6 +70,9 @@ export type { TotalsContributor } from './record-index.js';
  */
 export type RecordSlimmer = (rec: ProcessRecord) => SlimRestorer | undefined;
 
+/** The restorer of a record cut of nothing but its stored environment (put back by unslim itself). */
+const keepRecord: SlimRestorer = () => undefined;
+
 /** See the file comment; one per daemon. */
 export class ProcessSupervisor extends Lifecycle {
   private readonly planners: KillPlanner[] = [];
@@ -142,7 +145,7 @@ export class ProcessSupervisor extends Lifecycle {
       seq: ++this.seq, env: spec.env ?? null, has_stdin: spec.stdin !== undefined, ...(spec.stdinFifo === true ? { stdin_fifo: true } : {}),
       wrapper_pid: null, wrapper_start: null, pid_start: null,
     };
-    const e = new Entry(stored, new ProcessDir(path.join(this.opts.root, id)));
+    const e = new Entry(stored, new ProcessDir(this.opts.root, id));
     this.entries.set(id, e);
     this.lineage.add(e.record);
     if (spec.stdin !== undefined) {
@@ -302,6 +305,12 @@ export class ProcessSupervisor extends Lifecycle {
         e.slim = restore;
         break;
       }
+    }
+    // The environment overrides only serve a start, which an ended record never has again; a write
+    // puts them back from record.json first (entry.ts unslim).
+    if (e.stored.env !== null) {
+      e.stored.env = null;
+      e.slim ??= keepRecord;
     }
     e.settled = true;
     return 'done';
