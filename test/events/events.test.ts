@@ -241,3 +241,29 @@ test('held and released: the usage hold begins when a claude run hits the limit 
     await m2.close();
   }
 });
+
+test('turn_ended once per turn across a daemon SIGKILL between turns (the restarted daemon re-reads every turn)', async () => {
+  const d3 = await startTestDaemon({ env: offlineClaudeEnv(mock) });
+  try {
+    let c = await d3.client();
+    const s = c.watch({ process_ids: ['ev-crash'], types: ['turn_ended'] });
+    await s.ready;
+    await c.spawnClaude({ prompt: 'evented before the crash', process_id: 'ev-crash', cwd: d3.dir, interactive: true });
+    await collect(s, (all) => all.length >= 1, 90_000);
+    c.close();
+    await d3.kill('SIGKILL');
+    await d3.restart();
+    c = await d3.client();
+    await waitFor(async () => ((await c.processInfo('ev-crash')).claude as { turns?: { state: string }[] }).turns?.[0]?.state === 'done', { timeoutMs: 30_000, what: 'turn 1 rebuilt' });
+    assert.equal((await c.sendMessage({ process_id: 'ev-crash', text: 'evented after the crash' })).turn, 2);
+    await c.claudeResult({ process_id: 'ev-crash', turn: 2, wait: true, timeout_s: 90 });
+    await c.closeInput({ process_id: 'ev-crash' });
+    await c.waitProcess({ process_id: 'ev-crash', timeout_s: 60 });
+    const r = c.watch({ since_seq: 0, process_ids: ['ev-crash'] });
+    const all = await collect(r, (got) => endedAll(got, ['ev-crash']), 30_000);
+    assert.deepEqual(all.filter((e) => e.type === 'turn_ended').map((e) => e.data['turn']), [1, 2], JSON.stringify(shape(all)));
+    await r.return();
+  } finally {
+    await d3.stop({ killProcesses: true });
+  }
+});
