@@ -61,7 +61,7 @@ async function serve(config: DaemonConfig, lock: StateLock, log: Logger, process
   const claude = createClaudeRuns(processes, log.child('claude'));
   let events: Events;
   try {
-    events = createEvents(config, log.child('events'), processes, modules);
+    events = createEvents(config, log.child('events'), processes, modules, claude.live);
   } catch (err) {
     await Promise.allSettled([processes.stop({ killProcesses: false }), modules.stop()]);
     log.close();

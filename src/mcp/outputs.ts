@@ -94,3 +94,28 @@ export const PingOut = z.looseObject({
   home: z.string(),
   modules_dir: z.string(),
 });
+
+/** `group_set`, and each of `group_list`'s groups. */
+export const GroupOut = z.looseObject({
+  group: z.string(),
+  parallel: z.number().int().nonnegative(),
+  paused: z.boolean(),
+  running: z.number().int().nonnegative(),
+  queued: z.number().int().nonnegative(),
+  waiting: z.number().int().nonnegative(),
+  held: nullableString,
+  budget_usd: z.number().nullable(),
+  spent_usd: z.number(),
+});
+
+/** `group_list`. */
+export const GroupListOut = z.looseObject({ groups: z.array(GroupOut) });
+
+/** `send_message`: the turn the message is, and whether it waits behind another. */
+export const SendMessageOut = z.looseObject({ process_id: z.string(), turn: z.number().int().positive(), queued: z.boolean() });
+
+/** `interrupt`. */
+export const InterruptOut = z.looseObject({ process_id: z.string(), turn: z.number().int().nullable(), interrupted: z.boolean() });
+
+/** `close_input`. */
+export const CloseInputOut = z.looseObject({ process_id: z.string(), pending_turns: z.number().int().nonnegative(), closed_now: z.boolean() });

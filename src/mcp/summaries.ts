@@ -4,6 +4,7 @@
  * without parsing JSON; the structured content carries everything else.
  */
 import type { ProcessRecord } from '../protocol/schemas/processes.js';
+import type { GroupInfo } from '../protocol/schemas/scheduling.js';
 
 /** Seconds, minutes or hours, for people: 850ms, 12s, 4m05s, 2h07m. */
 export function duration(ms: number): string {
@@ -93,4 +94,12 @@ export function waitProgress(total: number, ended: number, running: ProcessRecor
   const named = running.slice(0, 3).map((r) => `${r.process_id} ${statusPhrase(r)}`);
   if (running.length > named.length) named.push(`${running.length - named.length} more running`);
   return [`${ended} of ${total} ended`, ...named].join('; ');
+}
+
+/** One line per group: `build: 2 running, 3 queued, parallel 2, paused, $0.12 of $1.00 (held: paused)`. */
+export function groupLine(g: GroupInfo): string {
+  const parts = [`${g.running} running`, `${g.queued} queued${g.waiting > 0 ? ` (${g.waiting} waiting)` : ''}`, `parallel ${g.parallel === 0 ? 'unlimited' : g.parallel}`];
+  if (g.paused) parts.push('paused');
+  parts.push(g.budget_usd !== null ? `spent ${cost(g.spent_usd)} of ${cost(g.budget_usd)}` : `spent ${cost(g.spent_usd)}`);
+  return `${g.group}: ${parts.join(', ')}${g.held !== null ? ` (held: ${g.held})` : ''}`;
 }

@@ -30,6 +30,8 @@ export const CLAUDE_FIELD_DOCS: Record<string, string> = {
   timeout_s: 'spawn_claude: end the run after this many seconds; claude_result: how long to wait (with wait)',
   extra_args: 'more claude flags, verbatim',
   retry: 'start a failed attempt (failure verdict) again: {max, backoff_s, backoff_factor, max_backoff_s, on: [exit codes, "api_error", "stall", "timeout"], resume: true to continue the failed session}',
+  interactive: 'a live session: the run stays after its first turn and takes more by send_message (end it with close_input)',
+  idle_timeout_s: 'a live session idle (no turn running or queued) this long is closed',
   wait: 'block until the run has ended (bounded by timeout_s); else answer at once',
   turn: "a live session's turn number: answer for that turn (wait: until it ends)",
 };
@@ -37,15 +39,18 @@ export const CLAUDE_FIELD_DOCS: Record<string, string> = {
 const spawnClaude = defineTool({
   name: 'spawn_claude',
   description:
-    'Start a headless `claude -p` run on a task, in the background; returns at once with its record (process_id). Start several to fan work out. Then call `wait` with their process_ids (it blocks until they end, no polling), and `claude_result` for each one\'s final text and verdict. Stop one with kill_process.',
-  // One-shot runs only (a prompt is required); live sessions are not offered as MCP tools yet.
-  input: SpawnClaudeFields.omit({ interactive: true, idle_timeout_s: true }).required({ prompt: true }).refine(oneStartTime, ONE_START_TIME),
+    'Start a headless `claude -p` run on a task, in the background; returns at once with its record (process_id). Start several to fan work out. Then call `wait` with their process_ids (it blocks until they end, no polling), and `claude_result` for each one\'s final text and verdict. Stop one with kill_process. With interactive: true the run is a live session: more turns by send_message, claude_result {process_id, turn, wait: true} per turn, close_input to end it.',
+  // A prompt is required here, also for a live session (interactive: true): its first turn.
+  input: SpawnClaudeFields.required({ prompt: true }).refine(oneStartTime, ONE_START_TIME),
   output: RecordOut,
   annotations: { title: 'Start a claude run', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   fieldDocs: CLAUDE_FIELD_DOCS,
   async run(params, ctx) {
     const r = await wire(ctx, 'spawn_claude', params);
-    return { structured: { ...r }, text: `started ${recordLine(r)}\nNext: wait {"process_ids": ["${r.process_id}"]}, then claude_result {"process_id": "${r.process_id}"}.` };
+    const next = params['interactive'] === true
+      ? `claude_result {"process_id": "${r.process_id}", "turn": 1, "wait": true}; send_message for more turns; close_input to end it.`
+      : `wait {"process_ids": ["${r.process_id}"]}, then claude_result {"process_id": "${r.process_id}"}.`;
+    return { structured: { ...r }, text: `started ${recordLine(r)}\nNext: ${next}` };
   },
 });
 

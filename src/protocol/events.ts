@@ -16,13 +16,16 @@ export const EMITTED_EVENT_TYPES = [
   'claude_state',
   'module_loaded',
   'module_failed',
+  'turn_ended',
+  'held',
+  'released',
 ] as const;
 
 /**
- * Names kept for what the daemon will emit once the features exist (live sessions, permission
- * routing, the scheduler): a watcher may already ask for them; none is emitted yet.
+ * Names kept for what the daemon will emit once the feature exists (permission routing): a watcher
+ * may already ask for them; none is emitted yet.
  */
-export const RESERVED_EVENT_TYPES = ['turn_ended', 'permission_asked', 'permission_answered', 'held', 'released'] as const;
+export const RESERVED_EVENT_TYPES = ['permission_asked', 'permission_answered'] as const;
 
 /** Every type a `watch` may filter on. */
 export const EVENT_TYPES = [...EMITTED_EVENT_TYPES, ...RESERVED_EVENT_TYPES] as const;

@@ -7,9 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
+import { offlineClaudeEnv, startMockAnthropic, subscriptionClaudeEnv, type MockAnthropic } from '../helpers/mock-anthropic.js';
 import { RawConn } from '../helpers/raw.js';
 import { waitFor } from '../helpers/wait.js';
+import type { EventLine } from '../../src/index.js';
 import { fx } from '../processes/util.js';
 import { collect, endedAll, shape } from './util.js';
 
@@ -181,7 +182,88 @@ test('bad watch parameters are INVALID_PARAMS naming the field; reserved types a
   await assert.rejects(c.request('watch', { types: ['bogus'] }), (e: Error & { code?: string }) => e.code === 'INVALID_PARAMS' && /types/.test(e.message));
   await assert.rejects(c.request('watch', { since_seq: -1 }), (e: Error & { code?: string }) => e.code === 'INVALID_PARAMS' && /since_seq/.test(e.message));
   // Reserved types are accepted (nothing is emitted for them yet).
-  const s = c.watch({ types: ['held', 'permission_asked'] });
+  const s = c.watch({ types: ['permission_asked', 'permission_answered'] });
   assert.equal((await s.ready).watching, true);
   await s.return();
+});
+
+test('a live session: one turn_ended per turn, with its number, verdict and cost, before the ended event', async () => {
+  const c = await d.client();
+  const s = c.watch({ process_ids: ['ev-live'] });
+  await s.ready;
+  await c.spawnClaude({ prompt: 'first evented turn', process_id: 'ev-live', cwd: d.dir, interactive: true });
+  const turns = (all: EventLine[]): EventLine[] => all.filter((e) => e.type === 'turn_ended');
+  const got1 = await collect(s, (all) => turns(all).length >= 1, 90_000);
+  await waitFor(async () => ((await c.processInfo('ev-live')).claude as { state?: string }).state === 'idle', { timeoutMs: 30_000, what: 'idle' });
+  assert.equal((await c.sendMessage({ process_id: 'ev-live', text: 'second evented turn' })).turn, 2);
+  const got2 = await collect(s, (all) => turns(all).length >= 1, 90_000);
+  await c.closeInput({ process_id: 'ev-live' });
+  const rest = await collect(s, (all) => endedAll(all, ['ev-live']), 60_000);
+  const all = [...got1, ...got2, ...rest];
+  const ended = turns(all);
+  assert.deepEqual(ended.map((e) => e.data['turn']), [1, 2], JSON.stringify(shape(all)));
+  for (const e of ended) {
+    assert.equal(e.process_id, 'ev-live');
+    assert.equal(e.data['state'], 'done');
+    assert.equal(e.data['is_error'], false);
+    assert.equal(e.data['subtype'], 'success');
+    assert.equal(typeof e.data['cost_usd'], 'number');
+    assert.equal(typeof e.data['ended_at'], 'string');
+  }
+  assert.ok(all.findIndex((e) => e.type === 'ended') > all.indexOf(ended[1]!), 'the turns come before the end');
+  await s.return();
+});
+
+test('held and released: the usage hold begins when a claude run hits the limit and ends at the reset, with its reason and until', async () => {
+  const m2 = await startMockAnthropic();
+  const d2 = await startTestDaemon({ env: subscriptionClaudeEnv(m2) });
+  try {
+    const c = await d2.client();
+    const s = c.watch({ types: ['held', 'released'] });
+    await s.ready;
+    const resetsAt = Math.ceil(Date.now() / 1000) + 4;
+    m2.setUsageLimit({ rejectUntilMs: resetsAt * 1000, resetsAt });
+    await c.spawnClaude({ prompt: 'events hold task', process_id: 'ev-hold', limit_resume_prompt: 'continue events hold' });
+    const got = await collect(s, (all) => all.some((e) => e.type === 'released'), 120_000);
+    assert.deepEqual(got.map((e) => e.type), ['held', 'released'], JSON.stringify(got));
+    const [held, released] = got as [EventLine, EventLine];
+    assert.equal(held.process_id, undefined, 'daemon-wide: no process id');
+    assert.match(String(held.data['reason']), /^claude runs held until \d\d:\d\d UTC \(five_hour limit\)$/);
+    assert.equal(held.data['cause'], 'usage_limit');
+    assert.equal(held.data['limit_type'], 'five_hour');
+    assert.ok(Date.parse(String(held.data['until'])) >= resetsAt * 1000, `until ${String(held.data['until'])}`);
+    assert.equal(released.data['until'], null);
+    assert.equal(released.data['ramp'], 1, 'claude runs start ramped after it');
+    assert.ok(Date.parse(released.time) >= resetsAt * 1000, 'released at the reset, not before');
+    await s.return();
+  } finally {
+    await d2.stop({ killProcesses: true });
+    await m2.close();
+  }
+});
+
+test('turn_ended once per turn across a daemon SIGKILL between turns (the restarted daemon re-reads every turn)', async () => {
+  const d3 = await startTestDaemon({ env: offlineClaudeEnv(mock) });
+  try {
+    let c = await d3.client();
+    const s = c.watch({ process_ids: ['ev-crash'], types: ['turn_ended'] });
+    await s.ready;
+    await c.spawnClaude({ prompt: 'evented before the crash', process_id: 'ev-crash', cwd: d3.dir, interactive: true });
+    await collect(s, (all) => all.length >= 1, 90_000);
+    c.close();
+    await d3.kill('SIGKILL');
+    await d3.restart();
+    c = await d3.client();
+    await waitFor(async () => ((await c.processInfo('ev-crash')).claude as { turns?: { state: string }[] }).turns?.[0]?.state === 'done', { timeoutMs: 30_000, what: 'turn 1 rebuilt' });
+    assert.equal((await c.sendMessage({ process_id: 'ev-crash', text: 'evented after the crash' })).turn, 2);
+    await c.claudeResult({ process_id: 'ev-crash', turn: 2, wait: true, timeout_s: 90 });
+    await c.closeInput({ process_id: 'ev-crash' });
+    await c.waitProcess({ process_id: 'ev-crash', timeout_s: 60 });
+    const r = c.watch({ since_seq: 0, process_ids: ['ev-crash'] });
+    const all = await collect(r, (got) => endedAll(got, ['ev-crash']), 30_000);
+    assert.deepEqual(all.filter((e) => e.type === 'turn_ended').map((e) => e.data['turn']), [1, 2], JSON.stringify(shape(all)));
+    await r.return();
+  } finally {
+    await d3.stop({ killProcesses: true });
+  }
 });

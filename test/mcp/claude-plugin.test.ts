@@ -13,7 +13,7 @@ import { ROOT } from '../helpers/daemon.js';
 import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
 
 const PLUGIN = path.join(ROOT, 'plugin');
-const TOOLS = ['spawn_claude', 'spawn_process', 'list_processes', 'process_info', 'read_output', 'wait', 'claude_result', 'kill_process', 'remove_process', 'load_module', 'call_function', 'list_modules', 'ping'];
+const TOOLS = ['spawn_claude', 'spawn_process', 'list_processes', 'process_info', 'read_output', 'wait', 'claude_result', 'kill_process', 'remove_process', 'load_module', 'call_function', 'list_modules', 'ping', 'send_message', 'interrupt', 'close_input', 'group_list', 'group_set'];
 const readJson = (file: string): Record<string, unknown> => JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
 
 test('plugin manifest: name claude-daemon, the package version, a description; the package ships plugin/', () => {

@@ -35,6 +35,11 @@ const TOOLS = [
   'call_function',
   'list_modules',
   'ping',
+  'send_message',
+  'interrupt',
+  'close_input',
+  'group_list',
+  'group_set',
 ];
 const PLUGIN_DIR = path.join(ROOT, 'plugin');
 /** How Claude Code names the tools of a server it was given directly, and of the plugin's server. */

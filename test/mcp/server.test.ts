@@ -10,12 +10,15 @@ import { after, before, test } from 'node:test';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import type { ProcessRecord } from '../../src/protocol/schemas/processes.js';
 import { FIXTURES, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { offlineClaudeEnv, startMockAnthropic } from '../helpers/mock-anthropic.js';
+import { waitFor } from '../helpers/wait.js';
 import { startMcp, textOf, type McpSession } from './server-harness.js';
 
 const FAKE = path.join(FIXTURES, 'fake-claude', 'claude');
 const TOOL_NAMES = [
   'spawn_claude', 'spawn_process', 'list_processes', 'process_info', 'read_output', 'wait', 'claude_result',
   'kill_process', 'remove_process', 'load_module', 'call_function', 'list_modules', 'ping',
+  'send_message', 'interrupt', 'close_input', 'group_list', 'group_set',
 ];
 
 let d: TestDaemon;
@@ -38,10 +41,10 @@ test('tools/list: exactly the issue\'s tools, each with input and output schemas
     assert.ok(t.description && t.description.length > 40, `${t.name} is described`);
   }
   const hint = (name: string): Record<string, unknown> => (m.tools.find((t) => t.name === name)?.annotations ?? {}) as Record<string, unknown>;
-  for (const ro of ['list_processes', 'process_info', 'read_output', 'wait', 'claude_result', 'list_modules', 'ping']) assert.equal(hint(ro)['readOnlyHint'], true, ro);
-  for (const w of ['spawn_claude', 'spawn_process', 'kill_process', 'remove_process', 'load_module', 'call_function']) assert.equal(hint(w)['readOnlyHint'], false, w);
-  for (const x of ['kill_process', 'remove_process']) assert.equal(hint(x)['destructiveHint'], true, x);
-  for (const s of ['spawn_claude', 'spawn_process', 'load_module']) assert.equal(hint(s)['destructiveHint'], false, s);
+  for (const ro of ['list_processes', 'process_info', 'read_output', 'wait', 'claude_result', 'list_modules', 'ping', 'group_list']) assert.equal(hint(ro)['readOnlyHint'], true, ro);
+  for (const w of ['spawn_claude', 'spawn_process', 'kill_process', 'remove_process', 'load_module', 'call_function', 'send_message', 'interrupt', 'close_input', 'group_set']) assert.equal(hint(w)['readOnlyHint'], false, w);
+  for (const x of ['kill_process', 'remove_process', 'interrupt', 'close_input']) assert.equal(hint(x)['destructiveHint'], true, x);
+  for (const s of ['spawn_claude', 'spawn_process', 'load_module', 'send_message', 'group_set']) assert.equal(hint(s)['destructiveHint'], false, s);
   // Input schemas are the wire's: a parameter of spawn_claude's protocol schema is there, described.
   const spawn = m.tools.find((t) => t.name === 'spawn_claude')!.inputSchema as { properties: Record<string, { description?: string }>; required?: string[] };
   assert.ok(spawn.properties['max_budget_usd'] && spawn.properties['allowed_tools']?.description);
@@ -86,7 +89,46 @@ test('every tool answers with structured content matching its outputSchema and a
   assert.equal(textOf(called), '{"text":"Hello, MCP!"}');
   const mods = await m.ok<{ modules: { module: string }[] }>('list_modules');
   assert.deepEqual(mods.modules.map((x) => x.module), ['greet']);
+
+  const set = await m.call('group_set', { group: 'mcp-g', parallel: 2, paused: true, budget_usd: 1 });
+  assert.deepEqual(
+    (({ group, parallel, paused, budget_usd }) => ({ group, parallel, paused, budget_usd }))(set.structuredContent as { group: string; parallel: number; paused: boolean; budget_usd: number }),
+    { group: 'mcp-g', parallel: 2, paused: true, budget_usd: 1 },
+  );
+  assert.match(textOf(set), /^mcp-g: 0 running, 0 queued, parallel 2, paused, spent/);
+  const groups = await m.call('group_list');
+  assert.ok((groups.structuredContent as { groups: { group: string }[] }).groups.some((g) => g.group === 'mcp-g'));
+  assert.match(textOf(groups), /^\d+ groups?\n(.*\n)*mcp-g: /);
+  await m.ok('group_set', { group: 'mcp-g', paused: false });
   assert.deepEqual(m.transportErrors, [], 'stdout carried only protocol messages');
+});
+
+test('live session tools: spawn_claude interactive, send_message, interrupt with no turn running, close_input (real claude CLI, mock API)', async () => {
+  const mock = await startMockAnthropic();
+  try {
+    const env = offlineClaudeEnv(mock);
+    const cwd = path.join(d.dir, 'live');
+    fs.mkdirSync(cwd, { recursive: true });
+    const s = await m.call('spawn_claude', { prompt: 'first mcp turn', interactive: true, env, cwd, process_id: 'live1' });
+    assert.match(textOf(s), /send_message/);
+    const r1 = await m.ok<{ result: string }>('claude_result', { process_id: 'live1', turn: 1, wait: true, timeout_s: 90 });
+    assert.equal(r1.result, 'MOCK REPLY: first mcp turn');
+    await waitFor(async () => ((await m.ok<ProcessRecord>('process_info', { process_id: 'live1' })).claude as { state?: string }).state === 'idle', { timeoutMs: 30_000, what: 'idle' });
+    const sent = await m.call('send_message', { process_id: 'live1', text: 'second mcp turn' });
+    assert.equal((sent.structuredContent as { turn: number }).turn, 2);
+    assert.match(textOf(sent), /^live1: turn 2 /);
+    const r2 = await m.ok<{ result: string }>('claude_result', { process_id: 'live1', turn: 2, wait: true, timeout_s: 90 });
+    assert.equal(r2.result, 'MOCK REPLY: second mcp turn');
+    await waitFor(async () => ((await m.ok<ProcessRecord>('process_info', { process_id: 'live1' })).claude as { state?: string }).state === 'idle', { timeoutMs: 30_000, what: 'idle again' });
+    assert.deepEqual(await m.ok('interrupt', { process_id: 'live1' }), { process_id: 'live1', turn: null, interrupted: false });
+    const closed = await m.ok<{ closed_now: boolean }>('close_input', { process_id: 'live1' });
+    assert.equal(closed.closed_now, true);
+    const w = await m.ok<{ ended: string[] }>('wait', { process_ids: ['live1'], timeout_s: 60 });
+    assert.deepEqual(w.ended, ['live1']);
+    assert.match(await m.fails('send_message', { process_id: 'live1', text: 'too late' }), /^(SESSION_CLOSED|PROCESS_NOT_RUNNING|NOT_RUNNING)/);
+  } finally {
+    await mock.close();
+  }
 });
 
 test('read_output pages by offset/max_bytes to eof, tails by lines, and names the file the agent can Read', async () => {
@@ -162,6 +204,11 @@ test('bad input gets an isError result with a code and the reason, and the serve
     ['load_module', { module_name: '../etc' }, /^INVALID_MODULE_NAME: /],
     ['call_function', { module_name: 'not_loaded', function_name: 'f' }, /^MODULE_NOT_(LOADED|FOUND): /],
     ['claude_result', { process_id: 'bad-in' }, /^NOT_A_CLAUDE_RUN: /],
+    ['send_message', { process_id: 'c1', text: 'hi' }, /^NOT_INTERACTIVE: /],
+    ['interrupt', { process_id: 'c1' }, /^NOT_INTERACTIVE: /],
+    ['close_input', { process_id: 'c1' }, /^NOT_INTERACTIVE: /],
+    ['send_message', { process_id: 'c1', text: '' }, /^INVALID_PARAMS: .*`text`/],
+    ['group_set', { group: 'g', parallel: -1 }, /^INVALID_PARAMS: .*`parallel`/],
     ['no_such_tool', {}, /^UNKNOWN_TOOL: .*spawn_claude/],
   ];
   for (const [tool, args, re] of cases) assert.match(await m.fails(tool, args), re, `${tool} ${JSON.stringify(args)}`);

@@ -1,11 +1,13 @@
 /**
  * What feeds the hub: the supervisor's hooks (created, spawned, kill, ended, removed, claude), the
- * module host's load outcomes, and, only while some watch asks for `output`, a 250 ms poll of the
+ * module host's load outcomes, the usage hold's `held`/`released`, the live sessions' ended turns
+ * (once per turn: a restarted daemon re-reads every turn, the journal says which it has), and, only while some watch asks for `output`, a 250 ms poll of the
  * running processes' output sizes. At start, `reconcile` compares the restored records with what
  * the journal last said of each (a daemon killed between an end and its journal write, or a
  * process that ended while no daemon ran) and emits what is missing, never an event twice.
  */
 import { ENDED_STATUSES, type ProcessRecord } from '../../protocol/schemas/processes.js';
+import type { LiveSessions } from '../claude/live.js';
 import type { Logger } from '../log.js';
 import type { ModuleHost } from '../modules/index.js';
 import type { Supervisor } from '../supervisor/index.js';
@@ -18,9 +20,10 @@ export const OUTPUT_POLL_MS = 250;
 const CLAUDE_END_FIELDS = ['state', 'is_error', 'error', 'total_cost_usd', 'num_turns', 'session_id'] as const;
 
 /** Subscribes the hub to the daemon's domains; returns what stops the output poll. */
-export function feedEvents(hub: EventHub, sup: Supervisor, modules: ModuleHost, log: Logger): { reconcile(): void; stop(): void } {
+export function feedEvents(hub: EventHub, sup: Supervisor, modules: ModuleHost, log: Logger, live?: LiveSessions): { reconcile(): void; stop(): void } {
   const known = hub.journal.known;
   const claudeStates = hub.journal.knownClaude;
+  const turnsSeen = hub.journal.knownTurns;
   const guard =
     <A extends unknown[]>(what: string, fn: (...a: A) => void) =>
     (...a: A): void => {
@@ -56,6 +59,7 @@ export function feedEvents(hub: EventHub, sup: Supervisor, modules: ModuleHost, 
     hub.emit('removed', id, {});
     known.delete(id);
     claudeStates.delete(id);
+    turnsSeen.delete(id);
     sizes.delete(id);
   }));
   sup.on('claude', guard('claude', (id, claude) => {
@@ -63,6 +67,15 @@ export function feedEvents(hub: EventHub, sup: Supervisor, modules: ModuleHost, 
     if (typeof state !== 'string' || claudeStates.get(id) === state) return;
     hub.emit('claude_state', id, { state, previous: claudeStates.get(id) ?? null });
     claudeStates.set(id, state);
+  }));
+  const hold = sup.usageHold as Supervisor['usageHold'] | undefined;
+  hold?.on('held', guard('held', (info) => hub.emit('held', undefined, { ...info })));
+  hold?.on('released', guard('released', (info) => hub.emit('released', undefined, { ...info })));
+  live?.on('turn_ended', guard('turn_ended', (id: string, n: number) => {
+    if (n <= (turnsSeen.get(id) ?? 0)) return;
+    turnsSeen.set(id, n);
+    const t = live.turns(id)?.[n - 1];
+    hub.emit('turn_ended', id, { turn: n, state: t?.state ?? null, is_error: t?.is_error ?? null, subtype: t?.subtype ?? null, cost_usd: t?.cost_usd ?? null, started_at: t?.started_at ?? null, ended_at: t?.ended_at ?? null });
   }));
   modules.onEvent(guard('module', (e) => {
     const { type, ...data } = e;

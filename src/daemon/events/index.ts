@@ -3,6 +3,7 @@
  * events, and the feeds from the supervisor and the module host. Connections reach it through
  * `Services.events` (one Subscriber each); nothing else in the daemon depends on it.
  */
+import type { LiveSessions } from '../claude/live.js';
 import type { DaemonConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { ModuleHost } from '../modules/index.js';
@@ -38,14 +39,14 @@ export interface Events {
   stop(): void;
 }
 
-/** Opens the journal and subscribes to the domains. */
-export function createEvents(config: DaemonConfig, log: Logger, sup: Supervisor, modules: ModuleHost, env: NodeJS.ProcessEnv = process.env): Events {
+/** Opens the journal and subscribes to the domains (`live`: the claude runs' live sessions, for `turn_ended`). */
+export function createEvents(config: DaemonConfig, log: Logger, sup: Supervisor, modules: ModuleHost, live?: LiveSessions, env: NodeJS.ProcessEnv = process.env): Events {
   const segmentEvents = intEnv(env, JOURNAL_SEGMENT_EVENTS_ENV) ?? DEFAULT_JOURNAL_LIMITS.segmentEvents;
   const journal = new Journal(config.home, log, { ...DEFAULT_JOURNAL_LIMITS, segmentEvents });
   const hub = new EventHub(journal, log, { budgetBytes: intEnv(env, EVENT_BUDGET_ENV) ?? DEFAULT_EVENT_BUDGET_BYTES, stuckMs: config.stuckClientMs });
   const off = env[EVENTS_OFF_ENV] === '1';
   if (off) log.warn(`${EVENTS_OFF_ENV}=1: no events are recorded (a benchmark's floor)`);
-  const feeds = off ? { reconcile: () => undefined, stop: () => undefined } : feedEvents(hub, sup, modules, log);
+  const feeds = off ? { reconcile: () => undefined, stop: () => undefined } : feedEvents(hub, sup, modules, log, live);
   return {
     hub,
     reconcile: () => feeds.reconcile(),

@@ -46,6 +46,8 @@ export class Journal {
   readonly known = new Map<string, string>();
   /** Per process id, the last claude state the journal holds (no `claude_state` repeats after a restart). */
   readonly knownClaude = new Map<string, string>();
+  /** Per process id, the highest live-session turn a `turn_ended` was journaled for (no repeats after a restart). */
+  readonly knownTurns = new Map<string, number>();
   /** Time of the newest journaled event found at load (ms; 0 for none). */
   lastTimeAtLoad = 0;
   private readonly dir: string;
@@ -230,11 +232,15 @@ export class Journal {
     if (l.type === 'removed') {
       this.known.delete(l.pid);
       this.knownClaude.delete(l.pid);
+      this.knownTurns.delete(l.pid);
     }
     else if (l.type === 'spawned' || l.type === 'started' || l.type === 'ended') this.known.set(l.pid, l.type);
     else if (l.type === 'claude_state') {
       const state = /"data":\{"state":"([a-z_]+)"/.exec(l.text)?.[1];
       if (state !== undefined) this.knownClaude.set(l.pid, state);
+    } else if (l.type === 'turn_ended') {
+      const n = Number(/"data":\{"turn":(\d+)/.exec(l.text)?.[1]);
+      if (Number.isInteger(n)) this.knownTurns.set(l.pid, Math.max(n, this.knownTurns.get(l.pid) ?? 0));
     }
     const t = Date.parse(/"time":"([^"]*)"/.exec(l.text)?.[1] ?? '');
     if (Number.isFinite(t)) this.lastTimeAtLoad = Math.max(this.lastTimeAtLoad, t);
