@@ -1,0 +1,113 @@
+/**
+ * Permission prompts routed to the parent (`spawn_claude {permissions: "ask"}`) with the REAL claude
+ * CLI against the local mock API: a Bash call shows up in `pending_permissions`; answered allow it
+ * runs, answered deny claude sees the denial, unanswered past `permission_timeout_s` it is denied
+ * with a message saying so; an unknown request id is PERMISSION_NOT_FOUND.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, test } from 'node:test';
+import type { DaemonClient } from '../../src/index.js';
+import type { ClaudeRunInfo, PendingPermission } from '../../src/protocol/schemas/claude.js';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
+import { waitFor } from '../helpers/wait.js';
+
+let mock: MockAnthropic;
+let d: TestDaemon;
+let c: DaemonClient;
+let cwd: string;
+before(async () => {
+  mock = await startMockAnthropic();
+  d = await startTestDaemon({ env: offlineClaudeEnv(mock) });
+  c = await d.client();
+  cwd = `${d.dir}/work`;
+  fs.mkdirSync(cwd);
+});
+after(async () => {
+  await d?.stop({ killProcesses: true });
+  await mock?.close();
+});
+
+async function infoOf(id: string): Promise<ClaudeRunInfo> {
+  return (await c.processInfo(id)).claude as ClaudeRunInfo;
+}
+
+async function pendingOf(id: string): Promise<PendingPermission> {
+  let found: PendingPermission | undefined;
+  await waitFor(async () => (found = (await infoOf(id)).pending_permissions?.[0]) !== undefined, { timeoutMs: 60_000, what: `a pending permission of ${id}` });
+  return found!;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+}
+
+/** Ends the session and waits for its process. */
+async function close(id: string): Promise<void> {
+  await c.closeInput({ process_id: id });
+  const w = await c.waitProcess({ process_id: id, timeout_s: 60 });
+  assert.equal(w.status, 'exited');
+}
+
+test('permissions ask: the Bash call is pending; answered allow it runs; an unknown request id is PERMISSION_NOT_FOUND', async () => {
+  const marker = `${cwd}/allowed.txt`;
+  const s = await c.spawnClaude({ prompt: `MOCK_TOOL:touch ${marker} && echo PERM_RAN|`, cwd, permissions: 'ask' });
+  const id = s.process_id;
+  assert.match(s.cmd.join(' '), /--input-format stream-json/);
+  assert.match(s.cmd.join(' '), /--permission-prompt-tool stdio/);
+  const p = await pendingOf(id);
+  assert.equal(p.tool_name, 'Bash');
+  assert.match(String(p.input['command']), /touch .*allowed\.txt/);
+  assert.ok(!Number.isNaN(Date.parse(p.asked_at)));
+  assert.equal(fs.existsSync(marker), false, 'the command waits for the answer');
+  assert.equal(await codeOf(c.answerPermission({ process_id: id, request_id: 'no-such-request', behavior: 'allow' })), 'PERMISSION_NOT_FOUND');
+  const a = await c.answerPermission({ process_id: id, request_id: p.request_id, behavior: 'allow' });
+  assert.deepEqual(a, { process_id: id, request_id: p.request_id, tool_name: 'Bash', behavior: 'allow' });
+  const r = await c.claudeResult({ process_id: id, turn: 1, wait: true, timeout_s: 90 });
+  assert.equal(r.result, 'MOCK REPLY: tool said PERM_RAN');
+  assert.equal(fs.existsSync(marker), true);
+  assert.deepEqual((await infoOf(id)).pending_permissions, []);
+  // Answered once: a second answer finds nothing.
+  assert.equal(await codeOf(c.answerPermission({ process_id: id, request_id: p.request_id, behavior: 'deny' })), 'PERMISSION_NOT_FOUND');
+  await close(id);
+});
+
+test('permissions ask: answered deny, claude sees the message and the command never runs', async () => {
+  const marker = `${cwd}/denied.txt`;
+  const s = await c.spawnClaude({ prompt: `MOCK_TOOL:touch ${marker} && echo PERM_RAN|`, cwd, permissions: 'ask' });
+  const id = s.process_id;
+  const p = await pendingOf(id);
+  await c.answerPermission({ process_id: id, request_id: p.request_id, behavior: 'deny', message: 'not today, says the parent' });
+  const r = await c.claudeResult({ process_id: id, turn: 1, wait: true, timeout_s: 90 });
+  assert.match(r.result ?? '', /MOCK REPLY: tool said .*not today, says the parent/);
+  assert.equal(fs.existsSync(marker), false);
+  await close(id);
+});
+
+test('permissions ask: unanswered past permission_timeout_s it is denied with a message saying so', async () => {
+  const marker = `${cwd}/timeout.txt`;
+  const s = await c.spawnClaude({ prompt: `MOCK_TOOL:touch ${marker} && echo PERM_RAN|`, cwd, permissions: 'ask', permission_timeout_s: 2 });
+  const id = s.process_id;
+  const p = await pendingOf(id);
+  assert.equal((await infoOf(id)).permission_timeout_s, 2);
+  const r = await c.claudeResult({ process_id: id, turn: 1, wait: true, timeout_s: 90 });
+  assert.match(r.result ?? '', /no answer within 2 s \(permission_timeout_s\)/);
+  assert.equal(fs.existsSync(marker), false);
+  assert.deepEqual((await infoOf(id)).pending_permissions, []);
+  assert.equal(await codeOf(c.answerPermission({ process_id: id, request_id: p.request_id, behavior: 'allow' })), 'PERMISSION_NOT_FOUND');
+  await close(id);
+});
+
+test('answer_permission refuses a run without permissions ask, and bad spawn combinations', async () => {
+  const s = await c.spawnClaude({ cwd, interactive: true });
+  assert.equal(await codeOf(c.answerPermission({ process_id: s.process_id, request_id: 'x', behavior: 'allow' })), 'PERMISSION_NOT_FOUND');
+  await close(s.process_id);
+  assert.equal(await codeOf(c.spawnClaude({ prompt: 'x', cwd, permissions: 'ask', interactive: false })), 'INVALID_PARAMS');
+  assert.equal(await codeOf(c.spawnClaude({ prompt: 'x', cwd, permission_timeout_s: 5 })), 'INVALID_PARAMS');
+});
