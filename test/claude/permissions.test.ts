@@ -5,11 +5,14 @@
  * with a message saying so; an unknown request id is PERMISSION_NOT_FOUND.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import type { DaemonClient } from '../../src/index.js';
 import type { ClaudeRunInfo, PendingPermission } from '../../src/protocol/schemas/claude.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { ROOT, runCli, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -83,7 +86,10 @@ test('permissions ask: answered deny, claude sees the message and the command ne
   const s = await c.spawnClaude({ prompt: `MOCK_TOOL:touch ${marker} && echo PERM_RAN|`, cwd, permissions: 'ask' });
   const id = s.process_id;
   const p = await pendingOf(id);
-  await c.answerPermission({ process_id: id, request_id: p.request_id, behavior: 'deny', message: 'not today, says the parent' });
+  // Through the CLI verb: `answer ID REQUEST_ID deny --message M`.
+  const cli = await runCli(['answer', id, p.request_id, 'deny', '--message', 'not today, says the parent', '--socket', d.socket]);
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.equal(cli.stdout, `${id} Bash ${p.request_id}: denied\n`);
   const r = await c.claudeResult({ process_id: id, turn: 1, wait: true, timeout_s: 90 });
   assert.match(r.result ?? '', /MOCK REPLY: tool said .*not today, says the parent/);
   assert.equal(fs.existsSync(marker), false);
@@ -104,9 +110,16 @@ test('permissions ask: unanswered past permission_timeout_s it is denied with a 
   await close(id);
 });
 
-test('answer_permission refuses a run without permissions ask, and bad spawn combinations', async () => {
+test('answer_permission refuses a run without permissions ask (TS, CLI and Python clients), and bad spawn combinations', async () => {
   const s = await c.spawnClaude({ cwd, interactive: true });
   assert.equal(await codeOf(c.answerPermission({ process_id: s.process_id, request_id: 'x', behavior: 'allow' })), 'PERMISSION_NOT_FOUND');
+  const cli = await runCli(['answer', s.process_id, 'x', 'allow', '--socket', d.socket]);
+  assert.equal(cli.code, 1);
+  assert.match(cli.stderr, /PERMISSION_NOT_FOUND|no pending permission prompt "x"/);
+  assert.equal((await runCli(['answer', s.process_id, 'x', 'maybe', '--socket', d.socket])).code, 2);
+  const py = `import sys\nsys.path.insert(0, ${JSON.stringify(path.join(ROOT, 'python'))})\nimport client\ntry:\n    client.answer_permission(${JSON.stringify(s.process_id)}, "x", "deny", message="m")\nexcept client.DaemonError as e:\n    print(e.code)`;
+  const out = await promisify(execFile)('python3', ['-c', py], { env: { ...process.env, CLAUDE_DAEMON_SOCKET: d.socket } });
+  assert.equal(out.stdout.trim(), 'PERMISSION_NOT_FOUND');
   await close(s.process_id);
   assert.equal(await codeOf(c.spawnClaude({ prompt: 'x', cwd, permissions: 'ask', interactive: false })), 'INVALID_PARAMS');
   assert.equal(await codeOf(c.spawnClaude({ prompt: 'x', cwd, permission_timeout_s: 5 })), 'INVALID_PARAMS');
