@@ -15,6 +15,7 @@ import type { ClaudeRunInfo, PendingPermission } from '../../src/protocol/schema
 import { ROOT, runCli, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
 import { waitFor } from '../helpers/wait.js';
+import { ruleMatches } from '../../src/daemon/claude/permission-rules.js';
 
 let mock: MockAnthropic;
 let d: TestDaemon;
@@ -123,4 +124,39 @@ test('answer_permission refuses a run without permissions ask (TS, CLI and Pytho
   await close(s.process_id);
   assert.equal(await codeOf(c.spawnClaude({ prompt: 'x', cwd, permissions: 'ask', interactive: false })), 'INVALID_PARAMS');
   assert.equal(await codeOf(c.spawnClaude({ prompt: 'x', cwd, permission_timeout_s: 5 })), 'INVALID_PARAMS');
+});
+
+test('permissions ask: auto_deny (checked first) and auto_allow answer matching prompts at once, none listed as pending', async () => {
+  const allowed = `${cwd}/auto-allowed.txt`;
+  const a = await c.spawnClaude({ prompt: `MOCK_TOOL:touch ${allowed} && echo AUTO_RAN|`, cwd, permissions: 'ask', auto_allow: ['Read', 'Bash(touch *)'], auto_deny: ['Bash(rm *)'] });
+  const ra = await c.claudeResult({ process_id: a.process_id, turn: 1, wait: true, timeout_s: 90 });
+  assert.equal(ra.result, 'MOCK REPLY: tool said AUTO_RAN');
+  assert.equal(fs.existsSync(allowed), true);
+  assert.deepEqual((await infoOf(a.process_id)).pending_permissions, []);
+  await close(a.process_id);
+  const denied = `${cwd}/auto-denied.txt`;
+  const b = await c.spawnClaude({ prompt: `MOCK_TOOL:touch ${denied} && echo AUTO_RAN|`, cwd, permissions: 'ask', auto_allow: ['Bash'], auto_deny: ['Bash(touch:*)'] });
+  const rb = await c.claudeResult({ process_id: b.process_id, turn: 1, wait: true, timeout_s: 90 });
+  assert.match(rb.result ?? '', /the auto_deny rule Bash\(touch:\*\) matches/);
+  assert.equal(fs.existsSync(denied), false);
+  await close(b.process_id);
+  assert.equal(await codeOf(c.spawnClaude({ prompt: 'x', cwd, auto_allow: ['Bash'] })), 'INVALID_PARAMS');
+  assert.equal(await codeOf(c.spawnClaude({ prompt: 'x', cwd, permissions: 'ask', auto_deny: ['Bash(git *'] })), 'INVALID_PARAMS');
+});
+
+test('permission rules: claude\'s syntax, matched against the tool\'s main input', () => {
+  const bash = (command: string): Record<string, unknown> => ({ command });
+  assert.equal(ruleMatches('Bash', 'Bash', bash('anything')), true);
+  assert.equal(ruleMatches('Bash(git *)', 'Bash', bash('git status')), true);
+  assert.equal(ruleMatches('Bash(git *)', 'Bash', bash('gitk')), false);
+  assert.equal(ruleMatches('Bash(npm run test:*)', 'Bash', bash('npm run test:unit')), false);
+  assert.equal(ruleMatches('Bash(git:*)', 'Bash', bash('git')), true);
+  assert.equal(ruleMatches('Bash(git:*)', 'Bash', bash('git push --force')), true);
+  assert.equal(ruleMatches('Bash(git:*)', 'Bash', bash('gitx')), false);
+  assert.equal(ruleMatches('Bash(git *)', 'Read', { file_path: 'git x' }), false);
+  assert.equal(ruleMatches('Read(/etc/*)', 'Read', { file_path: '/etc/passwd' }), true);
+  assert.equal(ruleMatches('Read(/etc/*)', 'Read', { file_path: '/home/x' }), false);
+  assert.equal(ruleMatches('mcp__srv__*', 'mcp__srv__tool', {}), true);
+  assert.equal(ruleMatches('Task(x)', 'Task', { prompt: 'x' }), false);
+  assert.equal(ruleMatches('Bash(a.b)', 'Bash', bash('aXb')), false);
 });

@@ -22,6 +22,8 @@ const oneOf =
   (...xs: string[]): Check =>
   (v) =>
     typeof v === 'string' && xs.includes(v);
+/** A permission rule in claude's syntax: `Tool` or `Tool(pattern)`. */
+const permRule: Check = (v) => typeof v === 'string' && v.length <= 10_000 && /^[A-Za-z0-9_.*-]+(\(.*\))?$/s.test(v);
 const plainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** An object of string values (a `__proto__` key is dropped, never checked). */
 const recordOf =
@@ -141,6 +143,8 @@ const COMMANDS: Record<string, { fields: Record<string, Check>; required?: strin
       idle_timeout_s: positive,
       permissions: oneOf('ask'),
       permission_timeout_s: (v) => positive(v) && (v as number) <= 86_400,
+      auto_allow: (v) => listOf(permRule)(v) && (v as unknown[]).length <= 1000,
+      auto_deny: (v) => listOf(permRule)(v) && (v as unknown[]).length <= 1000,
       ...LINEAGE,
       ...SCHEDULING,
     },
@@ -148,7 +152,7 @@ const COMMANDS: Record<string, { fields: Record<string, Check>; required?: strin
     // idle_timeout_s applies to live sessions only; permissions needs interactive not false; permission_timeout_s needs permissions.
     rule: (p) => {
       const live = p['interactive'] === true || p['permissions'] === 'ask';
-      return oneStartTime(p) && (Object.hasOwn(p, 'prompt') || live) && (!Object.hasOwn(p, 'idle_timeout_s') || live) && (!Object.hasOwn(p, 'permissions') || p['interactive'] !== false) && (!Object.hasOwn(p, 'permission_timeout_s') || p['permissions'] === 'ask');
+      return oneStartTime(p) && (Object.hasOwn(p, 'prompt') || live) && (!Object.hasOwn(p, 'idle_timeout_s') || live) && (!Object.hasOwn(p, 'permissions') || p['interactive'] !== false) && (!Object.hasOwn(p, 'permission_timeout_s') || p['permissions'] === 'ask') && ((!Object.hasOwn(p, 'auto_allow') && !Object.hasOwn(p, 'auto_deny')) || p['permissions'] === 'ask');
     },
   },
   group_set: { fields: { group: groupName, parallel: intIn(0, 100_000), paused: bool, budget_usd: (v) => v === null || (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1_000_000) }, required: ['group'] },

@@ -14,6 +14,7 @@ import type { ClaudeRunInfo, PendingPermission } from '../../protocol/schemas/cl
 import type { Logger } from '../log.js';
 import type { Supervisor } from '../supervisor/index.js';
 import type { LiveSessions } from './live.js';
+import { firstMatch } from './permission-rules.js';
 
 /** `permission_timeout_s` when the spawn gives none. */
 export const DEFAULT_PERMISSION_TIMEOUT_S = 300;
@@ -71,13 +72,16 @@ export class PermissionRouter {
     if (r.state.answered.includes(requestId) || r.info.pending_permissions!.some((p) => p.request_id === requestId)) return;
     const q = req as Record<string, unknown>;
     const input = q['input'];
+    const toolName = typeof q['tool_name'] === 'string' ? q['tool_name'] : 'unknown';
+    const toolInput = typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+    if (this.autoAnswer(id, r, requestId, toolName, toolInput)) return;
     const askedAt = r.state.asked[requestId] ?? new Date().toISOString();
     r.state.asked[requestId] = askedAt;
     this.save(r);
     r.info.pending_permissions!.push({
       request_id: requestId,
-      tool_name: typeof q['tool_name'] === 'string' ? q['tool_name'] : 'unknown',
-      input: typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : {},
+      tool_name: toolName,
+      input: toolInput,
       asked_at: askedAt,
     });
     const limitS = r.info.permission_timeout_s ?? DEFAULT_PERMISSION_TIMEOUT_S;
@@ -109,6 +113,19 @@ export class PermissionRouter {
     this.drop(r, requestId);
     this.finish(id, r, requestId);
     return p;
+  }
+
+  /** Answers a prompt matching an `auto_deny` (first) or `auto_allow` rule at once; true if it did. */
+  private autoAnswer(id: string, r: Run, requestId: string, tool: string, input: Record<string, unknown>): boolean {
+    const deny = firstMatch(r.info.auto_deny, tool, input);
+    const allow = deny === undefined ? firstMatch(r.info.auto_allow, tool, input) : undefined;
+    if (deny === undefined && allow === undefined) return false;
+    const response = deny !== undefined ? { behavior: 'deny', message: `Permission denied by claude-daemon: the auto_deny rule ${deny} matches` } : { behavior: 'allow', updatedInput: input };
+    this.live.control(id, { type: 'control_response', response: { subtype: 'success', request_id: requestId, response } });
+    this.log.info(`claude run ${id}: ${tool} prompt ${requestId} ${deny !== undefined ? `denied by auto_deny ${deny}` : `allowed by auto_allow ${allow}`}`);
+    r.state.answered.push(requestId);
+    this.save(r);
+    return true;
   }
 
   /** The run ended or was removed: its prompts can no longer be answered. */

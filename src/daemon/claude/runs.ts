@@ -276,6 +276,8 @@ function carryLive(old: ClaudeRunInfo | undefined, info: ClaudeRunInfo): boolean
   if (old.permissions === 'ask') {
     info.permissions = 'ask';
     if (old.permission_timeout_s !== undefined) info.permission_timeout_s = old.permission_timeout_s;
+    if (old.auto_allow !== undefined) info.auto_allow = old.auto_allow;
+    if (old.auto_deny !== undefined) info.auto_deny = old.auto_deny;
     info.pending_permissions = [];
   }
   return true;

@@ -103,6 +103,10 @@ export type ClaudeRunInfo = {
   permissions?: 'ask';
   /** Seconds a permission prompt waits for `answer_permission` before it is denied. */
   permission_timeout_s?: number;
+  /** Rules (claude's syntax, e.g. `Bash(git *)`) whose matching prompts are allowed at once. */
+  auto_allow?: string[];
+  /** Rules whose matching prompts are denied at once (checked before `auto_allow`). */
+  auto_deny?: string[];
   /** The run's unanswered permission prompts, oldest first (with `permissions: "ask"` only). */
   pending_permissions?: PendingPermission[];
 };
@@ -151,6 +155,8 @@ export type ClaudeUsageLimit = {
 
 const nonEmpty = z.string().min(1);
 const stringList = z.array(nonEmpty);
+/** A permission rule in claude's syntax: `Tool` or `Tool(pattern)`. */
+const permissionRule = z.string().max(10_000).regex(/^[A-Za-z0-9_.*-]+(\(.*\))?$/s, 'must be a rule in claude\'s syntax: Tool or Tool(pattern), e.g. "Bash(git *)"');
 
 /** `spawn_claude`'s fields before the cross-field rules (the MCP tool derives its own schema from them). */
 export const SpawnClaudeFields = z.object({
@@ -164,6 +170,10 @@ export const SpawnClaudeFields = z.object({
   permissions: z.enum(['ask']).optional(),
   /** An unanswered permission prompt is denied after this many seconds (default 300). */
   permission_timeout_s: z.number().positive().max(86_400).optional(),
+  /** With `permissions: "ask"`: prompts matching one of these rules (claude's syntax, `Bash(git *)`) are allowed at once. */
+  auto_allow: z.array(permissionRule).max(1000).optional(),
+  /** With `permissions: "ask"`: prompts matching one of these are denied at once (before `auto_allow` is looked at). */
+  auto_deny: z.array(permissionRule).max(1000).optional(),
   /** The same rule as spawn_process (the id names a directory: "." and ".." are refused). */
   process_id: ProcessId.optional(),
   cwd: nonEmpty.optional(),
@@ -202,7 +212,8 @@ export const SpawnClaudeParams = SpawnClaudeFields.refine(oneStartTime, ONE_STAR
   .refine((p) => p.prompt !== undefined || isLive(p), { message: 'prompt is required (it may be left out only with interactive: true)', path: ['prompt'] })
   .refine((p) => p.idle_timeout_s === undefined || isLive(p), { message: 'idle_timeout_s applies to live sessions only: add interactive: true', path: ['idle_timeout_s'] })
   .refine((p) => p.permissions === undefined || p.interactive !== false, { message: 'permissions: "ask" needs a live session (claude asks on its stream-json input): leave interactive out or set it true', path: ['permissions'] })
-  .refine((p) => p.permission_timeout_s === undefined || p.permissions === 'ask', { message: 'permission_timeout_s applies only with permissions: "ask"', path: ['permission_timeout_s'] });
+  .refine((p) => p.permission_timeout_s === undefined || p.permissions === 'ask', { message: 'permission_timeout_s applies only with permissions: "ask"', path: ['permission_timeout_s'] })
+  .refine((p) => (p.auto_allow === undefined && p.auto_deny === undefined) || p.permissions === 'ask', { message: 'auto_allow and auto_deny apply only with permissions: "ask"', path: ['auto_allow'] });
 
 /** A live session: `interactive: true`, or `permissions: "ask"` (which implies it). */
 export function isLive(p: { interactive?: boolean | undefined; permissions?: 'ask' | undefined }): boolean {

@@ -45,6 +45,8 @@ async function spawnNew(p: ParamsOut<'spawn_claude'>, services: Services): Promi
   if (p.permissions === 'ask') {
     info.permissions = 'ask';
     info.permission_timeout_s = p.permission_timeout_s ?? DEFAULT_PERMISSION_TIMEOUT_S;
+    if (p.auto_allow !== undefined) info.auto_allow = p.auto_allow;
+    if (p.auto_deny !== undefined) info.auto_deny = p.auto_deny;
     info.pending_permissions = [];
   }
   try {
