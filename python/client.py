@@ -387,7 +387,8 @@ def spawn_claude(prompt=None, **options):
     optional, more turns go by :func:`send_message`, and ``idle_timeout_s`` closes it when idle.
     ``permissions="ask"`` (implies ``interactive``) routes claude's permission prompts to the caller:
     they show in the record's ``claude["pending_permissions"]``; answer them with
-    :func:`answer_permission` (unanswered after ``permission_timeout_s``, default 300, they are denied).
+    :func:`answer_permission` (unanswered after ``permission_timeout_s``, default 300, they are denied);
+    ``auto_allow`` / ``auto_deny`` (lists of claude rules such as ``"Bash(git *)"``) answer matching ones at once.
 
     Options are the wire's: process_id, cwd, env, name, model, system_prompt, append_system_prompt,
     allowed_tools, disallowed_tools, permission_mode, max_turns, mcp_config, resume, session_id,

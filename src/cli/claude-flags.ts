@@ -48,6 +48,11 @@ export function spawnParams(values: Values, positionals: string[]): Params {
   const permTimeout = numberFlag(values['permission-timeout'], '--permission-timeout', { min: 0.001 });
   if (permTimeout !== undefined && !ask) throw new UsageError('--permission-timeout applies with --ask-permissions only');
   if (permTimeout !== undefined) p.permission_timeout_s = permTimeout;
+  for (const [flag, key] of [['auto-allow', 'auto_allow'], ['auto-deny', 'auto_deny']] as const) {
+    const rules = list(flag);
+    if (rules !== undefined && !ask) throw new UsageError(`--${flag} applies with --ask-permissions only`);
+    if (rules !== undefined) p[key] = rules;
+  }
   const set = <K extends keyof Params>(key: K, value: Params[K] | undefined): void => {
     if (value !== undefined) p[key] = value;
   };

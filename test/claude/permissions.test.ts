@@ -15,7 +15,7 @@ import type { ClaudeRunInfo, PendingPermission } from '../../src/protocol/schema
 import { ROOT, runCli, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
 import { waitFor } from '../helpers/wait.js';
-import { ruleMatches } from '../../src/daemon/claude/permission-rules.js';
+import { allowMatch, denyMatch, ruleMatches } from '../../src/daemon/claude/permission-rules.js';
 
 let mock: MockAnthropic;
 let d: TestDaemon;
@@ -128,14 +128,14 @@ test('answer_permission refuses a run without permissions ask (TS, CLI and Pytho
 
 test('permissions ask: auto_deny (checked first) and auto_allow answer matching prompts at once, none listed as pending', async () => {
   const allowed = `${cwd}/auto-allowed.txt`;
-  const a = await c.spawnClaude({ prompt: `MOCK_TOOL:touch ${allowed} && echo AUTO_RAN|`, cwd, permissions: 'ask', auto_allow: ['Read', 'Bash(touch *)'], auto_deny: ['Bash(rm *)'] });
+  const a = await c.spawnClaude({ prompt: `MOCK_TOOL:touch ${allowed} && echo AUTO_RAN|`, cwd, permissions: 'ask', auto_allow: ['Read', 'Bash(touch *)', 'Bash(echo *)'], auto_deny: ['Bash(rm *)'] });
   const ra = await c.claudeResult({ process_id: a.process_id, turn: 1, wait: true, timeout_s: 90 });
   assert.equal(ra.result, 'MOCK REPLY: tool said AUTO_RAN');
   assert.equal(fs.existsSync(allowed), true);
   assert.deepEqual((await infoOf(a.process_id)).pending_permissions, []);
   await close(a.process_id);
   const denied = `${cwd}/auto-denied.txt`;
-  const b = await c.spawnClaude({ prompt: `MOCK_TOOL:touch ${denied} && echo AUTO_RAN|`, cwd, permissions: 'ask', auto_allow: ['Bash'], auto_deny: ['Bash(touch:*)'] });
+  const b = await c.spawnClaude({ prompt: `MOCK_TOOL:touch ${denied} && echo AUTO_RAN|`, cwd, permissions: 'ask', auto_allow: ['Bash'], auto_deny: ['Bash(rm:*)', 'Bash(touch:*)'] });
   const rb = await c.claudeResult({ process_id: b.process_id, turn: 1, wait: true, timeout_s: 90 });
   assert.match(rb.result ?? '', /the auto_deny rule Bash\(touch:\*\) matches/);
   assert.equal(fs.existsSync(denied), false);
@@ -144,7 +144,7 @@ test('permissions ask: auto_deny (checked first) and auto_allow answer matching 
   assert.equal(await codeOf(c.spawnClaude({ prompt: 'x', cwd, permissions: 'ask', auto_deny: ['Bash(git *'] })), 'INVALID_PARAMS');
 });
 
-test('permission rules: claude\'s syntax, matched against the tool\'s main input', () => {
+test('permission rules: claude\'s syntax, matched against the tool\'s main input; compound Bash commands part by part', () => {
   const bash = (command: string): Record<string, unknown> => ({ command });
   assert.equal(ruleMatches('Bash', 'Bash', bash('anything')), true);
   assert.equal(ruleMatches('Bash(git *)', 'Bash', bash('git status')), true);
@@ -159,4 +159,14 @@ test('permission rules: claude\'s syntax, matched against the tool\'s main input
   assert.equal(ruleMatches('mcp__srv__*', 'mcp__srv__tool', {}), true);
   assert.equal(ruleMatches('Task(x)', 'Task', { prompt: 'x' }), false);
   assert.equal(ruleMatches('Bash(a.b)', 'Bash', bash('aXb')), false);
+  // Compound commands: every part must be allowed; any part denied denies; substitutions and redirections are never auto-allowed.
+  assert.equal(allowMatch(['Bash(git *)'], 'Bash', bash('git status && rm -rf x')), undefined);
+  assert.equal(allowMatch(['Bash(git *)', 'Bash(echo *)'], 'Bash', bash('git status; echo done')), 'Bash(git *)');
+  assert.equal(allowMatch(['Bash(git *)'], 'Bash', bash('git log $(rm -rf x)')), undefined);
+  assert.equal(allowMatch(['Bash(echo *)'], 'Bash', bash('echo x > /etc/passwd')), undefined);
+  assert.equal(allowMatch(['Bash'], 'Bash', bash('echo x > y')), 'Bash');
+  assert.equal(allowMatch(['Read(/tmp/*)'], 'Read', { file_path: '/tmp/a' }), 'Read(/tmp/*)');
+  assert.equal(denyMatch(['Bash(rm *)'], 'Bash', bash('git status && rm -rf x')), 'Bash(rm *)');
+  assert.equal(denyMatch(['Bash(rm *)'], 'Bash', bash('git status | less')), undefined);
+  assert.equal(denyMatch(undefined, 'Bash', bash('rm x')), undefined);
 });

@@ -6,6 +6,7 @@
  * "this, alone or followed by a space and more". The main input is Bash's `command`, the file tools'
  * `file_path` (Read, Write, Edit, MultiEdit, NotebookEdit: `notebook_path` too), Glob's and Grep's
  * `pattern`, WebFetch's `url`, WebSearch's `query`; a tool with none matches only a bare `Tool` rule.
+ * Compound Bash commands: see `allowMatch` and `denyMatch`.
  */
 
 const MAIN_INPUT: Readonly<Record<string, readonly string[]>> = {
@@ -38,9 +39,44 @@ export function ruleMatches(rule: string, tool: string, input: Record<string, un
   return globToRegExp(pattern).test(value);
 }
 
-/** The first rule of `rules` matching the call, or undefined. */
-export function firstMatch(rules: readonly string[] | undefined, tool: string, input: Record<string, unknown>): string | undefined {
-  return rules?.find((r) => ruleMatches(r, tool, input));
+/**
+ * The first `auto_allow` rule allowing the call, or undefined. A compound Bash command (`a && b`,
+ * `a; b`, `a | b`) is allowed by `Bash(pattern)` rules only when each part matches one, and never
+ * when it has a substitution (`$(`, backquote) or a redirection (`>`, `<`): a prefix rule must not
+ * let `git status && rm -rf x` through. A bare `Bash` rule allows every command.
+ */
+export function allowMatch(rules: readonly string[] | undefined, tool: string, input: Record<string, unknown>): string | undefined {
+  if (rules === undefined) return undefined;
+  const command = input['command'];
+  if (tool !== 'Bash' || typeof command !== 'string') return rules.find((r) => ruleMatches(r, tool, input));
+  const bare = rules.find((r) => r.indexOf('(') === -1 && ruleMatches(r, tool, input));
+  if (bare !== undefined) return bare;
+  if (/\$\(|`|[<>]/.test(command)) return undefined;
+  let first: string | undefined;
+  for (const part of bashParts(command)) {
+    const r = rules.find((x) => ruleMatches(x, tool, { command: part }));
+    if (r === undefined) return undefined;
+    first ??= r;
+  }
+  return first;
+}
+
+/** The first `auto_deny` rule matching the call, or undefined; a Bash rule matches a compound command if it matches the whole or any part. */
+export function denyMatch(rules: readonly string[] | undefined, tool: string, input: Record<string, unknown>): string | undefined {
+  if (rules === undefined) return undefined;
+  const command = input['command'];
+  const whole = rules.find((r) => ruleMatches(r, tool, input));
+  if (whole !== undefined || tool !== 'Bash' || typeof command !== 'string') return whole;
+  for (const part of bashParts(command)) {
+    const r = rules.find((x) => ruleMatches(x, tool, { command: part }));
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+/** A shell command's simple commands: split at `&&`, `||`, `;`, `|`, `&` and newlines, trimmed. */
+function bashParts(command: string): string[] {
+  return command.split(/&&|\|\||[;|&\n]/).map((p) => p.trim()).filter((p) => p !== '');
 }
 
 function globToRegExp(glob: string): RegExp {

@@ -14,7 +14,7 @@ import type { ClaudeRunInfo, PendingPermission } from '../../protocol/schemas/cl
 import type { Logger } from '../log.js';
 import type { Supervisor } from '../supervisor/index.js';
 import type { LiveSessions } from './live.js';
-import { firstMatch } from './permission-rules.js';
+import { allowMatch, denyMatch } from './permission-rules.js';
 
 /** `permission_timeout_s` when the spawn gives none. */
 export const DEFAULT_PERMISSION_TIMEOUT_S = 300;
@@ -117,8 +117,8 @@ export class PermissionRouter {
 
   /** Answers a prompt matching an `auto_deny` (first) or `auto_allow` rule at once; true if it did. */
   private autoAnswer(id: string, r: Run, requestId: string, tool: string, input: Record<string, unknown>): boolean {
-    const deny = firstMatch(r.info.auto_deny, tool, input);
-    const allow = deny === undefined ? firstMatch(r.info.auto_allow, tool, input) : undefined;
+    const deny = denyMatch(r.info.auto_deny, tool, input);
+    const allow = deny === undefined ? allowMatch(r.info.auto_allow, tool, input) : undefined;
     if (deny === undefined && allow === undefined) return false;
     const response = deny !== undefined ? { behavior: 'deny', message: `Permission denied by claude-daemon: the auto_deny rule ${deny} matches` } : { behavior: 'allow', updatedInput: input };
     this.live.control(id, { type: 'control_response', response: { subtype: 'success', request_id: requestId, response } });
