@@ -170,3 +170,26 @@ test('permission rules: claude\'s syntax, matched against the tool\'s main input
   assert.equal(denyMatch(['Bash(rm *)'], 'Bash', bash('git status | less')), undefined);
   assert.equal(denyMatch(undefined, 'Bash', bash('rm x')), undefined);
 });
+
+test('permissions ask: a prompt pending across a daemon SIGKILL stays pending (same asked_at), answered ones are not asked again, and the answer still reaches claude', async () => {
+  const marker = `${cwd}/restart.txt`;
+  const s = await c.spawnClaude({ prompt: `MOCK_TOOL:touch ${marker} && echo RESTART_RAN|`, cwd, permissions: 'ask', permission_timeout_s: 600 });
+  const id = s.process_id;
+  const p = await pendingOf(id);
+  await d.kill('SIGKILL');
+  await d.restart();
+  c = await d.client();
+  const again = await pendingOf(id);
+  assert.deepEqual(again, p);
+  assert.equal((await infoOf(id)).permission_timeout_s, 600);
+  await c.answerPermission({ process_id: id, request_id: p.request_id, behavior: 'allow' });
+  const r = await c.claudeResult({ process_id: id, turn: 1, wait: true, timeout_s: 90 });
+  assert.equal(r.result, 'MOCK REPLY: tool said RESTART_RAN');
+  // A second restart re-reads the whole stream: the answered prompt is not listed again.
+  await d.kill('SIGKILL');
+  await d.restart();
+  c = await d.client();
+  await c.claudeResult({ process_id: id, turn: 1, wait: true, timeout_s: 90 });
+  assert.deepEqual((await infoOf(id)).pending_permissions, []);
+  await close(id);
+});
