@@ -385,6 +385,10 @@ def spawn_claude(prompt=None, **options):
 
     ``interactive=True`` starts a live session instead (docs/sessions.md): ``prompt`` is then
     optional, more turns go by :func:`send_message`, and ``idle_timeout_s`` closes it when idle.
+    ``permissions="ask"`` (implies ``interactive``) routes claude's permission prompts to the caller:
+    they show in the record's ``claude["pending_permissions"]``; answer them with
+    :func:`answer_permission` (unanswered after ``permission_timeout_s``, default 300, they are denied);
+    ``auto_allow`` / ``auto_deny`` (lists of claude rules such as ``"Bash(git *)"``) answer matching ones at once.
 
     Options are the wire's: process_id, cwd, env, name, model, system_prompt, append_system_prompt,
     allowed_tools, disallowed_tools, permission_mode, max_turns, mcp_config, resume, session_id,
@@ -422,6 +426,18 @@ def interrupt(process_id):
 def close_input(process_id):
     """Ends a live session once its queued turns have run (claude exits 0): ``{pending_turns, closed_now}``."""
     return request("close_input", process_id=process_id)
+
+
+def answer_permission(process_id, request_id, behavior, updated_input=None, message=None):
+    """Allows (``behavior="allow"``) or denies (``"deny"``) a pending permission prompt of a
+    ``permissions="ask"`` run: ``{process_id, request_id, tool_name, behavior}``.
+
+    Allow runs the tool with ``updated_input`` (default: the input claude asked with); deny tells
+    claude ``message``. An unknown or already answered ``request_id`` raises DaemonError
+    ``PERMISSION_NOT_FOUND``.
+    """
+    return request("answer_permission", process_id=process_id, request_id=request_id, behavior=behavior,
+                   updated_input=updated_input, message=message)
 
 
 def list_processes(status=None, parent=None, limit=None, cursor=None):

@@ -22,7 +22,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * bare word is far more likely an unquoted prompt than a claude argument.
  */
 export function spawnParams(values: Values, positionals: string[]): Params {
-  const interactive = values['interactive'] === true;
+  const ask = values['ask-permissions'] === true;
+  // --ask-permissions implies a live session (claude asks on its stream-json input).
+  const interactive = values['interactive'] === true || ask;
   const [prompt, ...extra] = positionals;
   if (!interactive && (prompt === undefined || prompt === '')) throw new UsageError('give the PROMPT (quote it)');
   if (prompt === '') throw new UsageError('the PROMPT is empty: leave it out of an --interactive session, or give one');
@@ -42,6 +44,15 @@ export function spawnParams(values: Values, positionals: string[]): Params {
   const idle = numberFlag(values['idle-timeout'], '--idle-timeout', { min: 0.001 });
   if (idle !== undefined && !interactive) throw new UsageError('--idle-timeout applies to --interactive sessions only');
   if (idle !== undefined) p.idle_timeout_s = idle;
+  if (ask) p.permissions = 'ask';
+  const permTimeout = numberFlag(values['permission-timeout'], '--permission-timeout', { min: 0.001 });
+  if (permTimeout !== undefined && !ask) throw new UsageError('--permission-timeout applies with --ask-permissions only');
+  if (permTimeout !== undefined) p.permission_timeout_s = permTimeout;
+  for (const [flag, key] of [['auto-allow', 'auto_allow'], ['auto-deny', 'auto_deny']] as const) {
+    const rules = list(flag);
+    if (rules !== undefined && !ask) throw new UsageError(`--${flag} applies with --ask-permissions only`);
+    if (rules !== undefined) p[key] = rules;
+  }
   const set = <K extends keyof Params>(key: K, value: Params[K] | undefined): void => {
     if (value !== undefined) p[key] = value;
   };

@@ -52,6 +52,11 @@ export function claudeLines(r: ProcessRecord): Array<[string, string]> {
   const last = r.limit_attempts?.at(-1) as ClaudeRunInfo | undefined;
   if (r.limit_resumes !== undefined && last?.usage_limit) lines.push(['usage limit', `${usageLimitText(last.usage_limit)} (resumption ${r.limit_resumes}${r.status === 'queued' ? ' queued' : ''})`]);
   if (c.subtype) lines.push(['subtype', c.subtype]);
+  // Permission prompts waiting for `answer ID REQUEST_ID allow|deny`.
+  for (const p of c.pending_permissions ?? []) {
+    const cmd = typeof p.input['command'] === 'string' ? `: ${p.input['command'].slice(0, 120)}` : '';
+    lines.push(['permission?', `${p.request_id} ${p.tool_name}${cmd} (asked ${p.asked_at})`]);
+  }
   const text = c.result ?? c.last_text;
   // A failed run's result text is claude's error message, already on the error line.
   if (text && !(error !== undefined && error.includes(text.trim()))) {

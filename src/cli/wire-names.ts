@@ -20,6 +20,7 @@ export const VERB_OF_COMMAND: Readonly<Record<string, string>> = {
   send_message: 'send',
   interrupt: 'interrupt',
   close_input: 'close-input',
+  answer_permission: 'answer',
   load_module: 'load',
   call_function: 'call',
   list_modules: 'modules',
@@ -33,6 +34,7 @@ const FLAG_OF_PARAM: Readonly<Record<string, string>> = {
   kill_processes: '--kill-processes',
   stall_timeout_s: '--stall S',
   idle_timeout_s: '--idle-timeout S',
+  permission_timeout_s: '--permission-timeout S',
 };
 
 const COMMANDS = new RegExp(`\`?\\b(${Object.keys(VERB_OF_COMMAND).join('|')})\\b\`?`, 'g');

@@ -30,4 +30,9 @@ export abstract class ClaudeMethods extends ProcessMethods {
   closeInput(params: ParamsIn<'close_input'>, opts?: RequestOptions): Promise<ResultOf<'close_input'>> {
     return this.request('close_input', params, opts);
   }
+
+  /** Allows or denies a pending permission prompt of a `permissions: "ask"` run (its `pending_permissions`). */
+  answerPermission(params: ParamsIn<'answer_permission'>, opts?: RequestOptions): Promise<ResultOf<'answer_permission'>> {
+    return this.request('answer_permission', params, opts);
+  }
 }

@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   UNKNOWN_DEPENDENCY: 'An id in `after` names no process the daemon knows (nor one removed since it started); nothing was started or kept.',
   NOT_INTERACTIVE: 'The claude run is not a live session (spawned without `interactive: true`): it takes no messages, interrupts or turns.',
   SESSION_CLOSED: 'The live session takes no more turns: its input was closed (`close_input`, idle timeout) or its process ended.',
+  PERMISSION_NOT_FOUND: 'The run has no pending permission prompt with that `request_id` (already answered, timed out, withdrawn, or the run was not spawned with `permissions: "ask"`).',
 } as const;
 
 /** A stable wire error code; the union is derived from the registry so the two never drift. */

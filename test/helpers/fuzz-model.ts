@@ -22,6 +22,8 @@ const oneOf =
   (...xs: string[]): Check =>
   (v) =>
     typeof v === 'string' && xs.includes(v);
+/** A permission rule in claude's syntax: `Tool` or `Tool(pattern)`. */
+const permRule: Check = (v) => typeof v === 'string' && v.length <= 10_000 && /^[A-Za-z0-9_.*-]+(\(.*\))?$/s.test(v);
 const plainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** An object of string values (a `__proto__` key is dropped, never checked). */
 const recordOf =
@@ -139,11 +141,19 @@ const COMMANDS: Record<string, { fields: Record<string, Check>; required?: strin
       limit_resume_prompt: (v) => typeof v === 'string' && chars(v) >= 1 && chars(v) <= 10_000,
       interactive: bool,
       idle_timeout_s: positive,
+      permissions: oneOf('ask'),
+      permission_timeout_s: (v) => positive(v) && (v as number) <= 86_400,
+      auto_allow: (v) => listOf(permRule)(v) && (v as unknown[]).length <= 1000,
+      auto_deny: (v) => listOf(permRule)(v) && (v as unknown[]).length <= 1000,
       ...LINEAGE,
       ...SCHEDULING,
     },
-    // prompt may be left out of a live session only; idle_timeout_s applies to live sessions only.
-    rule: (p) => oneStartTime(p) && (Object.hasOwn(p, 'prompt') || p['interactive'] === true) && (!Object.hasOwn(p, 'idle_timeout_s') || p['interactive'] === true),
+    // prompt may be left out of a live session only (interactive: true, or permissions: "ask", which implies it);
+    // idle_timeout_s applies to live sessions only; permissions needs interactive not false; permission_timeout_s needs permissions.
+    rule: (p) => {
+      const live = p['interactive'] === true || p['permissions'] === 'ask';
+      return oneStartTime(p) && (Object.hasOwn(p, 'prompt') || live) && (!Object.hasOwn(p, 'idle_timeout_s') || live) && (!Object.hasOwn(p, 'permissions') || p['interactive'] !== false) && (!Object.hasOwn(p, 'permission_timeout_s') || p['permissions'] === 'ask') && ((!Object.hasOwn(p, 'auto_allow') && !Object.hasOwn(p, 'auto_deny')) || p['permissions'] === 'ask');
+    },
   },
   group_set: { fields: { group: groupName, parallel: intIn(0, 100_000), paused: bool, budget_usd: (v) => v === null || (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1_000_000) }, required: ['group'] },
   group_list: { fields: {} },
@@ -151,6 +161,10 @@ const COMMANDS: Record<string, { fields: Record<string, Check>; required?: strin
   send_message: { fields: { process_id: nonEmpty, text: nonEmpty }, required: ['process_id', 'text'] },
   interrupt: { fields: { process_id: nonEmpty }, required: ['process_id'] },
   close_input: { fields: { process_id: nonEmpty }, required: ['process_id'] },
+  answer_permission: {
+    fields: { process_id: nonEmpty, request_id: nonEmpty, behavior: oneOf('allow', 'deny'), updated_input: recordOf(() => true), message: (v) => typeof v === 'string' && chars(v) >= 1 && chars(v) <= 10_000 },
+    required: ['process_id', 'request_id', 'behavior'],
+  },
   load_module: { fields: { module_name: str }, required: ['module_name'] },
   call_function: {
     fields: { module_name: str, function_name: nonEmpty, args: Array.isArray, kwargs: recordOf(() => true), timeout_s: (v) => positive(v) && (v as number) <= 86_400 },
@@ -185,6 +199,7 @@ export const EXAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
   send_message: { process_id: 'a', text: 'hi' },
   interrupt: { process_id: 'a' },
   close_input: { process_id: 'a' },
+  answer_permission: { process_id: 'a', request_id: 'r', behavior: 'allow' },
   load_module: { module_name: 'm' },
   call_function: { module_name: 'm', function_name: 'f' },
   list_modules: {},

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import type { SpawnClaudeParams } from '../../protocol/schemas/claude.js';
+import { isLive, type SpawnClaudeParams } from '../../protocol/schemas/claude.js';
 import { CommandError } from '../command-error.js';
 
 type SpawnClaude = z.output<typeof SpawnClaudeParams>;
@@ -18,10 +18,12 @@ type SpawnClaude = z.output<typeof SpawnClaudeParams>;
  * variadic flags (`--allowedTools a b`, `--mcp-config x y`) cannot swallow it.
  */
 export function buildClaudeArgs(p: SpawnClaude): string[] {
-  const args = p.interactive === true ? ['-p', '--input-format', 'stream-json', '--output-format', 'stream-json', '--verbose'] : ['-p', '--output-format', 'stream-json', '--verbose'];
+  const args = isLive(p) ? ['-p', '--input-format', 'stream-json', '--output-format', 'stream-json', '--verbose'] : ['-p', '--output-format', 'stream-json', '--verbose'];
   const opt = (flag: string, value: string | number | undefined): void => {
     if (value !== undefined) args.push(flag, String(value));
   };
+  // Permission prompts come to the host as `can_use_tool` control requests on stdout (permissions.ts).
+  if (p.permissions === 'ask') args.push('--permission-prompt-tool', 'stdio');
   opt('--model', p.model);
   opt('--system-prompt', p.system_prompt);
   opt('--append-system-prompt', p.append_system_prompt);
@@ -39,7 +41,7 @@ export function buildClaudeArgs(p: SpawnClaude): string[] {
   if (p.json_schema !== undefined) args.push('--json-schema', typeof p.json_schema === 'string' ? p.json_schema : JSON.stringify(p.json_schema));
   if (p.extra_args) args.push(...p.extra_args);
   // A live session reads its turns (the prompt too) from stdin: no prompt argument.
-  if (p.interactive !== true && p.prompt !== undefined) args.push('--', p.prompt);
+  if (!isLive(p) && p.prompt !== undefined) args.push('--', p.prompt);
   return args;
 }
 

@@ -175,6 +175,14 @@ export class LiveSessions extends EventEmitter {
     return turn;
   }
 
+  /** Writes one control line (a permission answer) to the session's input; false once it has ended. */
+  control(id: string, msg: object): boolean {
+    const l = this.lives.get(id);
+    if (l === undefined || l.ended || l.closedInput) return false;
+    this.write(l, JSON.stringify(msg) + '\n');
+    return true;
+  }
+
   /** Marks the input closing: it closes once the queued turns have run. */
   close(id: string): { pending: number; closedNow: boolean } | 'closed' {
     const l = this.lives.get(id);

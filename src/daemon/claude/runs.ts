@@ -16,6 +16,7 @@ import { explainEnd } from './failure.js';
 import { FileFollower, readFileSync } from './follow.js';
 import { installLimitResume } from './limit-resume.js';
 import { LiveSessions } from './live.js';
+import { PermissionRouter } from './permissions.js';
 import { addCostTotal, claudeLadder } from './ladder.js';
 import { SessionLocks, sessionOfArgv } from './sessions.js';
 import { slimClaudeResult } from './slim.js';
@@ -41,6 +42,8 @@ export class ClaudeRuns {
   readonly sessions = new SessionLocks();
   /** Live sessions (`interactive: true`): their input, queued turns and turn list. */
   readonly live: LiveSessions;
+  /** Permission prompts of `permissions: "ask"` runs: pending until answered or timed out. */
+  readonly permissions: PermissionRouter;
   private readonly watches = new Map<string, Watch>();
 
   constructor(
@@ -49,6 +52,7 @@ export class ClaudeRuns {
     private readonly claudeBin: string | undefined = process.env['CLAUDE_BIN'],
   ) {
     this.live = new LiveSessions(sup, log);
+    this.permissions = new PermissionRouter(sup, this.live, log);
     // These run inside the supervisor's own bookkeeping: nothing may throw out of them.
     const guard = (what: string, fn: () => void): void => {
       try {
@@ -124,7 +128,12 @@ export class ClaudeRuns {
     if (session !== undefined && !this.sessions.note(session, id)) {
       this.log.warn(`process ${id} resumes claude session ${session}, which process ${this.sessions.holder(session)} is using`);
     }
-    const tracker = new StreamTracker(interactive ? { onTurnEnded: (end) => this.live.turnEnded(id, end) } : {}, info);
+    const asks = interactive && info.permissions === 'ask';
+    if (asks) this.permissions.attach(id, info);
+    const tracker = new StreamTracker(
+      interactive ? { onTurnEnded: (end) => this.live.turnEnded(id, end), ...(asks ? { onControl: (line: Record<string, unknown>) => this.permissions.onControl(id, line) } : {}) } : {},
+      info,
+    );
     const w: Watch = {
       id,
       tracker,
@@ -190,6 +199,7 @@ export class ClaudeRuns {
       readFileSync(this.sup.outputPath(id, 'stdout'), (c) => tracker.push(c));
     }
     tracker.finish();
+    this.permissions.detach(id);
     explainEnd(tracker.info, rec, this.sup.outputPath(id, 'stderr'));
     this.live.ended(id);
     this.sessions.releaseAll(id);
@@ -205,6 +215,7 @@ export class ClaudeRuns {
 
   private forget(id: string): void {
     this.live.forget(id);
+    this.permissions.detach(id);
     const w = this.watches.get(id);
     if (w === undefined) return;
     w.follower.close();
@@ -262,5 +273,12 @@ function carryLive(old: ClaudeRunInfo | undefined, info: ClaudeRunInfo): boolean
   info.idle_timeout_s = old.idle_timeout_s ?? null;
   info.turns = [];
   info.input_closed = old.input_closed ?? false;
+  if (old.permissions === 'ask') {
+    info.permissions = 'ask';
+    if (old.permission_timeout_s !== undefined) info.permission_timeout_s = old.permission_timeout_s;
+    if (old.auto_allow !== undefined) info.auto_allow = old.auto_allow;
+    if (old.auto_deny !== undefined) info.auto_deny = old.auto_deny;
+    info.pending_permissions = [];
+  }
   return true;
 }

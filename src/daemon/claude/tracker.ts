@@ -25,6 +25,8 @@ export interface TrackerOptions {
    * handed to `onTurnEnded` (a restarted daemon re-reads the file from the start: every turn again).
    */
   onTurnEnded?: (end: TurnEnd) => void;
+  /** `control_request` / `control_cancel_request` lines claude writes (permission prompts), parsed. */
+  onControl?: (line: Record<string, unknown>) => void;
 }
 
 /** One turn's `result` line in a live session, as the tracker read it. */
@@ -91,6 +93,7 @@ export class StreamTracker {
   /** The latest assistant line tagged with an `error` (claude's own API-error message). */
   private apiError: ApiErrorLine | undefined;
   private readonly onTurnEnded: ((end: TurnEnd) => void) | undefined;
+  private readonly onControl: ((line: Record<string, unknown>) => void) | undefined;
   private turnsEnded = 0;
   private prevTotalCost = 0;
 
@@ -100,6 +103,7 @@ export class StreamTracker {
     this.resultLimit = opts.resultLimit ?? 4096;
     this.maxLineBytes = opts.maxLineBytes ?? 16 * 1024 * 1024;
     this.onTurnEnded = opts.onTurnEnded;
+    this.onControl = opts.onControl;
   }
 
   /** True once a `result` line has been read. */
@@ -241,6 +245,10 @@ export class StreamTracker {
         break;
       case 'rate_limit_event':
         info.rate_limit = rateLimit(ev['rate_limit_info']);
+        break;
+      case 'control_request':
+      case 'control_cancel_request':
+        this.onControl?.(ev);
         break;
       default:
         break;

@@ -99,6 +99,27 @@ export type ClaudeRunInfo = {
   turns?: ClaudeTurn[];
   /** A live session whose input is closing or closed (`close_input`, idle timeout): no more turns. */
   input_closed?: boolean;
+  /** `"ask"` when the run's permission prompts come to the daemon (`spawn_claude {permissions: "ask"}`). */
+  permissions?: 'ask';
+  /** Seconds a permission prompt waits for `answer_permission` before it is denied. */
+  permission_timeout_s?: number;
+  /** Rules (claude's syntax, e.g. `Bash(git *)`) whose matching prompts are allowed at once. */
+  auto_allow?: string[];
+  /** Rules whose matching prompts are denied at once (checked before `auto_allow`). */
+  auto_deny?: string[];
+  /** The run's unanswered permission prompts, oldest first (with `permissions: "ask"` only). */
+  pending_permissions?: PendingPermission[];
+};
+
+/** One unanswered `can_use_tool` prompt of a `permissions: "ask"` run (answer it with `answer_permission`). */
+export type PendingPermission = {
+  /** claude's id of the prompt; `answer_permission` names it. */
+  request_id: string;
+  tool_name: string;
+  /** The tool call's input as claude asked (e.g. Bash: `{command, description}`). */
+  input: Record<string, unknown>;
+  /** ISO time the daemon read the prompt. */
+  asked_at: string;
 };
 
 /** claude's `system/api_retry` line, as kept in the `claude` object. */
@@ -134,6 +155,8 @@ export type ClaudeUsageLimit = {
 
 const nonEmpty = z.string().min(1);
 const stringList = z.array(nonEmpty);
+/** A permission rule in claude's syntax: `Tool` or `Tool(pattern)`. */
+const permissionRule = z.string().max(10_000).regex(/^[A-Za-z0-9_.*-]+(\(.*\))?$/s, 'must be a rule in claude\'s syntax: Tool or Tool(pattern), e.g. "Bash(git *)"');
 
 /** `spawn_claude`'s fields before the cross-field rules (the MCP tool derives its own schema from them). */
 export const SpawnClaudeFields = z.object({
@@ -143,6 +166,14 @@ export const SpawnClaudeFields = z.object({
   interactive: z.boolean().optional(),
   /** A live session idle (no turn running or queued) this long is closed (`close_input`). */
   idle_timeout_s: z.number().positive().optional(),
+  /** `"ask"`: claude's permission prompts come to the daemon (`answer_permission`); implies `interactive`. */
+  permissions: z.enum(['ask']).optional(),
+  /** An unanswered permission prompt is denied after this many seconds (default 300). */
+  permission_timeout_s: z.number().positive().max(86_400).optional(),
+  /** With `permissions: "ask"`: prompts matching one of these rules (claude's syntax, `Bash(git *)`) are allowed at once. */
+  auto_allow: z.array(permissionRule).max(1000).optional(),
+  /** With `permissions: "ask"`: prompts matching one of these are denied at once (before `auto_allow` is looked at). */
+  auto_deny: z.array(permissionRule).max(1000).optional(),
   /** The same rule as spawn_process (the id names a directory: "." and ".." are refused). */
   process_id: ProcessId.optional(),
   cwd: nonEmpty.optional(),
@@ -178,8 +209,35 @@ export const SpawnClaudeFields = z.object({
 
 /** `spawn_claude`: one option per claude flag; the daemon builds the argv (see argv.ts). */
 export const SpawnClaudeParams = SpawnClaudeFields.refine(oneStartTime, ONE_START_TIME)
-  .refine((p) => p.prompt !== undefined || p.interactive === true, { message: 'prompt is required (it may be left out only with interactive: true)', path: ['prompt'] })
-  .refine((p) => p.idle_timeout_s === undefined || p.interactive === true, { message: 'idle_timeout_s applies to live sessions only: add interactive: true', path: ['idle_timeout_s'] });
+  .refine((p) => p.prompt !== undefined || isLive(p), { message: 'prompt is required (it may be left out only with interactive: true)', path: ['prompt'] })
+  .refine((p) => p.idle_timeout_s === undefined || isLive(p), { message: 'idle_timeout_s applies to live sessions only: add interactive: true', path: ['idle_timeout_s'] })
+  .refine((p) => p.permissions === undefined || p.interactive !== false, { message: 'permissions: "ask" needs a live session (claude asks on its stream-json input): leave interactive out or set it true', path: ['permissions'] })
+  .refine((p) => p.permission_timeout_s === undefined || p.permissions === 'ask', { message: 'permission_timeout_s applies only with permissions: "ask"', path: ['permission_timeout_s'] })
+  .refine((p) => (p.auto_allow === undefined && p.auto_deny === undefined) || p.permissions === 'ask', { message: 'auto_allow and auto_deny apply only with permissions: "ask"', path: ['auto_allow'] });
+
+/** A live session: `interactive: true`, or `permissions: "ask"` (which implies it). */
+export function isLive(p: { interactive?: boolean | undefined; permissions?: 'ask' | undefined }): boolean {
+  return p.interactive === true || p.permissions === 'ask';
+}
+
+/** `answer_permission`: allows or denies one pending permission prompt of a `permissions: "ask"` run. */
+export const AnswerPermissionParams = z.object({
+  process_id: nonEmpty,
+  request_id: nonEmpty,
+  behavior: z.enum(['allow', 'deny']),
+  /** With allow: the tool's input to use instead of the one claude asked with. */
+  updated_input: z.record(z.string(), z.unknown()).optional(),
+  /** With deny: why (claude sees it as the tool's error). */
+  message: z.string().min(1, 'must be a non-empty string').max(10_000).optional(),
+});
+
+/** `answer_permission`'s reply. */
+export interface AnswerPermissionReply {
+  process_id: string;
+  request_id: string;
+  tool_name: string;
+  behavior: 'allow' | 'deny';
+}
 
 /** `send_message`: one more user turn for a live session (queued behind the running one). */
 export const SendMessageParams = z.object({
@@ -258,6 +316,7 @@ export const CLAUDE_SCHEMAS = {
   send_message: SendMessageParams,
   interrupt: InterruptParams,
   close_input: CloseInputParams,
+  answer_permission: AnswerPermissionParams,
 } as const;
 
 /** Results of this domain's commands, by command name. */
@@ -268,4 +327,5 @@ export interface ClaudeResults {
   send_message: SendMessageReply;
   interrupt: InterruptReply;
   close_input: CloseInputReply;
+  answer_permission: AnswerPermissionReply;
 }

@@ -1,4 +1,5 @@
 /** The claude commands' handlers (one file per command beside this one). */
+import { answerPermission } from './answer-permission.js';
 import { claudeResult } from './claude-result.js';
 import { closeInput } from './close-input.js';
 import { interrupt } from './interrupt.js';
@@ -12,4 +13,5 @@ export const CLAUDE_HANDLERS = {
   send_message: sendMessage,
   interrupt,
   close_input: closeInput,
+  answer_permission: answerPermission,
 };
