@@ -13,6 +13,7 @@ import type { TestDaemon } from '../helpers/daemon.js';
 import type { MockAnthropic } from '../helpers/mock-anthropic.js';
 import { startClaudeTestDaemon, stopClaudeTestDaemon } from '../helpers/claude-daemon.js';
 import { waitFor } from '../helpers/wait.js';
+import { codeOf } from '../helpers/error-code.js';
 
 let mock: MockAnthropic;
 let d: TestDaemon;
@@ -36,15 +37,6 @@ function toolSleeps(): number[] {
 }
 
 const claudeOf = (r: ProcessRecord): ClaudeRunInfo => r.claude as ClaudeRunInfo;
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-}
 
 test('real claude: result parsed, API 500 judged a failure, Bash tool round trip, resume, busy session refused', async () => {
   const [plain, failing, tool, slow] = await Promise.all([

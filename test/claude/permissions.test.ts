@@ -16,6 +16,7 @@ import { ROOT, runCli, startTestDaemon, type TestDaemon } from '../helpers/daemo
 import { offlineClaudeEnv, startMockAnthropic, type MockAnthropic } from '../helpers/mock-anthropic.js';
 import { waitFor } from '../helpers/wait.js';
 import { allowMatch, denyMatch, ruleMatches } from '../../src/daemon/claude/permission-rules.js';
+import { codeOf } from '../helpers/error-code.js';
 
 let mock: MockAnthropic;
 let d: TestDaemon;
@@ -41,15 +42,6 @@ async function pendingOf(id: string): Promise<PendingPermission> {
   let found: PendingPermission | undefined;
   await waitFor(async () => (found = (await infoOf(id)).pending_permissions?.[0]) !== undefined, { timeoutMs: 60_000, what: `a pending permission of ${id}` });
   return found!;
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
 }
 
 /** Ends the session and waits for its process. */

@@ -12,6 +12,7 @@ import type { ClaudeRunInfo, ClaudeTurn } from '../../src/protocol/schemas/claud
 import { ROOT, type TestDaemon } from '../helpers/daemon.js';
 import type { MockAnthropic } from '../helpers/mock-anthropic.js';
 import { startClaudeTestDaemon, stopClaudeTestDaemon } from '../helpers/claude-daemon.js';
+import { codeOf } from '../helpers/error-code.js';
 import { waitFor } from '../helpers/wait.js';
 
 let mock: MockAnthropic;
@@ -24,15 +25,6 @@ after(() => stopClaudeTestDaemon({ d, mock }));
 async function turnsOf(id: string): Promise<ClaudeTurn[]> {
   const info = (await c.processInfo(id)).claude as ClaudeRunInfo;
   return info.turns ?? [];
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
 }
 
 test('live session: two turns, claude_result {turn}, idle between turns, SESSION_BUSY for a second writer, a one-shot run refuses send_message', async () => {

@@ -13,6 +13,7 @@ import type { DaemonClient } from '../../src/index.js';
 import { BIN, ROOT, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 import { alive } from '../processes/util.js';
+import { codeOf } from '../helpers/error-code.js';
 
 // The suite may itself run inside a tracked process: its own spawns must not carry that parent.
 delete process.env['CLAUDE_DAEMON_PROCESS_ID'];
@@ -41,15 +42,6 @@ const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 async function outputOf(id: string): Promise<string> {
   await c.waitProcess({ process_id: id, timeout_s: 30 });
   return (await c.readOutput({ process_id: id })).data;
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
 }
 
 /** A process that appends its id to `log` when SIGTERM reaches it, then exits. */
